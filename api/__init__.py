@@ -1,0 +1,1 @@
+"""Entrypoints: the command line (and, later, the HTTP service) over the ledger."""

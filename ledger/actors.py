@@ -1,0 +1,66 @@
+"""Who acts: the authenticated user behind every command, and what their role allows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ledger.errors import InvalidInput, NotAllowed
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    COORDINATOR = "coordinator"
+    AUDITOR = "auditor"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The acting user: an id, a role and, for officers, the partner they work for."""
+
+    id: str
+    role: str
+    partner: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id or not self.id.strip():
+            raise InvalidInput("the acting user must have an id")
+        try:
+            role = Role(self.role)
+        except ValueError:
+            raise InvalidInput(f"role {self.role!r} is unknown; use officer, coordinator or auditor") from None
+        if role is Role.OFFICER and not self.partner:
+            raise InvalidInput(f"officer {self.id!r} must belong to a partner")
+
+    @classmethod
+    def officer(cls, user_id: str, partner: str) -> Actor:
+        return cls(user_id, Role.OFFICER.value, partner)
+
+    @classmethod
+    def coordinator(cls, user_id: str, partner: str | None = None) -> Actor:
+        return cls(user_id, Role.COORDINATOR.value, partner)
+
+    @classmethod
+    def auditor(cls, user_id: str) -> Actor:
+        return cls(user_id, Role.AUDITOR.value, None)
+
+    def describe(self) -> str:
+        where = f" of {self.partner}" if self.partner else ""
+        return f"{self.role} {self.id!r}{where}"
+
+
+def require_role(actor: Actor, action: str, *roles: Role) -> None:
+    """Refuse unless the actor has one of the roles."""
+    if actor.role not in {r.value for r in roles}:
+        allowed = " or ".join(r.value for r in roles)
+        raise NotAllowed(f"{actor.describe()} may not {action}: only a {allowed} may")
+
+
+def require_officer_of(actor: Actor, partner: str, action: str) -> None:
+    """Refuse unless the actor is a financial officer of this partner."""
+    require_role(actor, action, Role.OFFICER)
+    if actor.partner != partner:
+        raise NotAllowed(
+            f"{actor.describe()} may not {action}: it is charged to {partner}'s budget, "
+            f"and only {partner}'s financial officers may act on it"
+        )

@@ -1,0 +1,255 @@
+"""Budget lines (partner x category) and the transfers that move money between them.
+
+A budget line is the hot, long-lived aggregate: every approval, payment, reversal and own
+cost charged to it is an event on it, so its version check is what keeps concurrent
+officers from overspending it (invariant 2). It is snapshotted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from ledger.actors import Actor
+from ledger.base import LedgerAggregate
+from ledger.errors import InvalidInput, Refused
+from ledger.ids import natural_id
+from ledger.money import EUR, Money
+
+if TYPE_CHECKING:
+    from datetime import date
+
+
+class BudgetExceeded(Refused):
+    title = "Budget line exceeded"
+
+
+def line_id(partner: str, category: str) -> UUID:
+    return natural_id("budget-line", partner, category)
+
+
+class BudgetLine(LedgerAggregate):
+    """One partner's allocation in one cost category, and what is charged to it (in EUR)."""
+
+    class Opened(LedgerAggregate.Created):
+        partner: str
+        category: str
+        allocated: Money
+
+        def apply(self, line: BudgetLine) -> None:
+            line.partner = self.partner
+            line.category = self.category
+            line.allocated = self.allocated
+            line.committed = Money.zero(EUR)
+            line.paid = Money.zero(EUR)
+            line.spent = Money.zero(EUR)
+
+    class TransferredOut(LedgerAggregate.Event):
+        transfer_id: UUID
+        amount: Money
+
+        def apply(self, line: BudgetLine) -> None:
+            line.allocated = line.allocated - self.amount
+
+    class TransferredIn(LedgerAggregate.Event):
+        transfer_id: UUID
+        amount: Money
+
+        def apply(self, line: BudgetLine) -> None:
+            line.allocated = line.allocated + self.amount
+
+    class Committed(LedgerAggregate.Event):
+        """An approved claim now commits this much of the line."""
+
+        claim_id: UUID
+        amount: Money
+
+        def apply(self, line: BudgetLine) -> None:
+            line.committed = line.committed + self.amount
+
+    class Paid(LedgerAggregate.Event):
+        """A payment moves a claim's commitment to paid; any shortfall is released."""
+
+        claim_id: UUID
+        payment_id: UUID
+        amount: Money
+        released: Money
+
+        def apply(self, line: BudgetLine) -> None:
+            line.committed = line.committed - self.amount - self.released
+            line.paid = line.paid + self.amount
+
+    class PaymentReturned(LedgerAggregate.Event):
+        """A reversed payment: the claim's approved amount is committed again."""
+
+        claim_id: UUID
+        payment_id: UUID
+        amount: Money
+        recommitted: Money
+
+        def apply(self, line: BudgetLine) -> None:
+            line.paid = line.paid - self.amount
+            line.committed = line.committed + self.recommitted
+
+    class CostCharged(LedgerAggregate.Event):
+        """A partner's own cost recorded (or corrected: ``amount`` is then the change)."""
+
+        cost_id: UUID
+        amount: Money
+
+        def apply(self, line: BudgetLine) -> None:
+            line.spent = line.spent + self.amount
+
+    if TYPE_CHECKING:
+        partner: str
+        category: str
+        allocated: Money
+        committed: Money
+        paid: Money
+        spent: Money
+
+    @classmethod
+    def open(cls, *, actor: Actor, partner: str, category: str, allocated: Money, on: date) -> BudgetLine:
+        return cls._create(
+            cls.Opened,
+            id=line_id(partner, category),
+            actor=actor,
+            effective_date=on,
+            partner=partner,
+            category=category,
+            allocated=allocated,
+        )
+
+    @property
+    def label(self) -> str:
+        return f"{self.partner} {self.category}"
+
+    @property
+    def consumed(self) -> Money:
+        return self.committed + self.paid + self.spent
+
+    @property
+    def remaining(self) -> Money:
+        """Allocated minus committed, paid and own costs (may be negative only for own costs)."""
+        return self.allocated - self.consumed
+
+    def transfer_out(self, *, actor: Actor, transfer_id: UUID, amount: Money, on: date) -> None:
+        if amount > self.allocated - self.consumed:
+            raise BudgetExceeded(
+                f"cannot move {amount} out of {self.label}: it has {self.allocated} allocated, "
+                f"of which {self.consumed} is already committed, paid or spent, "
+                f"so at most {max(self.remaining, Money.zero(EUR))} can move"
+            )
+        self.trigger_event(self.TransferredOut, actor=actor, effective_date=on, transfer_id=transfer_id, amount=amount)
+
+    def transfer_in(self, *, actor: Actor, transfer_id: UUID, amount: Money, on: date) -> None:
+        self.trigger_event(self.TransferredIn, actor=actor, effective_date=on, transfer_id=transfer_id, amount=amount)
+
+    def commit(self, *, actor: Actor, claim_id: UUID, amount: Money, on: date) -> None:
+        """Invariant 2: committed + paid may never exceed allocated."""
+        if self.committed + self.paid + amount > self.allocated:
+            available = max(self.allocated - self.committed - self.paid, Money.zero(EUR))
+            raise BudgetExceeded(
+                f"remaining {self.category} budget of {self.partner} is {available} "
+                f"(allocated {self.allocated}, committed {self.committed}, paid {self.paid}); "
+                f"this approval needs {amount}. Ask the coordinator for a budget transfer, "
+                "or approve less"
+            )
+        self.trigger_event(self.Committed, actor=actor, effective_date=on, claim_id=claim_id, amount=amount)
+
+    def pay(self, *, actor: Actor, claim_id: UUID, payment_id: UUID, amount: Money, approved: Money, on: date) -> None:
+        self.trigger_event(
+            self.Paid,
+            actor=actor,
+            effective_date=on,
+            claim_id=claim_id,
+            payment_id=payment_id,
+            amount=amount,
+            released=approved - amount,
+        )
+
+    def return_payment(
+        self, *, actor: Actor, claim_id: UUID, payment_id: UUID, amount: Money, approved: Money, on: date
+    ) -> None:
+        if self.committed + self.paid - amount + approved > self.allocated:
+            raise BudgetExceeded(
+                f"reversing this payment would commit {approved} again to {self.label}, "
+                f"but only {self.allocated - self.committed - self.paid + amount} is free"
+            )
+        self.trigger_event(
+            self.PaymentReturned,
+            actor=actor,
+            effective_date=on,
+            claim_id=claim_id,
+            payment_id=payment_id,
+            amount=amount,
+            recommitted=approved,
+        )
+
+    def charge_cost(self, *, actor: Actor, cost_id: UUID, amount: Money, on: date) -> None:
+        if self.spent + amount < Money.zero(EUR):
+            raise InvalidInput(f"a correction cannot make the own costs of {self.label} negative")
+        self.trigger_event(self.CostCharged, actor=actor, effective_date=on, cost_id=cost_id, amount=amount)
+
+
+class Transfer(LedgerAggregate):
+    """A budget transfer between two partner x category lines, decided by the consortium."""
+
+    class Made(LedgerAggregate.Created):
+        from_partner: str
+        from_category: str
+        to_partner: str
+        to_category: str
+        amount: Money
+        decision_ref: str
+        reason: str
+
+        def apply(self, transfer: Transfer) -> None:
+            transfer.from_line = (self.from_partner, self.from_category)
+            transfer.to_line = (self.to_partner, self.to_category)
+            transfer.amount = self.amount
+            transfer.decision_ref = self.decision_ref
+            transfer.reason = self.reason
+
+    if TYPE_CHECKING:
+        from_line: tuple[str, str]
+        to_line: tuple[str, str]
+        amount: Money
+        decision_ref: str
+        reason: str
+
+    @classmethod
+    def make(
+        cls,
+        *,
+        transfer_id: UUID,
+        actor: Actor,
+        source: BudgetLine,
+        target: BudgetLine,
+        amount: Money,
+        decision_ref: str,
+        reason: str,
+        on: date,
+    ) -> Transfer:
+        """Move money between two lines: the total never changes (invariant 1)."""
+        if source.id == target.id:
+            raise InvalidInput(f"a transfer needs two different lines, got {source.label} twice")
+        if amount.currency != EUR or not amount.is_positive:
+            raise InvalidInput(f"a transfer moves a positive EUR amount, got {amount}")
+        if not decision_ref.strip():
+            raise InvalidInput("a transfer needs the reference of the consortium decision")
+        source.transfer_out(actor=actor, transfer_id=transfer_id, amount=amount, on=on)
+        target.transfer_in(actor=actor, transfer_id=transfer_id, amount=amount, on=on)
+        return cls._create(
+            cls.Made,
+            id=transfer_id,
+            actor=actor,
+            effective_date=on,
+            from_partner=source.partner,
+            from_category=source.category,
+            to_partner=target.partner,
+            to_category=target.category,
+            amount=amount,
+            decision_ref=decision_ref,
+            reason=reason,
+        )

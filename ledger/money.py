@@ -1,0 +1,207 @@
+"""Exact money: a Decimal amount with an ISO 4217 currency, and conversion to EUR.
+
+Nothing here ever touches a binary float. An amount that does not fit its currency
+(too many decimals, not finite, absurdly large) is refused, never rounded silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from typing import Final
+
+from ledger.errors import InvalidInput
+
+#: Decimal places per currency (ISO 4217 minor units) for the currencies the ledger accepts.
+MINOR_UNITS: Final[dict[str, int]] = {
+    "EUR": 2,
+    "USD": 2,
+    "CAD": 2,
+    "JPY": 0,
+    "IDR": 2,
+    "GBP": 2,
+    "CHF": 2,
+    "SEK": 2,
+    "DKK": 2,
+    "NOK": 2,
+    "PLN": 2,
+    "CZK": 2,
+    "HUF": 2,
+    "RON": 2,
+    "KRW": 0,
+}
+EUR: Final = "EUR"
+#: Amounts above this (in any currency) are refused as absurd: a typo, not a claim.
+MAX_AMOUNT: Final = Decimal(10) ** 9
+_CENT: Final = Decimal("0.01")
+
+
+class MoneyError(InvalidInput):
+    """An amount or currency that cannot be money in this ledger."""
+
+
+def _as_decimal(value: object, what: str) -> Decimal:
+    if isinstance(value, bool):
+        raise MoneyError(f"{what}: {value!r} is not a decimal number")
+    if isinstance(value, float):
+        raise MoneyError(
+            f"{what}: {value!r} is a binary floating-point number; "
+            "give the amount as a decimal string such as '1234.50'"
+        )
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int | str):
+        try:
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        except InvalidOperation:
+            raise MoneyError(f"{what}: {value!r} is not a decimal number") from None
+    else:
+        raise MoneyError(f"{what}: {value!r} is not a decimal number")
+    if not number.is_finite():
+        raise MoneyError(f"{what}: {value!r} is not a finite number")
+    return number
+
+
+def check_currency(currency: object) -> str:
+    """Return the currency code if the ledger knows it, else refuse it."""
+    if not isinstance(currency, str) or currency not in MINOR_UNITS:
+        known = ", ".join(sorted(MINOR_UNITS))
+        raise MoneyError(f"currency {currency!r} is not supported; use one of {known}")
+    return currency
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount in one currency, held at exactly the currency's minor units."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        check_currency(self.currency)
+        number = _as_decimal(self.amount, f"amount in {self.currency}")
+        places = MINOR_UNITS[self.currency]
+        if abs(number) > MAX_AMOUNT:
+            raise MoneyError(
+                f"{self.currency} {number} is larger than {MAX_AMOUNT:,} and is refused "
+                "as implausible; check the amount"
+            )
+        unit = Decimal(1).scaleb(-places)
+        with localcontext() as ctx:
+            ctx.prec = 40
+            exact = number.quantize(unit)
+        if exact != number:
+            raise MoneyError(
+                f"{self.currency} {number} has more than {places} decimal places; "
+                f"{self.currency} amounts allow {places}. Nothing was rounded: "
+                "give the exact amount on the receipt"
+            )
+        object.__setattr__(self, "amount", exact)
+
+    # --- construction -----------------------------------------------------------------
+    @classmethod
+    def of(cls, amount: object, currency: str = EUR) -> Money:
+        """Money from a Decimal, int or decimal string; floats are refused."""
+        return cls(_as_decimal(amount, f"amount in {currency}"), currency)
+
+    @classmethod
+    def zero(cls, currency: str = EUR) -> Money:
+        return cls(Decimal(0), currency)
+
+    @classmethod
+    def eur(cls, amount: object) -> Money:
+        return cls.of(amount, EUR)
+
+    # --- arithmetic (same currency only) ------------------------------------------------
+    def _same(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise MoneyError(f"cannot combine {self.currency} and {other.currency} amounts")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount >= other.amount
+
+    @property
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    @property
+    def is_positive(self) -> bool:
+        return self.amount > 0
+
+    def times_rate(self, rate: Decimal) -> Money:
+        """This amount times a rate (e.g. a 70% reimbursement rate), half up to the minor unit."""
+        places = MINOR_UNITS[self.currency]
+        with localcontext() as ctx:
+            ctx.prec = 40
+            product = (self.amount * rate).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        return Money(product, self.currency)
+
+    def to_eur(self, rate: Decimal) -> Money:
+        """Convert with an InforEuro-style rate (units of this currency per 1 EUR),
+        rounded half up to the cent. EUR converts to itself at rate 1."""
+        if self.currency == EUR:
+            if rate != 1:
+                raise MoneyError(f"EUR converts to EUR at rate 1, not {rate}")
+            return self
+        if not rate.is_finite() or rate <= 0:
+            raise MoneyError(f"exchange rate {rate} for {self.currency} must be positive")
+        with localcontext() as ctx:
+            ctx.prec = 40
+            eur = (self.amount / rate).quantize(_CENT, ROUND_HALF_UP)
+        return Money(eur, EUR)
+
+    def __str__(self) -> str:
+        places = MINOR_UNITS[self.currency]
+        return f"{self.currency} {self.amount:,.{places}f}"
+
+
+def money_sum(amounts: list[Money] | tuple[Money, ...], currency: str = EUR) -> Money:
+    """Exact sum of amounts in one currency (zero for none)."""
+    total = Money.zero(currency)
+    for amount in amounts:
+        total = total + amount
+    return total
+
+
+def parse_rate(value: object, what: str = "rate") -> Decimal:
+    """A positive finite decimal rate (exchange rate or percentage as a fraction)."""
+    number = _as_decimal(value, what)
+    if number <= 0:
+        raise MoneyError(f"{what} must be positive, got {number}")
+    if number > MAX_AMOUNT:
+        raise MoneyError(f"{what} {number} is implausibly large")
+    return number
+
+
+def parse_fraction(value: object, what: str) -> Decimal:
+    """A rate between 0 (exclusive) and 1 (inclusive), e.g. a 70% reimbursement rate as 0.70."""
+    number = parse_rate(value, what)
+    if number > 1:
+        raise MoneyError(f"{what} must be a fraction between 0 and 1 (0.70 for 70%), got {number}")
+    return number

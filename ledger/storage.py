@@ -1,0 +1,117 @@
+"""Where the events live, chosen by one URL: same code on every store.
+
+``GRANTLEDGER_DATABASE_URL`` takes:
+- ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db`` (the default is
+  ``sqlite:///grantledger.db`` in the working directory; nothing to install);
+- ``postgresql://user[:password]@host[:port]/dbname[?schema=name]``;
+- ``memory://`` for an in-memory store (tests, demos that need not persist).
+
+Tables are created once and safely: concurrent start-ups take a lock (an advisory lock on
+PostgreSQL, a file lock on SQLite) around the DDL, so they never race on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ledger.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from ledger.application import GrantLedger
+
+ENV_URL = "GRANTLEDGER_DATABASE_URL"
+DEFAULT_URL = "sqlite:///grantledger.db"
+#: Seconds a writer waits for SQLite's single write lock before giving up.
+SQLITE_LOCK_TIMEOUT = "30"
+_DDL_LOCK_KEY = 0x4752414E54  # 'GRANT': advisory lock key serialising table creation
+
+
+def database_url(environ: dict[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return env.get(ENV_URL) or DEFAULT_URL
+
+
+def library_env(url: str) -> dict[str, str]:
+    """Translate a database URL into the eventsourcing library's environment."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in {"memory", "popo"}:
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if scheme == "sqlite":
+        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        if not path or parts.netloc:
+            raise InvalidInput(f"{url!r}: write sqlite:///relative.db or sqlite:////absolute/path.db")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": SQLITE_LOCK_TIMEOUT,
+        }
+    if scheme in {"postgresql", "postgres"}:
+        dbname = parts.path.lstrip("/")
+        if not parts.hostname or not dbname:
+            raise InvalidInput(f"{url!r}: write postgresql://user@host:port/dbname")
+        schema = parse_qs(parts.query).get("schema", ["public"])[0]
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_SCHEMA": schema,
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_POOL_SIZE": "5",
+        }
+    raise InvalidInput(
+        f"database URL {url!r} is not understood; use sqlite:///file.db, postgresql://user@host:port/db or memory://"
+    )
+
+
+@contextlib.contextmanager
+def ddl_lock(env: dict[str, str]) -> Iterator[None]:
+    """Serialise table creation between processes starting at the same time."""
+    module = env.get("PERSISTENCE_MODULE")
+    if module == "eventsourcing.sqlite":
+        lock_path = Path(env["SQLITE_DBNAME"] + ".lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    elif module == "eventsourcing.postgres":
+        import psycopg  # the library's own driver for its postgres module
+
+        conninfo = psycopg.conninfo.make_conninfo(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+        )
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (_DDL_LOCK_KEY,))
+            try:
+                schema = env.get("POSTGRES_SCHEMA", "public")
+                conn.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psycopg.sql.Identifier(schema)))
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_DDL_LOCK_KEY,))
+    else:
+        yield
+
+
+def open_ledger(url: str | None = None) -> GrantLedger:
+    """The ledger application on the store the URL (or GRANTLEDGER_DATABASE_URL) names."""
+    from ledger.application import GrantLedger
+
+    env = library_env(url or database_url())
+    with ddl_lock(env):
+        return GrantLedger(env=env)
