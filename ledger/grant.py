@@ -12,7 +12,7 @@ from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.ids import natural_id
-from ledger.money import EUR, Money
+from ledger.money import EUR, Money, parse_fraction
 
 
 class Category(StrEnum):
@@ -150,6 +150,9 @@ class Grant(LedgerAggregate):
         decision_ref: str,
         signed_on: date,
     ) -> Grant:
+        funding_rate = parse_fraction(funding_rate, "funding rate")
+        if not Decimal(0) <= indirect_rate < 1:
+            raise InvalidInput(f"the indirect flat rate must be a fraction such as 0.07, got {indirect_rate}")
         codes = [p.code for p in partners]
         if not partners:
             raise InvalidInput("a grant needs at least one partner")

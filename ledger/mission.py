@@ -12,7 +12,7 @@ from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.ids import natural_id, normalise_key
-from ledger.money import EUR, Money
+from ledger.money import EUR, Money, parse_fraction
 
 
 class CostType(StrEnum):
@@ -105,6 +105,7 @@ class Mission(LedgerAggregate):
             raise InvalidInput(f"the cap per SME must be a positive EUR amount, got {cap_per_sme}")
         if not eligible_cost_types:
             raise InvalidInput(f"mission {code} must list at least one eligible cost type")
+        reimbursement_rate = parse_fraction(reimbursement_rate, f"reimbursement rate of mission {code}")
         types = sorted({parse_cost_type(t).value for t in eligible_cost_types})
         return cls._create(
             cls.Opened,

@@ -18,7 +18,7 @@ from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.ids import natural_id
-from ledger.money import EUR, check_currency
+from ledger.money import EUR, check_currency, parse_rate
 
 DEFAULT_SOURCE = "InforEuro"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -99,6 +99,7 @@ class ExchangeRate(LedgerAggregate):
         if currency == EUR:
             raise InvalidInput("EUR needs no exchange rate: it converts to itself at 1")
         parse_month(month)
+        rate = parse_rate(rate, f"{currency} rate for {month}")
         if not source.strip():
             raise InvalidInput("say where the rate comes from, e.g. InforEuro")
         year, mon = (int(p) for p in month.split("-"))
@@ -116,6 +117,7 @@ class ExchangeRate(LedgerAggregate):
     def correct(self, *, actor: Actor, rate: Decimal, source: str, reason: str) -> None:
         if not reason.strip():
             raise InvalidInput("a rate correction needs a reason")
+        rate = parse_rate(rate, f"{self.currency} rate for {self.month}")
         if rate == self.rate and source == self.source:
             raise InvalidInput(f"the {self.currency} rate for {self.month} is already {rate}")
         year, mon = (int(p) for p in self.month.split("-"))
