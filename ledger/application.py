@@ -11,6 +11,7 @@ content records nothing and returns the same id; with different content it is re
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -19,9 +20,9 @@ from decimal import Decimal
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 
 from ledger.actors import Actor, Role, require_officer_of, require_role
 from ledger.base import register_transcodings
@@ -62,6 +63,7 @@ from ledger.sme import (
     identifier_index_id,
 )
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
 
@@ -86,6 +88,14 @@ class GrantLedger(Application[UUID]):
         register_transcodings(transcoder)
 
     # --- plumbing ---------------------------------------------------------------------
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshots only speed up loading: failing to take one must never fail (or, through
+        a retry, repeat) a command whose events are already recorded."""
+        try:
+            super()._take_snapshots(processing_event)
+        except PersistenceError:
+            log.warning("could not store a snapshot; loading will replay events instead", exc_info=True)
+
     def _write(self, decide: Callable[[], Outcome[T]]) -> T:
         """Decide and save atomically; on a concurrent change, reload and decide again."""
         for attempt in range(MAX_ATTEMPTS):
