@@ -456,6 +456,8 @@ class GrantLedger(Application[UUID]):
             raise InvalidInput("a claim needs at least one expense line")
 
         def decide() -> Outcome[UUID]:
+            mission = self.mission(mission_id)
+            require_officer_of(actor, mission.responsible_partner, f"record claims on mission {mission.code}")
             existing = self._find(Claim, claim_id)
             if existing is not None:
                 same = (existing.sme_id, existing.mission_id, existing.lines, existing.submitted_on) == (
@@ -466,8 +468,6 @@ class GrantLedger(Application[UUID]):
                 )
                 return self._same(existing, "claim", same), []
             grant = self.grant()
-            mission = self.mission(mission_id)
-            require_officer_of(actor, mission.responsible_partner, f"record claims on mission {mission.code}")
             sme = self.sme(sme_id)
             if not sme.is_selected_for(mission_id):
                 raise SmeNotSelected(f"{sme.legal_name} is not selected for mission {mission.code}; select it first")
@@ -616,6 +616,8 @@ class GrantLedger(Application[UUID]):
         """Record the reimbursement paid to the SME for an approved claim (value date ``on``)."""
 
         def decide() -> Outcome[UUID]:
+            claim = self.claim(claim_id)
+            require_officer_of(actor, claim.partner, "record payments of this claim")
             existing = self._find(Payment, payment_id)
             if existing is not None:
                 same = (existing.claim_id, existing.amount, existing.bank_reference, existing.value_date) == (
@@ -625,8 +627,6 @@ class GrantLedger(Application[UUID]):
                     on,
                 )
                 return self._same(existing, "payment", same), []
-            claim = self.claim(claim_id)
-            require_officer_of(actor, claim.partner, "record payments of this claim")
             line = self.budget_line(claim.partner, Category.FSTP.value)
             approved = claim.record_payment(
                 actor=actor, payment_id=payment_id, amount=amount, bank_reference=bank_reference, on=on
