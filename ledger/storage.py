@@ -3,7 +3,8 @@
 ``GRANTLEDGER_DATABASE_URL`` takes:
 - ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db`` (the default is
   ``sqlite:///grantledger.db`` in the working directory; nothing to install);
-- ``postgresql://user[:password]@host[:port]/dbname[?schema=name]``;
+- ``postgresql://user[:password]@host[:port]/dbname[?schema=name&pool_size=N]`` (a pool of
+  N connections kept open, 2 by default, growing by up to 8 under load);
 - ``memory://`` for an in-memory store (tests, demos that need not persist).
 
 Tables are created once and safely: concurrent start-ups take a lock (an advisory lock on
@@ -56,7 +57,11 @@ def library_env(url: str) -> dict[str, str]:
         dbname = parts.path.lstrip("/")
         if not parts.hostname or not dbname:
             raise InvalidInput(f"{url!r}: write postgresql://user@host:port/dbname")
-        schema = parse_qs(parts.query).get("schema", ["public"])[0]
+        query = parse_qs(parts.query)
+        schema = query.get("schema", ["public"])[0]
+        pool_size = query.get("pool_size", ["2"])[0]
+        if not pool_size.isdigit() or int(pool_size) < 1:
+            raise InvalidInput(f"{url!r}: pool_size must be a positive whole number, got {pool_size!r}")
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": dbname,
@@ -66,7 +71,8 @@ def library_env(url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_SCHEMA": schema,
             "POSTGRES_LOCK_TIMEOUT": "30",
-            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_POOL_SIZE": pool_size,
+            "POSTGRES_MAX_OVERFLOW": "8",
         }
     raise InvalidInput(
         f"database URL {url!r} is not understood; use sqlite:///file.db, postgresql://user@host:port/db or memory://"

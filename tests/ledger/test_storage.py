@@ -59,3 +59,12 @@ class TestSqliteFile:
             assert again.grant().code == "EU-ALLIANCE"
         finally:
             again.close()
+
+
+class TestPostgresPool:
+    def test_pool_size_comes_from_the_url(self) -> None:
+        """Each ledger keeps few connections open by default, so many processes fit the server."""
+        assert library_env("postgresql://u@h/d")["POSTGRES_POOL_SIZE"] == "2"
+        assert library_env("postgresql://u@h/d?pool_size=10")["POSTGRES_POOL_SIZE"] == "10"
+        with pytest.raises(InvalidInput, match="pool_size must be a positive whole number"):
+            library_env("postgresql://u@h/d?pool_size=0")
