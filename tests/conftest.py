@@ -22,7 +22,7 @@ PG_URL = os.environ.get("GRANTLEDGER_TEST_POSTGRES", "postgresql://postgres@127.
 REQUIRE_PG = os.environ.get("GRANTLEDGER_REQUIRE_POSTGRES") == "1"
 
 settings.register_profile(
-    "ci", max_examples=40, stateful_step_count=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci", max_examples=100, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("dev", max_examples=15, stateful_step_count=20, deadline=None)
 settings.register_profile(

@@ -1,0 +1,312 @@
+"""The ledger's invariants (DOMAIN.md), each one call over a GrantLedger and a plain model.
+
+A test keeps a ``LedgerModel`` (plain Python: dicts of Decimals, no ledger arithmetic)
+beside the real application and calls ``check_all(app, model)`` after every command. Each
+check reads the application through its public queries; some check a rule that must hold
+whatever happened, the others that the application agrees with the model. The numbers in
+the names follow the list of invariants in DOMAIN.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from uuid import UUID
+
+from ledger.application import GrantLedger
+from ledger.grant import Category, eu_contribution
+from ledger.money import Money
+from ledger.receipts import ReceiptIndex, receipt_id
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+FSTP = "FSTP"
+#: Claim states, spelt as the ledger reports them.
+SUBMITTED, APPROVED, PAID, REJECTED, WITHDRAWN = "submitted", "approved", "paid", "rejected", "withdrawn"
+#: A claim in one of these states holds its receipts (rejected and withdrawn claims release them).
+LIVE_STATES = frozenset({SUBMITTED, APPROVED, PAID})
+
+
+def normalised(reference: str) -> str:
+    """A receipt reference or SME identifier as the ledger compares it: trimmed, inner blanks
+    collapsed, upper case."""
+    return " ".join(reference.split()).upper()
+
+
+def half_up(value: Decimal) -> Decimal:
+    """Round half up to the cent, at a precision no realistic amount can exhaust."""
+    with localcontext(Context(prec=60)):
+        return value.quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class LineModel:
+    """One partner x category budget line, in EUR."""
+
+    allocated: Decimal
+    committed: Decimal = ZERO
+    paid: Decimal = ZERO
+    spent: Decimal = ZERO
+
+
+@dataclass
+class MissionModel:
+    code: str
+    partner: str
+    rate: Decimal
+    cap: Decimal
+    cost_types: tuple[str, ...]
+
+
+@dataclass
+class SmeModel:
+    identifier: str
+    #: Approved support per mission it is selected for (selection opens the entry at zero).
+    approved: dict[UUID, Decimal] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.approved.values(), ZERO)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """An expense line as the test declared it (amount in the currency of the receipt)."""
+
+    cost_type: str
+    expense_date: date
+    amount: Decimal
+    currency: str
+    receipt_ref: str
+
+    @property
+    def month(self) -> str:
+        return f"{self.expense_date.year:04d}-{self.expense_date.month:02d}"
+
+
+@dataclass
+class ClaimModel:
+    partner: str
+    sme_id: UUID
+    mission_id: UUID
+    lines: tuple[LineInput, ...]
+    submitted_on: date
+    requested: Decimal
+    state: str = SUBMITTED
+    approved: Decimal | None = None
+    paid: Decimal | None = None
+    payment_id: UUID | None = None
+
+    @property
+    def receipt_keys(self) -> list[str]:
+        return [normalised(line.receipt_ref) for line in self.lines]
+
+
+@dataclass
+class PaymentModel:
+    claim_id: UUID
+    partner: str
+    amount: Decimal
+    reversed: bool = False
+
+
+@dataclass
+class LedgerModel:
+    """What the ledger should hold, kept by hand beside it."""
+
+    total: Decimal
+    funding_rate: Decimal
+    eu_cap: Decimal
+    sme_cap: Decimal
+    period_start: date
+    period_end: date
+    partners: tuple[str, ...]
+    lines: dict[tuple[str, str], LineModel]
+    missions: dict[UUID, MissionModel] = field(default_factory=dict)
+    smes: dict[UUID, SmeModel] = field(default_factory=dict)
+    claims: dict[UUID, ClaimModel] = field(default_factory=dict)
+    payments: dict[UUID, PaymentModel] = field(default_factory=dict)
+    #: Exchange rates recorded, by (currency, month).
+    rates: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    #: Receipt key -> the claim or cost holding it now.
+    receipts: dict[str, UUID] = field(default_factory=dict)
+    #: Every receipt key ever declared (held now or released).
+    declared: set[str] = field(default_factory=set)
+
+    def fstp(self, partner: str) -> LineModel:
+        return self.lines[(partner, FSTP)]
+
+
+# --- 1. transfers move money, never create it -----------------------------------------------
+def check_budget_conserved(app: GrantLedger, model: LedgerModel) -> None:
+    """1. The partner budget lines sum to the total eligible budget."""
+    grant = app.grant()
+    allocated = sum((app.budget_line(p, c.value).allocated.amount for p in grant.partners for c in Category), ZERO)
+    assert allocated == grant.total.amount == model.total, (
+        f"budget lines sum to {allocated}, grant total {grant.total}, model total {model.total}"
+    )
+
+
+# --- 2. no FSTP overspend ---------------------------------------------------------------------
+def check_fstp_within_allocation(app: GrantLedger, model: LedgerModel) -> None:
+    """2. On every partner's FSTP line, committed + paid <= allocated, and neither is negative."""
+    for partner in model.partners:
+        line = app.budget_line(partner, FSTP)
+        assert line.committed.amount >= 0, f"{partner} FSTP committed is negative: {line.committed}"
+        assert line.paid.amount >= 0, f"{partner} FSTP paid is negative: {line.paid}"
+        assert line.committed + line.paid <= line.allocated, (
+            f"{partner} FSTP overspent: committed {line.committed} + paid {line.paid} > allocated {line.allocated}"
+        )
+
+
+# --- 3. caps per SME --------------------------------------------------------------------------
+def check_sme_caps(app: GrantLedger, model: LedgerModel) -> None:
+    """3. Per SME and mission, approved <= the mission's cap; per SME overall, <= the grant's cap."""
+    cap = app.grant().sme_support_cap
+    for sme_id in model.smes:
+        sme = app.sme(sme_id)
+        per_mission = ZERO
+        for mission_id in map(UUID, sme.missions):
+            approved = sme.approved_for(mission_id)
+            mission = app.mission(mission_id)
+            assert approved <= mission.cap_per_sme, (
+                f"SME {sme_id} has {approved} approved on mission {mission.code}, over its cap {mission.cap_per_sme}"
+            )
+            per_mission += approved.amount
+        assert sme.approved_total <= cap, f"SME {sme_id} has {sme.approved_total} approved, over the cap {cap}"
+        assert sme.approved_total.amount == per_mission, (
+            f"SME {sme_id} total {sme.approved_total} differs from the sum over its missions {per_mission}"
+        )
+
+
+# --- 4. paid <= approved, once; line totals are the sum of their claims -----------------------
+def check_claims_within_approval(app: GrantLedger, model: LedgerModel) -> None:
+    """4. Each claim is paid at most its approved amount, by one unreversed payment at most;
+    each FSTP line commits what its approved-unpaid claims were approved and has paid what
+    its paid claims were paid."""
+    committed = dict.fromkeys(model.partners, ZERO)
+    paid = dict.fromkeys(model.partners, ZERO)
+    for claim_id, expected in model.claims.items():
+        claim = app.claim(claim_id)
+        if claim.paid is not None:
+            assert claim.approved is not None, f"claim {claim_id} is paid {claim.paid} but has no approved amount"
+            assert claim.paid <= claim.approved, f"claim {claim_id} paid {claim.paid} > approved {claim.approved}"
+        if expected.state == APPROVED and expected.approved is not None:
+            committed[expected.partner] += expected.approved
+        if expected.state == PAID and expected.paid is not None:
+            paid[expected.partner] += expected.paid
+    live_payments = Counter(p.claim_id for p in model.payments.values() if not p.reversed)
+    for claim_id, count in live_payments.items():
+        assert count == 1, f"claim {claim_id} has {count} unreversed payments"
+        assert model.claims[claim_id].state == PAID, f"claim {claim_id} has a live payment but is not paid"
+    for payment_id, expected_payment in model.payments.items():
+        assert app.payment(payment_id).reversed is expected_payment.reversed, f"payment {payment_id} reversal"
+    for partner in model.partners:
+        line = app.budget_line(partner, FSTP)
+        assert line.committed.amount == committed[partner], (
+            f"{partner} FSTP committed {line.committed}, its approved-unpaid claims sum to {committed[partner]}"
+        )
+        assert line.paid.amount == paid[partner], (
+            f"{partner} FSTP paid {line.paid}, its paid claims sum to {paid[partner]}"
+        )
+
+
+# --- 5. a receipt is declared once ------------------------------------------------------------
+def check_receipts_held_once(app: GrantLedger, model: LedgerModel) -> None:
+    """5. Each receipt reference is held by at most one live claim (or cost), and the ledger's
+    receipt index names the holder the model expects (none once released)."""
+    holders: dict[str, UUID] = {}
+    for claim_id in model.claims:
+        claim = app.claim(claim_id)
+        if claim.state not in LIVE_STATES:
+            continue
+        for line in claim.lines:
+            key = normalised(line.receipt_ref)
+            assert key not in holders, f"receipt {key!r} is held by live claims {holders[key]} and {claim_id}"
+            holders[key] = claim_id
+    for key in model.declared:
+        index: object = app.repository.get(receipt_id(key))
+        assert isinstance(index, ReceiptIndex), f"receipt {key!r} has no receipt index"
+        assert index.holder_id == model.receipts.get(key), (
+            f"receipt {key!r} is held by {index.holder_id} in the ledger, by {model.receipts.get(key)} in the model"
+        )
+        if key in holders:
+            assert index.holder_id == holders[key], f"receipt {key!r} index and live claim disagree"
+
+
+# --- 6. dates inside the action period --------------------------------------------------------
+def check_expense_dates_in_period(app: GrantLedger, model: LedgerModel) -> None:
+    """6. Every expense line recorded on a claim falls inside the action period."""
+    grant = app.grant()
+    for claim_id in model.claims:
+        for line in app.claim(claim_id).lines:
+            assert grant.period_start <= line.expense_date <= grant.period_end, (
+                f"claim {claim_id} has an expense dated {line.expense_date}, outside the action period"
+            )
+
+
+# --- 7. EU contribution -----------------------------------------------------------------------
+def check_eu_contribution(app: GrantLedger, model: LedgerModel) -> None:
+    """7. EU contribution = min(cap, funding rate x accepted costs), here on the costs recorded so
+    far (SME support paid plus own costs) and on the whole eligible budget."""
+    grant = app.grant()
+    lines = [app.budget_line(p, c.value) for p in grant.partners for c in Category]
+    costs = sum((line.paid + line.spent for line in lines), Money.zero())
+    for accepted in (costs, grant.total):
+        expected = min(model.eu_cap, half_up(accepted.amount * model.funding_rate))
+        contribution = eu_contribution(accepted, grant.funding_rate, grant.eu_cap)
+        assert contribution == Money.eur(expected), f"EU contribution on {accepted} is {contribution}, not {expected}"
+        assert contribution <= grant.eu_cap
+
+
+# --- the application agrees with the model ----------------------------------------------------
+def check_matches_model(app: GrantLedger, model: LedgerModel) -> None:
+    """Budget lines, claims, SMEs and payments hold exactly what the model says."""
+    for (partner, category), expected_line in model.lines.items():
+        line = app.budget_line(partner, category)
+        got = (line.allocated.amount, line.committed.amount, line.paid.amount, line.spent.amount)
+        want = (expected_line.allocated, expected_line.committed, expected_line.paid, expected_line.spent)
+        assert got == want, f"{partner} {category} (allocated, committed, paid, spent): ledger {got}, model {want}"
+    for claim_id, expected in model.claims.items():
+        claim = app.claim(claim_id)
+        got_claim = (
+            claim.state,
+            claim.partner,
+            claim.requested.amount,
+            None if claim.approved is None else claim.approved.amount,
+            None if claim.paid is None else claim.paid.amount,
+            claim.payment_id,
+        )
+        want_claim = (
+            expected.state,
+            expected.partner,
+            expected.requested,
+            expected.approved,
+            expected.paid,
+            expected.payment_id,
+        )
+        assert got_claim == want_claim, (
+            f"claim {claim_id} (state, partner, requested, approved, paid, payment): "
+            f"ledger {got_claim}, model {want_claim}"
+        )
+    for sme_id, expected_sme in model.smes.items():
+        sme = app.sme(sme_id)
+        got_sme = {UUID(m): sme.approved_for(UUID(m)).amount for m in sme.missions}
+        assert got_sme == expected_sme.approved, f"SME {sme_id} approved per mission: {got_sme} != {expected_sme}"
+    for payment_id, expected_payment in model.payments.items():
+        payment = app.payment(payment_id)
+        assert (payment.claim_id, payment.amount.amount) == (expected_payment.claim_id, expected_payment.amount)
+
+
+def check_all(app: GrantLedger, model: LedgerModel) -> None:
+    """Every invariant, and the application agreeing with the model."""
+    check_budget_conserved(app, model)
+    check_fstp_within_allocation(app, model)
+    check_sme_caps(app, model)
+    check_claims_within_approval(app, model)
+    check_receipts_held_once(app, model)
+    check_expense_dates_in_period(app, model)
+    check_eu_contribution(app, model)
+    check_matches_model(app, model)
