@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TypeVar
@@ -87,6 +88,16 @@ class GrantLedger(Application[UUID]):
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
 
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._written = threading.local()
+
+    def position_written(self) -> int | None:
+        """Where in the event log this thread's last command wrote its events (None when it
+        recorded nothing, e.g. a repeated command): a reader waits until its projections
+        reach this position to see its own writes."""
+        return getattr(self._written, "position", None)
+
     # --- plumbing ---------------------------------------------------------------------
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """Snapshots only speed up loading: failing to take one must never fail (or, through
@@ -98,15 +109,17 @@ class GrantLedger(Application[UUID]):
 
     def _write(self, decide: Callable[[], Outcome[T]]) -> T:
         """Decide and save atomically; on a concurrent change, reload and decide again."""
+        self._written.position = None
         for attempt in range(MAX_ATTEMPTS):
             result, changed = decide()
             if not any(a.pending_events for a in changed):
                 return result
             try:
-                self.save(*changed)
+                recordings = self.save(*changed)
             except IntegrityError:
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter, not crypto
                 continue
+            self._written.position = max((r.notification.id for r in recordings), default=None)
             return result
         raise ConcurrencyConflict(
             f"other officers changed the same records {MAX_ATTEMPTS} times while this command ran; "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -33,7 +33,7 @@ SQLITE_LOCK_TIMEOUT = "30"
 _DDL_LOCK_KEY = 0x4752414E54  # 'GRANT': advisory lock key serialising table creation
 
 
-def database_url(environ: dict[str, str] | None = None) -> str:
+def database_url(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     return env.get(ENV_URL) or DEFAULT_URL
 

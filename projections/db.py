@@ -1,0 +1,156 @@
+"""Where the read models live, and how writers and readers share it.
+
+The read models have their own database, named by ``GRANTLEDGER_READ_DATABASE_URL`` or, by
+default, derived from the event store's URL:
+- ``sqlite:///grantledger.db`` -> ``sqlite:///grantledger-read.db``: a file of its own, so the
+  projector never waits for the event store's single write lock (nor it for the projector);
+- ``postgresql://...?schema=S`` -> the same database and schema, tables prefixed ``rm_``;
+- ``memory://`` -> an in-memory SQLite database.
+
+A writer (the projector) takes the write lock before it reads its tracking position: BEGIN
+IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL. Two projectors therefore never apply
+the same events, whichever processes they run in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import StaticPool
+
+from ledger.errors import InvalidInput
+from ledger.storage import database_url
+from projections import tables
+
+ENV_READ_URL = "GRANTLEDGER_READ_DATABASE_URL"
+#: Seconds a writer waits for another one to finish its batch before giving up.
+LOCK_TIMEOUT_SECONDS = 30
+_DDL_LOCK_KEY = 0x524541444D  # 'READM': serialises creating the read-model tables
+
+
+def read_url_for(event_url: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The read models' URL: configured, or derived from the event store's URL."""
+    env = os.environ if environ is None else environ
+    if env.get(ENV_READ_URL):
+        return env[ENV_READ_URL]
+    url = event_url or database_url(env)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in {"memory", "popo"}:
+        return "sqlite://"
+    if scheme == "sqlite":
+        path = Path(unquote(parts.path[1:]))
+        return "sqlite:///" + str(path.with_name(f"{path.stem}-read{path.suffix or '.db'}"))
+    return url
+
+
+def _engine_for(url: str) -> tuple[Engine, str | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        path = unquote(parts.path[1:])
+        if not path:
+            engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(URL.create("sqlite", database=path), connect_args={"timeout": LOCK_TIMEOUT_SECONDS})
+        _serialise_sqlite_writers(engine, file_backed=bool(path))
+        return engine, None
+    if scheme in {"postgresql", "postgres"}:
+        query = parse_qs(parts.query)
+        dbname = parts.path.lstrip("/")
+        if not parts.hostname or not dbname:
+            raise InvalidInput(f"{url!r}: write postgresql://user@host:port/dbname")
+        pg_url = URL.create(
+            "postgresql+psycopg",
+            username=unquote(parts.username or "postgres"),
+            password=unquote(parts.password) if parts.password else None,
+            host=parts.hostname,
+            port=parts.port or 5432,
+            database=dbname,
+        )
+        pool_size = int(query.get("pool_size", ["2"])[0])
+        engine = create_engine(pg_url, pool_size=pool_size, max_overflow=8, pool_pre_ping=True)
+        return engine, query.get("schema", [None])[0]
+    raise InvalidInput(
+        f"read database URL {url!r} is not understood; use sqlite:///file.db, postgresql://user@host:port/db "
+        "or sqlite:// (in memory)"
+    )
+
+
+def _serialise_sqlite_writers(engine: Engine, *, file_backed: bool) -> None:
+    """Let SQLAlchemy, not pysqlite, open transactions, so a writer can BEGIN IMMEDIATE."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        if file_backed:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("write_lock", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class ReadDatabase:
+    """The read models' database: its engine, its tables, and transactions to read or write."""
+
+    def __init__(self, url: str, *, schema: str | None = None) -> None:
+        self.url = url
+        engine, url_schema = _engine_for(url)
+        self.schema = schema or url_schema
+        self.engine = engine.execution_options(schema_translate_map={None: self.schema}) if self.schema else engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self.create()
+
+    def create(self) -> None:
+        """Create the tables and the tracking row, once, even when processes start together."""
+        with self.engine.connect() as conn:
+            conn.execution_options(write_lock=True)
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
+                    if self.schema:
+                        conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                tables.metadata.create_all(conn)
+                known = conn.execute(select(tables.tracking.c.name)).scalars().all()
+                if "read_models" not in known:
+                    conn.execute(insert(tables.tracking).values(name="read_models", position=0))
+
+    def drop(self) -> None:
+        """Drop every read-model table (a rebuild starts from nothing)."""
+        with self.engine.begin() as conn:
+            tables.metadata.drop_all(conn)
+            if self.schema and not self.is_sqlite:
+                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """One write transaction holding the projector's lock, committed on success."""
+        with self.engine.connect() as conn:
+            conn.execution_options(write_lock=True)
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """One read transaction: a consistent view of every read model."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def position(self) -> int:
+        """The last event position applied to the read models."""
+        with self.reading() as conn:
+            return int(conn.execute(select(tables.tracking.c.position)).scalar_one())
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,308 @@
+"""The read models' tables (SQLAlchemy Core): what the projector writes and the queries read.
+
+Money never touches a float: EUR amounts are whole cents in BIGINT columns (exact, and SQL
+can sum them), amounts in other currencies and rates are exact decimal strings. Recorded
+times are stored as naive UTC and read back as aware UTC, the same on SQLite and PostgreSQL.
+Every table can be dropped and rebuilt from the events (``projections.replay``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+CENT = Decimal("0.01")
+
+
+class Cents(TypeDecorator[Decimal]):
+    """A EUR amount (Decimal with two places) stored as a whole number of cents."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        cents = value.scaleb(2)
+        if cents != cents.to_integral_value():
+            raise ValueError(f"EUR amount {value} has more than two decimals")
+        return int(cents)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-2).quantize(CENT)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal stored as its exact text (foreign amounts keep their own decimals; rates)."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as naive UTC (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"recorded time {value} has no time zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+#: How far each projection has applied the event log (its tracking position).
+tracking = Table(
+    "rm_tracking",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+grant = Table(
+    "rm_grant",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("total", Cents, nullable=False),
+    Column("funding_rate", ExactDecimal, nullable=False),
+    Column("eu_cap", Cents, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("coordinator", String(40), nullable=False),
+    Column("indirect_rate", ExactDecimal, nullable=False),
+    Column("sme_support_cap", Cents, nullable=False),
+    Column("decision_ref", String(200), nullable=False),
+    Column("signed_on", Date, nullable=False),
+    Column("position", BigInteger, nullable=False),
+)
+
+partners = Table(
+    "rm_partners",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("country", String(2), nullable=False),
+)
+
+budget_lines = Table(
+    "rm_budget_lines",
+    metadata,
+    Column("partner", String(40), primary_key=True),
+    Column("category", String(40), primary_key=True),
+    Column("line_id", String(36), nullable=False, unique=True),
+    Column("allocated", Cents, nullable=False),
+    Column("pending", Cents, nullable=False),
+    Column("committed", Cents, nullable=False),
+    Column("paid", Cents, nullable=False),
+    Column("spent", Cents, nullable=False),
+)
+
+#: Every change of a budget line figure, so the books can be read as of any position or date.
+movements = Table(
+    "rm_budget_movements",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("partner", String(40), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("measure", String(12), nullable=False),
+    Column("delta", Cents, nullable=False),
+    Index("ix_rm_budget_movements_effective", "effective_date"),
+)
+
+missions = Table(
+    "rm_missions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("code", String(60), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("city", Text, nullable=False),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("partner", String(40), nullable=False),
+    Column("reimbursement_rate", ExactDecimal, nullable=False),
+    Column("cap_per_sme", Cents, nullable=False),
+    Column("cost_types", Text, nullable=False),
+    Column("opened_on", Date, nullable=False),
+)
+
+#: Claimed and accepted amounts of a mission's expense lines, per original currency.
+mission_currencies = Table(
+    "rm_mission_currencies",
+    metadata,
+    Column("mission_id", String(36), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("claimed", ExactDecimal, nullable=False),
+    Column("accepted", ExactDecimal, nullable=False),
+    Column("accepted_eur", Cents, nullable=False),
+)
+
+smes = Table(
+    "rm_smes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("legal_name", Text, nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("identifier", String(60), nullable=False),
+    Column("registered_on", Date, nullable=False),
+)
+
+sme_missions = Table(
+    "rm_sme_missions",
+    metadata,
+    Column("sme_id", String(36), primary_key=True),
+    Column("mission_id", String(36), primary_key=True),
+    Column("selected_on", Date, nullable=False),
+    Column("requested", Cents, nullable=False),
+    Column("approved", Cents, nullable=False),
+    Column("paid", Cents, nullable=False),
+)
+
+claims = Table(
+    "rm_claims",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("sme_id", String(36), nullable=False, index=True),
+    Column("mission_id", String(36), nullable=False, index=True),
+    Column("partner", String(40), nullable=False, index=True),
+    Column("state", String(12), nullable=False, index=True),
+    Column("submitted_on", Date, nullable=False),
+    Column("requested", Cents, nullable=False),
+    Column("eligible_eur", Cents),
+    Column("approved", Cents),
+    Column("capped_by", String(40)),
+    Column("decided_on", Date),
+    Column("paid", Cents),
+    Column("payment_id", String(36)),
+    Column("reason", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
+)
+
+claim_lines = Table(
+    "rm_claim_lines",
+    metadata,
+    Column("claim_id", String(36), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("cost_type", String(40), nullable=False),
+    Column("expense_date", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("receipt_ref", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("accepted", ExactDecimal),
+    Column("rate", ExactDecimal),
+    Column("rate_month", String(7)),
+    Column("rate_source", String(40)),
+    Column("eur", Cents),
+    Column("reason", Text, nullable=False),
+)
+
+#: The decisions and payments of each claim, in order.
+claim_history = Table(
+    "rm_claim_history",
+    metadata,
+    Column("claim_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("event_type", String(60), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("actor_id", String(120), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("amount", Cents),
+    Column("reason", Text, nullable=False),
+)
+
+payments = Table(
+    "rm_payments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("claim_id", String(36), nullable=False, index=True),
+    Column("partner", String(40), nullable=False),
+    Column("amount", Cents, nullable=False),
+    Column("bank_reference", String(200), nullable=False),
+    Column("value_date", Date, nullable=False),
+    Column("reversed", Boolean, nullable=False),
+    Column("reversal_reason", Text, nullable=False),
+)
+
+costs = Table(
+    "rm_costs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("partner", String(40), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("eur", Cents, nullable=False),
+    Column("cost_date", Date, nullable=False),
+    Column("document_ref", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+rates = Table(
+    "rm_exchange_rates",
+    metadata,
+    Column("id", String(36), nullable=False, unique=True),
+    Column("currency", String(3), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("rate", ExactDecimal, nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+#: One row per event: who did what, when, to which record, and why.
+audit = Table(
+    "rm_audit",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("recorded_at", UtcDateTime, nullable=False, index=True),
+    Column("effective_date", Date, nullable=False),
+    Column("actor_id", String(120), nullable=False, index=True),
+    Column("role", String(20), nullable=False),
+    Column("partner", String(40)),
+    Column("aggregate_type", String(40), nullable=False),
+    Column("aggregate_id", String(36), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("event_type", String(60), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+)
