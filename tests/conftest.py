@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, settings
 
 from ledger.application import GrantLedger
 from ledger.storage import open_ledger
+from projections.db import ReadDatabase, read_url_for
+from projections.projector import Projector
 
 PG_URL = os.environ.get("GRANTLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("GRANTLEDGER_REQUIRE_POSTGRES") == "1"
@@ -115,3 +117,20 @@ def memory_app() -> Iterator[GrantLedger]:
         yield ledger
     finally:
         ledger.close()
+
+
+@pytest.fixture
+def read_db(any_store_url: str) -> Iterator[ReadDatabase]:
+    """The read models beside each store: in-memory SQLite, a SQLite file of their own, or
+    the PostgreSQL test schema."""
+    db = ReadDatabase(read_url_for(any_store_url, environ={}))
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def projector(app: GrantLedger, read_db: ReadDatabase) -> Projector:
+    """The projector feeding ``read_db`` from ``app`` (tests call catch_up themselves)."""
+    return Projector(app, read_db)
