@@ -80,7 +80,7 @@ class BudgetOverview:
 
     def totals(self, lines: tuple[LineFigures, ...] | None = None) -> LineFigures:
         chosen = self.lines if lines is None else lines
-        return LineFigures("ALL", "ALL", *(sum((getattr(line, m) for line in chosen), ZERO) for m in MEASURES))
+        return LineFigures("TOTAL", "", *(sum((getattr(line, m) for line in chosen), ZERO) for m in MEASURES))
 
     def partner(self, code: str) -> tuple[LineFigures, ...]:
         return tuple(line for line in self.lines if line.partner == code)

@@ -1,0 +1,38 @@
+"""The composition root: one place that wires the ledger, the read models and the projector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.application import GrantLedger
+from ledger.storage import database_url, open_ledger
+from projections.db import ReadDatabase, read_url_for
+from projections.projector import Projector
+
+
+@dataclass
+class LedgerContext:
+    """The application (writes), its read models (reads) and the projector between them."""
+
+    app: GrantLedger
+    read_db: ReadDatabase
+    projector: Projector
+
+    def close(self) -> None:
+        self.read_db.close()
+        self.app.close()
+
+    def __enter__(self) -> LedgerContext:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_context(url: str | None = None, read_url: str | None = None) -> LedgerContext:
+    """Open the event store (``url`` or GRANTLEDGER_DATABASE_URL) and its read models
+    (``read_url`` or GRANTLEDGER_READ_DATABASE_URL, else derived from the store's URL)."""
+    event_url = url or database_url()
+    app = open_ledger(event_url)
+    read_db = ReadDatabase(read_url or read_url_for(event_url))
+    return LedgerContext(app, read_db, Projector(app, read_db))
