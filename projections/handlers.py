@@ -9,6 +9,7 @@ batch is flushed, just before the tracking position, in the same transaction.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Insert, Select, Table, Update, bindparam, insert, select, update
 
 from ledger.budget import BudgetLine, Transfer
 from ledger.claim import Claim
@@ -74,6 +75,24 @@ def payload_of(event: Any) -> str:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
 
+@functools.cache
+def _insert(table: Table) -> Insert:
+    return insert(table)
+
+
+@functools.cache
+def _update(table: Table, keys: tuple[str, ...], columns: tuple[str, ...], increment: bool) -> Update:
+    """UPDATE table SET col = :v_col (or col + :v_col) WHERE key = :k_key ..., compiled once."""
+    c = table.c
+    values = {col: (c[col] + bindparam(f"v_{col}")) if increment else bindparam(f"v_{col}") for col in columns}
+    return update(table).where(*(c[k] == bindparam(f"k_{k}") for k in keys)).values(values)
+
+
+@functools.cache
+def _select(table: Table, keys: tuple[str, ...]) -> Select[Any]:
+    return select(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+
+
 class Batch:
     """One projector transaction: the connection, the event being applied, and pending rows."""
 
@@ -83,6 +102,7 @@ class Batch:
         self.position = 0
         self.event: Any = None
         self._audit: list[dict[str, Any]] = []
+        self._history: list[dict[str, Any]] = []
         self._movements: list[dict[str, Any]] = []
         self._seq = 0
         self._line_deltas: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)
@@ -131,94 +151,100 @@ class Batch:
         deltas[measure] = deltas.get(measure, Decimal(0)) + delta.amount
 
     def history(self, claim_id: UUID, amount: Money | None = None) -> None:
-        """A row in the claim's history for the current event."""
+        """A row in the claim's history for the current event (written when the batch flushes)."""
         event = self.event
-        self.conn.execute(
-            insert(t.claim_history).values(
-                claim_id=str(claim_id),
-                version=event.originator_version,
-                position=self.position,
-                event_type=type(event).__name__,
-                recorded_at=event.timestamp,
-                effective_date=event.effective_date,
-                actor_id=event.actor.id,
-                role=event.actor.role,
-                amount=None if amount is None else amount.amount,
-                reason=getattr(event, "reason", ""),
-            )
+        self._history.append(
+            {
+                "claim_id": str(claim_id),
+                "version": event.originator_version,
+                "position": self.position,
+                "event_type": type(event).__name__,
+                "recorded_at": event.timestamp,
+                "effective_date": event.effective_date,
+                "actor_id": event.actor.id,
+                "role": event.actor.role,
+                "amount": None if amount is None else amount.amount,
+                "reason": getattr(event, "reason", ""),
+            }
         )
+
+    # Statements are built once per shape and executed with parameters: building SQLAlchemy
+    # constructs per event costs more than running them.
+    def insert(self, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+        self.conn.execute(_insert(table), rows)
+
+    def set(self, table: Table, where: dict[str, Any], **values: Any) -> None:
+        """Set columns of the row(s) matching ``where``."""
+        statement = _update(table, tuple(where), tuple(values), False)
+        self.conn.execute(statement, {f"k_{k}": v for k, v in where.items()} | {f"v_{k}": v for k, v in values.items()})
+
+    def add(self, table: Table, where: dict[str, Any], **deltas: Any) -> None:
+        """Add to columns of the row(s) matching ``where``."""
+        statement = _update(table, tuple(where), tuple(deltas), True)
+        self.conn.execute(statement, {f"k_{k}": v for k, v in where.items()} | {f"v_{k}": v for k, v in deltas.items()})
+
+    def get(self, table: Table, **where: Any) -> Any:
+        """The row matching ``where``, or None."""
+        return self.conn.execute(_select(table, tuple(where)), {f"k_{k}": v for k, v in where.items()}).one_or_none()
 
     def flush(self) -> None:
         """Write what was collected: audit rows, movements, and the budget lines' new figures."""
-        if self._audit:
-            self.conn.execute(insert(t.audit), self._audit)
-        if self._movements:
-            self.conn.execute(insert(t.movements), self._movements)
-        columns = t.budget_lines.c
+        for table, rows in ((t.audit, self._audit), (t.movements, self._movements), (t.claim_history, self._history)):
+            if rows:
+                self.insert(table, rows)
         for (partner, category), deltas in self._line_deltas.items():
-            changed = {measure: columns[measure] + delta for measure, delta in deltas.items() if delta}
+            changed = {measure: delta for measure, delta in deltas.items() if delta}
             if changed:
-                self.conn.execute(
-                    update(t.budget_lines)
-                    .where(columns.partner == partner, columns.category == category)
-                    .values(changed)
-                )
-        self._audit, self._movements, self._line_deltas = [], [], defaultdict(dict)
+                self.add(t.budget_lines, {"partner": partner, "category": category}, **changed)
+        self._audit, self._movements, self._history, self._line_deltas = [], [], [], defaultdict(dict)
 
 
 def _line(batch: Batch, event: Any) -> tuple[str, str]:
     """The (partner, category) of a budget line event (another projector may have opened it)."""
     key = batch.line_keys.get(event.originator_id)
     if key is None:
-        c = t.budget_lines.c
-        row = batch.conn.execute(select(c.partner, c.category).where(c.line_id == str(event.originator_id))).one()
+        row = batch.get(t.budget_lines, line_id=str(event.originator_id))
         key = batch.line_keys[event.originator_id] = (row.partner, row.category)
     return key
 
 
 def _claim_row(batch: Batch, claim_id: UUID) -> Any:
-    return batch.conn.execute(select(t.claims).where(t.claims.c.id == str(claim_id))).one()
+    return batch.get(t.claims, id=str(claim_id))
 
 
 def _update_claim(batch: Batch, event: Any, **values: Any) -> None:
-    batch.conn.execute(
-        update(t.claims)
-        .where(t.claims.c.id == str(event.originator_id))
-        .values(version=event.originator_version, position=batch.position, **values)
+    batch.set(
+        t.claims, {"id": str(event.originator_id)}, version=event.originator_version, position=batch.position, **values
     )
 
 
 def _add_to_sme_mission(batch: Batch, sme_id: UUID, mission_id: UUID, column: str, amount: Money) -> None:
-    c = t.sme_missions.c
-    batch.conn.execute(
-        update(t.sme_missions)
-        .where(c.sme_id == str(sme_id), c.mission_id == str(mission_id))
-        .values({column: c[column] + amount.amount})
-    )
+    batch.add(t.sme_missions, {"sme_id": str(sme_id), "mission_id": str(mission_id)}, **{column: amount.amount})
 
 
 # --- the grant and its budget lines ------------------------------------------------------
 @handles(Grant.Signed)
 def _grant_signed(batch: Batch, e: Grant.Signed) -> None:
-    batch.conn.execute(
-        insert(t.grant).values(
-            id=1,
-            code=e.code,
-            title=e.title,
-            total=e.total.amount,
-            funding_rate=e.funding_rate,
-            eu_cap=e.eu_cap.amount,
-            period_start=e.period_start,
-            period_end=e.period_end,
-            coordinator=e.coordinator,
-            indirect_rate=e.indirect_rate,
-            sme_support_cap=e.sme_support_cap.amount,
-            decision_ref=e.decision_ref,
-            signed_on=e.effective_date,
-            position=batch.position,
-        )
+    batch.insert(
+        t.grant,
+        {
+            "id": 1,
+            "code": e.code,
+            "title": e.title,
+            "total": e.total.amount,
+            "funding_rate": e.funding_rate,
+            "eu_cap": e.eu_cap.amount,
+            "period_start": e.period_start,
+            "period_end": e.period_end,
+            "coordinator": e.coordinator,
+            "indirect_rate": e.indirect_rate,
+            "sme_support_cap": e.sme_support_cap.amount,
+            "decision_ref": e.decision_ref,
+            "signed_on": e.effective_date,
+            "position": batch.position,
+        },
     )
-    batch.conn.execute(insert(t.partners), [{"code": p.code, "name": p.name, "country": p.country} for p in e.partners])
+    batch.insert(t.partners, [{"code": p.code, "name": p.name, "country": p.country} for p in e.partners])
 
 
 @handles(BudgetLine.Opened)
@@ -226,13 +252,14 @@ def _line_opened(batch: Batch, e: BudgetLine.Opened) -> None:
     key = (e.partner, e.category)
     batch.line_keys[e.originator_id] = key
     zero = Decimal("0.00")
-    batch.conn.execute(
-        insert(t.budget_lines).values(
+    batch.insert(
+        t.budget_lines,
+        dict(
             partner=e.partner,
             category=e.category,
             line_id=str(e.originator_id),
             **dict.fromkeys(MEASURES, zero),
-        )
+        ),
     )
     batch.move(key, "allocated", e.allocated)
 
@@ -274,48 +301,51 @@ def _cost_charged(batch: Batch, e: BudgetLine.CostCharged) -> None:
 # --- missions and SMEs -------------------------------------------------------------------
 @handles(Mission.Opened)
 def _mission_opened(batch: Batch, e: Mission.Opened) -> None:
-    batch.conn.execute(
-        insert(t.missions).values(
-            id=str(e.originator_id),
-            code=e.code,
-            country=e.country,
-            city=e.city,
-            start=e.start,
-            end=e.end,
-            partner=e.responsible_partner,
-            reimbursement_rate=e.reimbursement_rate,
-            cap_per_sme=e.cap_per_sme.amount,
-            cost_types=",".join(e.eligible_cost_types),
-            opened_on=e.effective_date,
-        )
+    batch.insert(
+        t.missions,
+        {
+            "id": str(e.originator_id),
+            "code": e.code,
+            "country": e.country,
+            "city": e.city,
+            "start": e.start,
+            "end": e.end,
+            "partner": e.responsible_partner,
+            "reimbursement_rate": e.reimbursement_rate,
+            "cap_per_sme": e.cap_per_sme.amount,
+            "cost_types": ",".join(e.eligible_cost_types),
+            "opened_on": e.effective_date,
+        },
     )
 
 
 @handles(Sme.Registered)
 def _sme_registered(batch: Batch, e: Sme.Registered) -> None:
-    batch.conn.execute(
-        insert(t.smes).values(
-            id=str(e.originator_id),
-            legal_name=e.legal_name,
-            country=e.country,
-            identifier=e.identifier,
-            registered_on=e.effective_date,
-        )
+    batch.insert(
+        t.smes,
+        {
+            "id": str(e.originator_id),
+            "legal_name": e.legal_name,
+            "country": e.country,
+            "identifier": e.identifier,
+            "registered_on": e.effective_date,
+        },
     )
 
 
 @handles(Sme.Selected)
 def _sme_selected(batch: Batch, e: Sme.Selected) -> None:
     zero = Decimal("0.00")
-    batch.conn.execute(
-        insert(t.sme_missions).values(
-            sme_id=str(e.originator_id),
-            mission_id=str(e.mission_id),
-            selected_on=e.effective_date,
-            requested=zero,
-            approved=zero,
-            paid=zero,
-        )
+    batch.insert(
+        t.sme_missions,
+        {
+            "sme_id": str(e.originator_id),
+            "mission_id": str(e.mission_id),
+            "selected_on": e.effective_date,
+            "requested": zero,
+            "approved": zero,
+            "paid": zero,
+        },
     )
 
 
@@ -326,39 +356,35 @@ def _support_approved(batch: Batch, e: Sme.SupportApproved) -> None:
 
 # --- claims ------------------------------------------------------------------------------
 def _add_to_mission_currency(batch: Batch, mission_id: str, currency: str, **amounts: Decimal) -> None:
-    c = t.mission_currencies.c
-    where = (c.mission_id == mission_id, c.currency == currency)
-    row = batch.conn.execute(select(t.mission_currencies).where(*where)).one_or_none()
+    where = {"mission_id": mission_id, "currency": currency}
+    row = batch.get(t.mission_currencies, **where)
     if row is None:
         zero = {"claimed": Decimal(0), "accepted": Decimal(0), "accepted_eur": Decimal("0.00")}
-        batch.conn.execute(
-            insert(t.mission_currencies).values(mission_id=mission_id, currency=currency, **(zero | amounts))
-        )
+        batch.insert(t.mission_currencies, where | zero | amounts)
     else:
-        batch.conn.execute(
-            update(t.mission_currencies).where(*where).values({k: getattr(row, k) + v for k, v in amounts.items()})
-        )
+        batch.set(t.mission_currencies, where, **{k: getattr(row, k) + v for k, v in amounts.items()})
 
 
 @handles(Claim.Submitted)
 def _claim_submitted(batch: Batch, e: Claim.Submitted) -> None:
     claim_id = str(e.originator_id)
-    batch.conn.execute(
-        insert(t.claims).values(
-            id=claim_id,
-            sme_id=str(e.sme_id),
-            mission_id=str(e.mission_id),
-            partner=e.partner,
-            state="submitted",
-            submitted_on=e.effective_date,
-            requested=e.requested.amount,
-            reason="",
-            version=e.originator_version,
-            position=batch.position,
-        )
+    batch.insert(
+        t.claims,
+        {
+            "id": claim_id,
+            "sme_id": str(e.sme_id),
+            "mission_id": str(e.mission_id),
+            "partner": e.partner,
+            "state": "submitted",
+            "submitted_on": e.effective_date,
+            "requested": e.requested.amount,
+            "reason": "",
+            "version": e.originator_version,
+            "position": batch.position,
+        },
     )
-    batch.conn.execute(
-        insert(t.claim_lines),
+    batch.insert(
+        t.claim_lines,
         [
             {
                 "claim_id": claim_id,
@@ -399,19 +425,16 @@ def _claim_approved(batch: Batch, e: Claim.Approved) -> None:
         eligible_eur=e.eligible_eur.amount,
         capped_by=e.capped_by,
     )
-    c = t.claim_lines.c
     for line in e.lines:
-        batch.conn.execute(
-            update(t.claim_lines)
-            .where(c.claim_id == claim.id, c.line_no == line.line_no)
-            .values(
-                accepted=line.accepted.amount,
-                rate=line.rate,
-                rate_month=line.rate_month,
-                rate_source=line.rate_source,
-                eur=line.eur.amount,
-                reason=line.reason,
-            )
+        batch.set(
+            t.claim_lines,
+            {"claim_id": claim.id, "line_no": line.line_no},
+            accepted=line.accepted.amount,
+            rate=line.rate,
+            rate_month=line.rate_month,
+            rate_source=line.rate_source,
+            eur=line.eur.amount,
+            reason=line.reason,
         )
         _add_to_mission_currency(
             batch,
@@ -454,77 +477,70 @@ def _claim_payment_reversed(batch: Batch, e: Claim.PaymentReversed) -> None:
 # --- payments, costs, rates ----------------------------------------------------------------
 @handles(Payment.Recorded)
 def _payment_recorded(batch: Batch, e: Payment.Recorded) -> None:
-    batch.conn.execute(
-        insert(t.payments).values(
-            id=str(e.originator_id),
-            claim_id=str(e.claim_id),
-            partner=e.partner,
-            amount=e.amount.amount,
-            bank_reference=e.bank_reference,
-            value_date=e.effective_date,
-            reversed=False,
-            reversal_reason="",
-        )
+    batch.insert(
+        t.payments,
+        {
+            "id": str(e.originator_id),
+            "claim_id": str(e.claim_id),
+            "partner": e.partner,
+            "amount": e.amount.amount,
+            "bank_reference": e.bank_reference,
+            "value_date": e.effective_date,
+            "reversed": False,
+            "reversal_reason": "",
+        },
     )
 
 
 @handles(Payment.Reversed)
 def _payment_reversed(batch: Batch, e: Payment.Reversed) -> None:
-    batch.conn.execute(
-        update(t.payments)
-        .where(t.payments.c.id == str(e.originator_id))
-        .values(reversed=True, reversal_reason=e.reason)
-    )
+    batch.set(t.payments, {"id": str(e.originator_id)}, reversed=True, reversal_reason=e.reason)
 
 
 @handles(Cost.Recorded)
 def _cost_recorded(batch: Batch, e: Cost.Recorded) -> None:
-    batch.conn.execute(
-        insert(t.costs).values(
-            id=str(e.originator_id),
-            partner=e.partner,
-            category=e.category,
-            currency=e.amount.currency,
-            amount=e.amount.amount,
-            eur=e.eur.amount,
-            cost_date=e.effective_date,
-            document_ref=e.document_ref,
-            description=e.description,
-            version=e.originator_version,
-        )
+    batch.insert(
+        t.costs,
+        {
+            "id": str(e.originator_id),
+            "partner": e.partner,
+            "category": e.category,
+            "currency": e.amount.currency,
+            "amount": e.amount.amount,
+            "eur": e.eur.amount,
+            "cost_date": e.effective_date,
+            "document_ref": e.document_ref,
+            "description": e.description,
+            "version": e.originator_version,
+        },
     )
 
 
 @handles(Cost.Corrected)
 def _cost_corrected(batch: Batch, e: Cost.Corrected) -> None:
-    batch.conn.execute(
-        update(t.costs)
-        .where(t.costs.c.id == str(e.originator_id))
-        .values(amount=e.amount.amount, eur=e.eur.amount, version=e.originator_version)
+    batch.set(
+        t.costs, {"id": str(e.originator_id)}, amount=e.amount.amount, eur=e.eur.amount, version=e.originator_version
     )
 
 
 @handles(ExchangeRate.Recorded)
 def _rate_recorded(batch: Batch, e: ExchangeRate.Recorded) -> None:
-    batch.conn.execute(
-        insert(t.rates).values(
-            id=str(e.originator_id),
-            currency=e.currency,
-            month=e.month,
-            rate=e.rate,
-            source=e.source,
-            version=e.originator_version,
-        )
+    batch.insert(
+        t.rates,
+        {
+            "id": str(e.originator_id),
+            "currency": e.currency,
+            "month": e.month,
+            "rate": e.rate,
+            "source": e.source,
+            "version": e.originator_version,
+        },
     )
 
 
 @handles(ExchangeRate.Corrected)
 def _rate_corrected(batch: Batch, e: ExchangeRate.Corrected) -> None:
-    batch.conn.execute(
-        update(t.rates)
-        .where(t.rates.c.id == str(e.originator_id))
-        .values(rate=e.rate, source=e.source, version=e.originator_version)
-    )
+    batch.set(t.rates, {"id": str(e.originator_id)}, rate=e.rate, source=e.source, version=e.originator_version)
 
 
 #: Events that only the audit trail shows (index aggregates, the transfer record itself).
