@@ -1,0 +1,160 @@
+"""The HTTP service: an app factory wiring the ledger, its read models and the routes.
+
+Errors are problem details (RFC 9457): 401 without a valid token, 403 for the wrong role or
+partner, 404 for unknown ids, 409 for refusals by a rule of the grant and for conflicts,
+422 for invalid input (with field errors). Every POST honours an Idempotency-Key header.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.context import open_context
+from api.routes import audit, budget, claims, costs, missions, payments
+from api.security import ServiceStore
+from api.settings import Settings
+from ledger.errors import Conflict, InvalidInput, LedgerError, NotAllowed, NotFound, Refused
+from projections.projector import ProjectionLagging
+
+log = logging.getLogger("grantledger.api")
+PREFIX = "/api/v1"
+PROBLEM = "application/problem+json"
+
+#: Domain refusals -> HTTP status (the most specific class first).
+STATUS_OF: tuple[tuple[type[LedgerError], int], ...] = (
+    (InvalidInput, 422),
+    (NotAllowed, 403),
+    (NotFound, 404),
+    (Refused, 409),
+    (Conflict, 409),
+)
+
+
+def problem(status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _ledger_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, LedgerError)  # noqa: S101 - registered for LedgerError only
+    status = next((code for kind, code in STATUS_OF if isinstance(error, kind)), 409)
+    return problem(status, error.title, error.detail)
+
+
+def _validation_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)  # noqa: S101
+    fields = [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]} for e in error.errors()
+    ]
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    return problem(422, "Invalid input", f"the request was not recorded: {summary}", fields)
+
+
+def _http_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)  # noqa: S101
+    title = HTTPStatus(error.status_code).phrase
+    return problem(error.status_code, title, str(error.detail))
+
+
+def _lagging(_request: Request, error: Exception) -> Response:
+    return problem(503, "Read models are catching up", f"{error}; the write itself was recorded")
+
+
+Call = Callable[[Request], Awaitable[Response]]
+
+
+async def idempotency(request: Request, call_next: Call) -> Response:
+    """Same Idempotency-Key and same body: the first response again, nothing recorded.
+    Same key with another body: refused (422). Keys are per user and survive restarts."""
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or not key or not request.url.path.startswith(PREFIX):
+        return await call_next(request)
+    store: ServiceStore = request.app.state.store
+    auth = request.headers.get("Authorization", "")
+    actor = store.actor_for(auth[7:].strip()) if auth[:7].lower() == "bearer " else None
+    if actor is None:
+        return await call_next(request)  # the route answers 401
+    if len(key) > 200:
+        return problem(422, "Invalid input", "the Idempotency-Key header is longer than 200 characters")
+    body = await request.body()
+    digest = store.request_hash(request.method, request.url.path, body)
+    first = store.recall(actor.id, key)
+    if first is not None:
+        if first.request_hash != digest:
+            return problem(
+                422,
+                "Idempotency-Key reused",
+                f"the Idempotency-Key {key!r} was first used for a different request; "
+                "use a new key for a new request, or repeat the first one exactly",
+            )
+        return Response(
+            first.body, status_code=first.status, media_type="application/json", headers={"Idempotent-Replayed": "true"}
+        )
+    response = await call_next(request)
+    if 200 <= response.status_code < 300:
+        content = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+        store.remember(actor.id, key, digest, response.status_code, content.decode())
+        return Response(content, status_code=response.status_code, media_type="application/json")
+    return response
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The FastAPI application on the stores ``settings`` name (default: the environment)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context = open_context(settings.database_url, settings.read_database_url)
+        app.state.context = context
+        app.state.store = ServiceStore(context.read_db)
+        context.projector.catch_up()
+        stopping = threading.Event()
+        follower = threading.Thread(
+            target=context.projector.follow, args=(stopping, settings.follow_interval), daemon=True
+        )
+        follower.start()
+        try:
+            yield
+        finally:
+            stopping.set()
+            follower.join(timeout=5)
+            context.close()
+
+    app = FastAPI(
+        title="GrantLedger",
+        version="0.1.0",
+        summary="Event-sourced budget and reimbursement ledger for EU-funded projects",
+        description=(
+            "Financial officers record SME claims and payments, the coordinator manages the grant, "
+            "auditors read history. Money is always a decimal string with its currency. Every POST "
+            "accepts an `Idempotency-Key` header. Errors are RFC 9457 problem details."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(LedgerError, _ledger_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ProjectionLagging, _lagging)
+    app.middleware("http")(idempotency)
+    for module in (budget, missions, claims, payments, costs, audit):
+        app.include_router(module.router, prefix=PREFIX)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

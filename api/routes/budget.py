@@ -1,0 +1,120 @@
+"""The grant agreement, budget transfers and the budget overview (now or as of a past point)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import Connection
+
+from api.deps import ActorDep, ContextDep, ReadDep, get_settings
+from api.routes._write import then_read
+from api.schemas import BudgetPublic, GrantCreate, MoneyOut, TransferCreate, TransferPublic, Written
+from api.settings import Settings
+from api.views import budget_public, money, new_id, not_found
+from ledger.application import SME_SUPPORT_CAP
+from ledger.errors import InvalidInput
+from ledger.grant import PartnerInfo
+from ledger.money import Money
+from projections import queries as q
+
+router = APIRouter(tags=["budget"])
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@router.post("/grant", status_code=201, response_model=Written[BudgetPublic], summary="Sign in the grant agreement")
+def sign_grant(body: GrantCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep) -> Written[BudgetPublic]:
+    """Coordinator only. Opens every partner x category budget line; the lines must sum to the total."""
+    context.app.sign_grant(
+        actor=actor,
+        code=body.code,
+        title=body.title,
+        total=money(body.total),
+        funding_rate=body.funding_rate,
+        eu_cap=money(body.eu_cap),
+        period_start=body.period_start,
+        period_end=body.period_end,
+        coordinator=body.coordinator,
+        partners=[PartnerInfo(p.code, p.name, p.country) for p in body.partners],
+        budget={p: {c: money(m) for c, m in lines.items()} for p, lines in body.budget.items()},
+        decision_ref=body.decision_ref,
+        on=body.signed_on,
+        sme_support_cap=SME_SUPPORT_CAP if body.sme_support_cap is None else money(body.sme_support_cap),
+    )
+    position, overview = then_read(context, settings.read_your_writes_timeout, _overview)
+    return Written(position=position, data=overview)
+
+
+def _overview(conn: Connection, as_of: q.AsOf | None = None) -> BudgetPublic:
+    overview = q.budget_overview(conn, as_of)
+    if overview is None:
+        raise not_found("the grant agreement" + ("" if as_of is None or as_of.now else " (as of that point)"))
+    return budget_public(overview)
+
+
+@router.post("/budget/transfers", status_code=201, response_model=Written[TransferPublic], summary="Transfer budget")
+def transfer_budget(
+    body: TransferCreate, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[TransferPublic]:
+    """Coordinator only: move EUR between two partner x category lines (the total never changes)."""
+    amount: Money = money(body.amount)
+    transfer_id = context.app.transfer_budget(
+        actor=actor,
+        transfer_id=new_id(request, actor, body.id),
+        from_partner=body.from_partner,
+        from_category=body.from_category,
+        to_partner=body.to_partner,
+        to_category=body.to_category,
+        amount=amount,
+        decision_ref=body.decision_ref,
+        reason=body.reason,
+        on=body.on,
+    )
+    position, _ = then_read(context, settings.read_your_writes_timeout, lambda conn: None)
+    data = TransferPublic(
+        id=transfer_id,
+        from_partner=body.from_partner,
+        from_category=body.from_category,
+        to_partner=body.to_partner,
+        to_category=body.to_category,
+        amount=MoneyOut.of(amount.amount, amount.currency),
+        decision_ref=body.decision_ref,
+    )
+    return Written(position=position, data=data)
+
+
+def as_of_params(
+    conn: ReadDep,
+    as_of: Annotated[date | None, Query(description="As recorded by the end of this day (UTC)")] = None,
+    position: Annotated[int | None, Query(ge=0, description="As recorded up to this event position")] = None,
+    effective: Annotated[date | None, Query(description="As effective on this business date")] = None,
+) -> q.AsOf:
+    given = [v for v in (as_of, position, effective) if v is not None]
+    if len(given) > 1:
+        raise InvalidInput("give one of as_of, position or effective, not several")
+    if as_of is not None:
+        return q.AsOf(position=q.position_recorded_by(conn, as_of))
+    return q.AsOf(position=position, effective=effective)
+
+
+AsOfDep = Annotated[q.AsOf, Depends(as_of_params)]
+
+
+@router.get("/budget", response_model=BudgetPublic, summary="Budget overview")
+def budget(conn: ReadDep, _actor: ActorDep, as_of: AsOfDep) -> BudgetPublic:
+    """Grant totals and every partner x category line: allocated, pending, committed, paid, own
+    costs and remaining; now, as recorded by a date or position, or as effective on a date."""
+    return _overview(conn, as_of)
+
+
+@router.get("/partners/{code}/budget", response_model=BudgetPublic, summary="One partner's budget")
+def partner_budget(code: str, conn: ReadDep, _actor: ActorDep, as_of: AsOfDep) -> BudgetPublic:
+    """The same figures for one partner's lines (totals over that partner only)."""
+    overview = q.budget_overview(conn, as_of)
+    if overview is None:
+        raise not_found("the grant agreement")
+    lines = overview.partner(code)
+    if not lines:
+        raise not_found(f"partner {code}")
+    return budget_public(overview, lines)

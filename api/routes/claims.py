@@ -1,0 +1,132 @@
+"""SME claims: record, decide (approve fully or partly, reject, withdraw), pay, and read."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from api.deps import ActorDep, ContextDep, ReadDep, get_settings
+from api.routes._write import then_read
+from api.schemas import (
+    ApprovalCreate,
+    ClaimCreate,
+    ClaimPublic,
+    ClosureCreate,
+    Page,
+    PaymentCreate,
+    PaymentPublic,
+    Written,
+)
+from api.settings import Settings
+from api.views import claim_by_id, claim_public, money, new_id, payment_by_id
+from ledger.claim import ExpenseLine, LineDecision
+from projections import queries as q
+
+router = APIRouter(prefix="/claims", tags=["claims"])
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@router.post("", status_code=201, response_model=Written[ClaimPublic], summary="Record a claim an SME submitted")
+def submit_claim(
+    body: ClaimCreate, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[ClaimPublic]:
+    """Officers of the mission's responsible partner. Each receipt may be declared once in the
+    whole ledger; foreign amounts need the month's rate recorded first."""
+    claim_id = context.app.submit_claim(
+        actor=actor,
+        claim_id=new_id(request, actor, body.id),
+        sme_id=body.sme_id,
+        mission_id=body.mission_id,
+        lines=[
+            ExpenseLine(line.cost_type, line.expense_date, money(line.amount), line.receipt_ref, line.description)
+            for line in body.lines
+        ],
+        on=body.on,
+    )
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: claim_by_id(conn, claim_id))
+    return Written(position=position, data=data)
+
+
+@router.get("", response_model=Page[ClaimPublic], summary="Claims")
+def claims(
+    conn: ReadDep,
+    _actor: ActorDep,
+    state: Annotated[str | None, Query(description="submitted, approved, paid, rejected or withdrawn")] = None,
+    mission: Annotated[UUID | None, Query(description="Mission id")] = None,
+    sme: Annotated[UUID | None, Query(description="SME id")] = None,
+    partner: Annotated[str | None, Query(description="Partner charged")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[ClaimPublic]:
+    """Claims in the order they were recorded, filtered, one page at a time."""
+    where = q.ClaimFilter(
+        state=state,
+        mission_id=None if mission is None else str(mission),
+        sme_id=None if sme is None else str(sme),
+        partner=partner,
+    )
+    rows, count = q.list_claims(conn, where, offset=offset, limit=limit)
+    return Page(data=[claim_public(row) for row in rows], count=count)
+
+
+@router.get("/{claim_id}", response_model=ClaimPublic, summary="One claim with its lines and history")
+def claim(claim_id: UUID, conn: ReadDep, _actor: ActorDep) -> ClaimPublic:
+    return claim_by_id(conn, claim_id)
+
+
+@router.post("/{claim_id}/approve", response_model=Written[ClaimPublic], summary="Approve a claim, fully or partly")
+def approve_claim(
+    claim_id: UUID, body: ApprovalCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[ClaimPublic]:
+    """Officers of the partner charged. approved = min(rate x accepted EUR costs, what remains of
+    the SME's caps); the partner's FSTP line must have room for it."""
+    context.app.approve_claim(
+        actor=actor,
+        claim_id=claim_id,
+        on=body.on,
+        reason=body.reason,
+        decisions=[LineDecision(d.line_no, money(d.accepted), d.reason) for d in body.decisions],
+    )
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: claim_by_id(conn, claim_id))
+    return Written(position=position, data=data)
+
+
+@router.post("/{claim_id}/reject", response_model=Written[ClaimPublic], summary="Reject a claim")
+def reject_claim(
+    claim_id: UUID, body: ClosureCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[ClaimPublic]:
+    """Officers of the partner charged, with the reason; its receipts may be declared again."""
+    context.app.reject_claim(actor=actor, claim_id=claim_id, reason=body.reason, on=body.on)
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: claim_by_id(conn, claim_id))
+    return Written(position=position, data=data)
+
+
+@router.post("/{claim_id}/withdraw", response_model=Written[ClaimPublic], summary="Withdraw a claim")
+def withdraw_claim(
+    claim_id: UUID, body: ClosureCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[ClaimPublic]:
+    """The SME withdrew it; recorded by an officer of the partner charged."""
+    context.app.withdraw_claim(actor=actor, claim_id=claim_id, reason=body.reason, on=body.on)
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: claim_by_id(conn, claim_id))
+    return Written(position=position, data=data)
+
+
+@router.post(
+    "/{claim_id}/payments", status_code=201, response_model=Written[PaymentPublic], summary="Record the reimbursement"
+)
+def record_payment(
+    claim_id: UUID, body: PaymentCreate, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[PaymentPublic]:
+    """Officers of the partner charged: at most the approved amount, once per claim."""
+    payment_id = context.app.record_payment(
+        actor=actor,
+        payment_id=new_id(request, actor, body.id),
+        claim_id=claim_id,
+        amount=money(body.amount),
+        bank_reference=body.bank_reference,
+        on=body.on,
+    )
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: payment_by_id(conn, payment_id))
+    return Written(position=position, data=data)

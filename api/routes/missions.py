@@ -1,0 +1,127 @@
+"""Missions, the SMEs selected for them, SMEs and monthly exchange rates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+
+from api.deps import ActorDep, ContextDep, ReadDep, get_settings
+from api.routes._write import then_read
+from api.schemas import (
+    MissionCreate,
+    MissionPublic,
+    RateCreate,
+    RatePublic,
+    SelectionCreate,
+    SmeCreate,
+    SmePublic,
+    Written,
+)
+from api.settings import Settings
+from api.views import mission_public, money, new_id, not_found, rate_public, sme_public
+from projections import queries as q
+
+router = APIRouter(tags=["missions and SMEs"])
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _mission(conn: ReadDep, mission_id: UUID | str) -> MissionPublic:
+    found = q.mission_summaries(conn, str(mission_id))
+    if not found:
+        raise not_found(f"mission {mission_id}")
+    return mission_public(found[0])
+
+
+def _sme(conn: ReadDep, sme_id: UUID | str) -> SmePublic:
+    found = q.sme_summaries(conn, str(sme_id))
+    if not found:
+        raise not_found(f"SME {sme_id}")
+    return sme_public(found[0])
+
+
+@router.post("/missions", status_code=201, response_model=Written[MissionPublic], summary="Open a mission")
+def open_mission(
+    body: MissionCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[MissionPublic]:
+    """Coordinator only. A mission's id follows from its code, so opening it again is harmless."""
+    mission_id = context.app.open_mission(
+        actor=actor,
+        code=body.code,
+        country=body.country,
+        city=body.city,
+        start=body.start,
+        end=body.end,
+        responsible_partner=body.responsible_partner,
+        reimbursement_rate=body.reimbursement_rate,
+        cap_per_sme=money(body.cap_per_sme),
+        eligible_cost_types=body.eligible_cost_types,
+        on=body.on,
+    )
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: _mission(conn, mission_id))
+    return Written(position=position, data=data)
+
+
+@router.get("/missions", response_model=list[MissionPublic], summary="Missions")
+def missions(conn: ReadDep, _actor: ActorDep) -> list[MissionPublic]:
+    """Every mission with SMEs selected, claims by state, and totals in EUR and per currency."""
+    return [mission_public(m) for m in q.mission_summaries(conn)]
+
+
+@router.get("/missions/{mission_id}", response_model=MissionPublic, summary="One mission")
+def mission(mission_id: UUID, conn: ReadDep, _actor: ActorDep) -> MissionPublic:
+    return _mission(conn, mission_id)
+
+
+@router.post(
+    "/missions/{mission_id}/selections",
+    status_code=201,
+    response_model=Written[SmePublic],
+    summary="Select an SME for a mission",
+)
+def select_sme(
+    mission_id: UUID, body: SelectionCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[SmePublic]:
+    """Officers of the mission's responsible partner only; selecting again records nothing."""
+    context.app.select_sme(actor=actor, mission_id=mission_id, sme_id=body.sme_id, on=body.on)
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: _sme(conn, body.sme_id))
+    return Written(position=position, data=data)
+
+
+@router.post("/smes", status_code=201, response_model=Written[SmePublic], summary="Register an SME")
+def register_sme(
+    body: SmeCreate, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[SmePublic]:
+    """Officers and the coordinator. An identifier (VAT or national number) registers once."""
+    sme_id = context.app.register_sme(
+        actor=actor,
+        sme_id=new_id(request, actor, body.id),
+        legal_name=body.legal_name,
+        country=body.country,
+        identifier=body.identifier,
+        on=body.on,
+    )
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: _sme(conn, sme_id))
+    return Written(position=position, data=data)
+
+
+@router.get("/smes", response_model=list[SmePublic], summary="SMEs")
+def smes(conn: ReadDep, _actor: ActorDep) -> list[SmePublic]:
+    """Every SME with its support per mission, remaining caps and claims by state."""
+    return [sme_public(s) for s in q.sme_summaries(conn)]
+
+
+@router.get("/smes/{sme_id}", response_model=SmePublic, summary="One SME")
+def sme(sme_id: UUID, conn: ReadDep, _actor: ActorDep) -> SmePublic:
+    return _sme(conn, sme_id)
+
+
+@router.post("/exchange-rates", status_code=201, response_model=Written[RatePublic], summary="Record a monthly rate")
+def record_rate(body: RateCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep) -> Written[RatePublic]:
+    """Officers and the coordinator: units of the currency one euro buys in that month (InforEuro)."""
+    context.app.record_rate(actor=actor, currency=body.currency, month=body.month, rate=body.rate, source=body.source)
+    position, data = then_read(
+        context, settings.read_your_writes_timeout, lambda conn: rate_public(conn, body.currency, body.month)
+    )
+    return Written(position=position, data=data)

@@ -1,0 +1,32 @@
+"""Payments: a bank return reverses one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+
+from api.deps import ActorDep, ContextDep, ReadDep, get_settings
+from api.routes._write import then_read
+from api.schemas import PaymentPublic, ReversalCreate, Written
+from api.settings import Settings
+from api.views import payment_by_id
+
+router = APIRouter(prefix="/payments", tags=["payments"])
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@router.get("/{payment_id}", response_model=PaymentPublic, summary="One payment")
+def payment(payment_id: UUID, conn: ReadDep, _actor: ActorDep) -> PaymentPublic:
+    return payment_by_id(conn, payment_id)
+
+
+@router.post("/{payment_id}/reversal", response_model=Written[PaymentPublic], summary="Reverse a payment")
+def reverse_payment(
+    payment_id: UUID, body: ReversalCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[PaymentPublic]:
+    """A bank return: the claim is approved-unpaid again and its amount committed again."""
+    context.app.reverse_payment(actor=actor, payment_id=payment_id, reason=body.reason, on=body.on)
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: payment_by_id(conn, payment_id))
+    return Written(position=position, data=data)

@@ -1,0 +1,159 @@
+"""Bearer tokens and idempotency keys: the service's own small tables, beside the read models.
+
+A token is shown once, when created; only its SHA-256 is stored (tokens are 256 random bits,
+so a fast hash is enough: there is nothing to brute-force). The actor of every command comes
+from the token. Idempotency keys remember the first response to a POST per user and key, so
+a retried request returns it again and records nothing; they survive restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ledger.actors import Actor, Role
+from ledger.errors import InvalidInput, NotFound
+from projections.db import ReadDatabase
+from projections.tables import UtcDateTime
+
+TOKEN_PREFIX = "glt_"  # noqa: S105 - a marker, not a secret
+
+service_metadata = MetaData()
+
+tokens = Table(
+    "api_tokens",
+    service_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("partner", String(40)),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
+idempotency = Table(
+    "api_idempotency",
+    service_metadata,
+    Column("actor_id", String(120), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+def _digest(value: str | bytes) -> str:
+    return hashlib.sha256(value.encode() if isinstance(value, str) else value).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    role: str
+    partner: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ServiceStore:
+    """Tokens and idempotency records in the read database (created on first use)."""
+
+    def __init__(self, db: ReadDatabase) -> None:
+        self.db = db
+        with db.writing() as conn:
+            service_metadata.create_all(conn)
+
+    # --- tokens ---------------------------------------------------------------------------
+    def create_token(self, *, name: str, role: str, partner: str | None = None) -> str:
+        """Create a token for a named user; return it (the only time it is ever shown)."""
+        actor = self._actor(name, role, partner)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        try:
+            with self.db.writing() as conn:
+                conn.execute(
+                    insert(tokens).values(
+                        name=actor.id,
+                        role=actor.role,
+                        partner=actor.partner,
+                        token_hash=_digest(token),
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            raise InvalidInput(f"a token named {name!r} exists already; revoke it or choose another name") from None
+        return token
+
+    @staticmethod
+    def _actor(name: str, role: str, partner: str | None) -> Actor:
+        try:
+            kind = Role(role)
+        except ValueError:
+            raise InvalidInput(f"role must be officer, coordinator or auditor, not {role!r}") from None
+        if kind is Role.OFFICER and not partner:
+            raise InvalidInput("an officer token needs --partner: officers act for one partner")
+        if kind is Role.AUDITOR and partner:
+            raise InvalidInput("an auditor token has no partner")
+        return Actor(name, kind.value, partner)
+
+    def list_tokens(self) -> list[TokenInfo]:
+        with self.db.reading() as conn:
+            rows = conn.execute(select(tokens).order_by(tokens.c.id)).all()
+        return [TokenInfo(r.id, r.name, r.role, r.partner, r.created_at, r.revoked_at) for r in rows]
+
+    def revoke_token(self, name: str) -> None:
+        with self.db.writing() as conn:
+            done = conn.execute(
+                update(tokens)
+                .where(tokens.c.name == name, tokens.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
+        if done.rowcount == 0:
+            raise NotFound(f"no active token named {name!r}; `grantledger token list` shows them")
+
+    def actor_for(self, token: str) -> Actor | None:
+        """The actor a presented token stands for, or None if unknown or revoked."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        with self.db.reading() as conn:
+            row = conn.execute(
+                select(tokens).where(tokens.c.token_hash == _digest(token), tokens.c.revoked_at.is_(None))
+            ).one_or_none()
+        return None if row is None else Actor(row.name, row.role, row.partner)
+
+    # --- idempotency ----------------------------------------------------------------------
+    @staticmethod
+    def request_hash(method: str, path: str, body: bytes) -> str:
+        return _digest(method.encode() + b" " + path.encode() + b"\n" + body)
+
+    def recall(self, actor_id: str, key: str) -> Any:
+        """The stored first response for this user and key, if any."""
+        with self.db.reading() as conn:
+            return conn.execute(
+                select(idempotency).where(idempotency.c.actor_id == actor_id, idempotency.c.key == key)
+            ).one_or_none()
+
+    def remember(self, actor_id: str, key: str, request_hash: str, status: int, body: str) -> None:
+        """Keep the first response; a concurrent first writer wins and this one is dropped."""
+        try:
+            with self.db.writing() as conn:
+                conn.execute(
+                    insert(idempotency).values(
+                        actor_id=actor_id,
+                        key=key,
+                        request_hash=request_hash,
+                        status=status,
+                        body=body,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            pass

@@ -1,0 +1,235 @@
+"""Read models -> response bodies, and request bodies -> ledger values."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from fastapi import HTTPException, Request
+from sqlalchemy import Connection, select
+
+from api.schemas import (
+    BudgetPublic,
+    ClaimEventPublic,
+    ClaimLinePublic,
+    ClaimPublic,
+    CostPublic,
+    CurrencyTotals,
+    LinePublic,
+    MissionPublic,
+    MoneyIn,
+    MoneyOut,
+    PaymentPublic,
+    RatePublic,
+    SmeMission,
+    SmePublic,
+)
+from ledger.actors import Actor
+from ledger.money import Money
+from projections import queries as q
+from projections import tables as t
+
+
+def money(value: MoneyIn) -> Money:
+    return Money(value.amount, value.currency)
+
+
+def new_id(request: Request, actor: Actor, given: UUID | None) -> UUID:
+    """The id of a created record: the client's, else one derived from the Idempotency-Key
+    (so a retry creates nothing new even if the first response was lost), else a fresh one."""
+    if given is not None:
+        return given
+    key = request.headers.get("Idempotency-Key")
+    return uuid5(NAMESPACE_URL, f"grantledger:{actor.id}:{key}") if key else uuid4()
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(404, f"{what} is not in the ledger (or not yet projected)")
+
+
+def _eur(value: Any) -> MoneyOut:
+    out = MoneyOut.eur(value)
+    assert out is not None  # noqa: S101 - callers pass non-null columns
+    return out
+
+
+def line_public(line: q.LineFigures) -> LinePublic:
+    return LinePublic(
+        partner=line.partner,
+        category=line.category,
+        allocated=_eur(line.allocated),
+        pending=_eur(line.pending),
+        committed=_eur(line.committed),
+        paid=_eur(line.paid),
+        own_costs=_eur(line.spent),
+        remaining=_eur(line.remaining),
+    )
+
+
+def budget_public(overview: q.BudgetOverview, lines: tuple[q.LineFigures, ...] | None = None) -> BudgetPublic:
+    chosen = overview.lines if lines is None else lines
+    return BudgetPublic(
+        code=overview.code,
+        title=overview.title,
+        total=_eur(overview.total),
+        eu_cap=_eur(overview.eu_cap),
+        funding_rate=str(overview.funding_rate),
+        eu_contribution=_eur(overview.eu_contribution),
+        position=overview.as_of.position,
+        effective_on=overview.as_of.effective,
+        totals=line_public(overview.totals(chosen)),
+        lines=[line_public(line) for line in chosen],
+    )
+
+
+def mission_public(m: q.MissionSummary) -> MissionPublic:
+    return MissionPublic(
+        id=m.id,
+        code=m.code,
+        country=m.country,
+        city=m.city,
+        start=m.start,
+        end=m.end,
+        responsible_partner=m.partner,
+        reimbursement_rate=str(m.reimbursement_rate),
+        cap_per_sme=_eur(m.cap_per_sme),
+        eligible_cost_types=list(m.cost_types),
+        smes_selected=m.smes_selected,
+        claims_by_state=m.claims_by_state,
+        requested=_eur(m.requested),
+        approved=_eur(m.approved),
+        paid=_eur(m.paid),
+        by_currency=[
+            CurrencyTotals(
+                currency=cur,
+                claimed=MoneyOut.of(claimed, cur),
+                accepted=MoneyOut.of(accepted, cur),
+                accepted_eur=_eur(accepted_eur),
+            )
+            for cur, (claimed, accepted, accepted_eur) in m.by_currency.items()
+        ],
+    )
+
+
+def sme_public(s: q.SmeSummary) -> SmePublic:
+    return SmePublic(
+        id=s.id,
+        legal_name=s.legal_name,
+        country=s.country,
+        identifier=s.identifier,
+        missions=[
+            SmeMission(
+                mission_id=m.mission_id,
+                mission_code=m.mission_code,
+                cap=_eur(m.cap),
+                requested=_eur(m.requested),
+                approved=_eur(m.approved),
+                paid=_eur(m.paid),
+                remaining_cap=_eur(m.remaining_cap),
+            )
+            for m in s.missions
+        ],
+        claims_by_state=s.claims_by_state,
+        approved=_eur(s.approved),
+        remaining_overall=_eur(s.remaining_overall),
+    )
+
+
+def claim_public(row: Any, detail: q.ClaimDetail | None = None) -> ClaimPublic:
+    claim = ClaimPublic(
+        id=row.id,
+        sme_id=row.sme_id,
+        mission_id=row.mission_id,
+        partner=row.partner,
+        state=row.state,
+        submitted_on=row.submitted_on,
+        requested=_eur(row.requested),
+        eligible_eur=MoneyOut.eur(row.eligible_eur),
+        approved=MoneyOut.eur(row.approved),
+        capped_by=row.capped_by,
+        decided_on=row.decided_on,
+        paid=MoneyOut.eur(row.paid),
+        payment_id=row.payment_id,
+        reason=row.reason,
+        version=row.version,
+    )
+    if detail is not None:
+        claim.lines = [
+            ClaimLinePublic(
+                line_no=line.line_no,
+                cost_type=line.cost_type,
+                expense_date=line.expense_date,
+                amount=MoneyOut.of(line.amount, line.currency),
+                receipt_ref=line.receipt_ref,
+                description=line.description,
+                accepted=None if line.accepted is None else MoneyOut.of(line.accepted, line.currency),
+                rate=None if line.rate is None else str(line.rate),
+                rate_month=line.rate_month,
+                rate_source=line.rate_source,
+                eur=MoneyOut.eur(line.eur),
+                reason=line.reason,
+            )
+            for line in detail.lines
+        ]
+        claim.history = [
+            ClaimEventPublic(
+                version=h.version,
+                position=h.position,
+                event_type=h.event_type,
+                recorded_at=h.recorded_at,
+                effective_date=h.effective_date,
+                actor_id=h.actor_id,
+                role=h.role,
+                amount=MoneyOut.eur(h.amount),
+                reason=h.reason,
+            )
+            for h in detail.history
+        ]
+    return claim
+
+
+def claim_by_id(conn: Connection, claim_id: UUID) -> ClaimPublic:
+    detail = q.claim_detail(conn, str(claim_id))
+    if detail is None:
+        raise not_found(f"claim {claim_id}")
+    return claim_public(detail.claim, detail)
+
+
+def payment_by_id(conn: Connection, payment_id: UUID) -> PaymentPublic:
+    row = conn.execute(select(t.payments).where(t.payments.c.id == str(payment_id))).one_or_none()
+    if row is None:
+        raise not_found(f"payment {payment_id}")
+    return PaymentPublic(
+        id=row.id,
+        claim_id=row.claim_id,
+        partner=row.partner,
+        amount=_eur(row.amount),
+        bank_reference=row.bank_reference,
+        value_date=row.value_date,
+        reversed=row.reversed,
+        reversal_reason=row.reversal_reason,
+    )
+
+
+def cost_by_id(conn: Connection, cost_id: UUID) -> CostPublic:
+    row = conn.execute(select(t.costs).where(t.costs.c.id == str(cost_id))).one_or_none()
+    if row is None:
+        raise not_found(f"cost {cost_id}")
+    return CostPublic(
+        id=row.id,
+        partner=row.partner,
+        category=row.category,
+        amount=MoneyOut.of(row.amount, row.currency),
+        eur=_eur(row.eur),
+        cost_date=row.cost_date,
+        document_ref=row.document_ref,
+        description=row.description,
+    )
+
+
+def rate_public(conn: Connection, currency: str, month: str) -> RatePublic:
+    c = t.rates.c
+    row = conn.execute(select(t.rates).where(c.currency == currency, c.month == month)).one_or_none()
+    if row is None:
+        raise not_found(f"the {currency} rate for {month}")
+    return RatePublic(currency=row.currency, month=row.month, rate=str(row.rate), source=row.source)
