@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import getpass
+import os
 import sys
 import threading
 import time
@@ -15,10 +19,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.context import LedgerContext, open_context
-from ledger.errors import LedgerError
+from api.security import ServiceStore
+from ledger.actors import Actor
+from ledger.errors import InvalidInput, LedgerError
+from ledger.money import check_currency, parse_rate
+from ledger.rates import DEFAULT_SOURCE, RateAlreadyRecorded, RateMissing
 from ledger.storage import ENV_URL, database_url, library_env
 from projections.db import ENV_READ_URL
-from projections.queries import AsOf, budget_overview, position_recorded_by
+from projections.queries import (
+    AsOf,
+    AuditFilter,
+    ClaimFilter,
+    audit_trail,
+    budget_overview,
+    list_claims,
+    position_recorded_by,
+)
 from projections.replay import replay_and_compare
 
 
@@ -140,6 +156,141 @@ def _budget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store(ctx: LedgerContext) -> ServiceStore:
+    return ServiceStore(ctx.read_db)
+
+
+def _token(args: argparse.Namespace) -> int:
+    """Create, list or revoke API tokens (only a hash is stored; a new token is shown once)."""
+    with _context(args) as ctx:
+        store = _store(ctx)
+        action = args.token_command
+        if action == "create":
+            token = store.create_token(name=args.name, role=args.role, partner=args.partner)
+            print(
+                f"token for {args.name} ({args.role}{', ' + args.partner if args.partner else ''}); "
+                "it is shown only now, keep it safe:",
+                file=sys.stderr,
+            )
+            print(token)
+        elif action == "list":
+            table = Table(title="API tokens")
+            for heading in ("name", "role", "partner", "created", "revoked"):
+                table.add_column(heading)
+            for info in store.list_tokens():
+                table.add_row(
+                    info.name,
+                    info.role,
+                    info.partner or "",
+                    f"{info.created_at:%Y-%m-%d %H:%M}",
+                    "" if info.revoked_at is None else f"{info.revoked_at:%Y-%m-%d %H:%M}",
+                )
+            _console().print(table)
+        else:
+            store.revoke_token(args.name)
+            print(f"revoked the token of {args.name}")
+    return 0
+
+
+def _cli_actor(ctx: LedgerContext) -> Actor:
+    """Who the command line acts as when it writes: the local user, as the grant's coordinator."""
+    return Actor.coordinator(f"cli:{getpass.getuser()}", ctx.app.grant().coordinator)
+
+
+def _import_rates(args: argparse.Namespace) -> int:
+    """Record monthly rates from a CSV file with columns currency,month,rate[,source].
+
+    Every row is checked first (a decimal rate, a known currency, no clash with a rate already
+    recorded); one bad row records nothing at all and names its line."""
+    with _context(args) as ctx, open(args.file, newline="", encoding="utf-8") as handle:
+        actor = _cli_actor(ctx)
+        rows: list[tuple[str, str, Decimal, str]] = []
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            currency, month = (row.get("currency") or "").strip(), (row.get("month") or "").strip()
+            try:
+                rate = parse_rate((row.get("rate") or "").strip(), "rate")
+                check_currency(currency)
+                with contextlib.suppress(RateMissing):
+                    known = ctx.app.quote(currency, month)
+                    if known.rate != rate:
+                        raise RateAlreadyRecorded(
+                            f"{currency} {month} is recorded at {known.rate}, the file says {rate}; "
+                            "correct a rate with a correction, not an import"
+                        )
+            except LedgerError as error:
+                raise InvalidInput(f"{args.file} line {number}: {error.detail}; nothing was recorded") from None
+            rows.append((currency, month, rate, (row.get("source") or DEFAULT_SOURCE).strip()))
+        for currency, month, rate, source in rows:
+            ctx.app.record_rate(actor=actor, currency=currency, month=month, rate=rate, source=source)
+        ctx.projector.catch_up()
+        print(f"recorded {len(rows)} rates from {args.file}")
+    return 0
+
+
+def _claims(args: argparse.Namespace) -> int:
+    """Claims with their state and amounts, filtered."""
+    with _context(args) as ctx:
+        ctx.projector.catch_up()
+        with ctx.read_db.reading() as conn:
+            rows, count = list_claims(conn, ClaimFilter(state=args.state, partner=args.partner), limit=args.limit)
+        table = Table(title=f"claims ({len(rows)} of {count})")
+        for heading in ("claim", "partner", "state", "submitted", "requested", "approved", "paid", "reason"):
+            table.add_column(heading, justify="right" if heading in {"requested", "approved", "paid"} else "left")
+        for r in rows:
+            table.add_row(
+                r.id[:8],
+                r.partner,
+                r.state,
+                str(r.submitted_on),
+                _money(r.requested),
+                "" if r.approved is None else _money(r.approved),
+                "" if r.paid is None else _money(r.paid),
+                r.reason,
+            )
+        _console().print(table)
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """The audit trail: who did what, when, to which record, and why."""
+    with _context(args) as ctx:
+        ctx.projector.catch_up()
+        with ctx.read_db.reading() as conn:
+            rows = audit_trail(
+                conn,
+                AuditFilter(aggregate_id=args.record, actor_id=args.actor, after_position=args.after),
+                limit=args.limit,
+            )
+        table = Table(title="audit trail")
+        for heading in ("#", "recorded (UTC)", "effective", "actor", "role", "record", "event", "reason"):
+            table.add_column(heading)
+        for r in rows:
+            table.add_row(
+                str(r["position"]),
+                f"{r['recorded_at']:%Y-%m-%d %H:%M:%S}",
+                str(r["effective_date"]),
+                r["actor_id"],
+                r["role"],
+                f"{r['aggregate_type']} {r['aggregate_id'][:8]} v{r['version']}",
+                r["event_type"],
+                r["reason"],
+            )
+        _console().print(table)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the HTTP service (uvicorn); several workers are safe (each projects under a lock)."""
+    import uvicorn
+
+    if args.database_url:
+        os.environ[ENV_URL] = args.database_url
+    if args.read_database_url:
+        os.environ[ENV_READ_URL] = args.read_database_url
+    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grantledger",
@@ -177,6 +328,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     budget.add_argument("--partner", help="only this partner's lines")
     budget.set_defaults(run=_budget)
+
+    serve = commands.add_parser("serve", help="run the HTTP API (docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(run=_serve)
+
+    token = commands.add_parser("token", help="create, list or revoke API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token; it is printed once, alone on the last line")
+    create.add_argument("--role", required=True, choices=["officer", "coordinator", "auditor"])
+    create.add_argument("--partner", help="the partner an officer works for (the coordinator's own partner)")
+    create.add_argument("--name", required=True, help="who will use it (recorded as the actor of their commands)")
+    token_commands.add_parser("list", help="list tokens (never the tokens themselves)")
+    revoke = token_commands.add_parser("revoke", help="revoke a user's token")
+    revoke.add_argument("--name", required=True)
+    token.set_defaults(run=_token)
+
+    rates = commands.add_parser("import-rates", help="record monthly exchange rates from a CSV file")
+    rates.add_argument("file", help="CSV with a header: currency,month,rate[,source]")
+    rates.set_defaults(run=_import_rates)
+
+    claims = commands.add_parser("claims", help="list claims")
+    claims.add_argument("--state", choices=["submitted", "approved", "paid", "rejected", "withdrawn"])
+    claims.add_argument("--partner", help="only claims charged to this partner")
+    claims.add_argument("--limit", type=int, default=100)
+    claims.set_defaults(run=_claims)
+
+    audit = commands.add_parser("audit", help="show the audit trail")
+    audit.add_argument("--record", help="only events of this record (claim, SME, mission... id)")
+    audit.add_argument("--actor", help="only events by this user")
+    audit.add_argument("--after", type=int, help="only events after this position")
+    audit.add_argument("--limit", type=int, default=100)
+    audit.set_defaults(run=_audit)
     return parser
 
 
