@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -110,11 +111,13 @@ class ReadDatabase:
         self.schema = schema or url_schema
         self.engine = engine.execution_options(schema_translate_map={None: self.schema}) if self.schema else engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        # An in-memory SQLite database is one connection shared by every thread: take turns.
+        self._turns = threading.RLock() if self.is_sqlite and not engine.url.database else contextlib.nullcontext()
         self.create()
 
     def create(self) -> None:
         """Create the tables and the tracking row, once, even when processes start together."""
-        with self.engine.connect() as conn:
+        with self._turns, self.engine.connect() as conn:
             conn.execution_options(write_lock=True)
             with conn.begin():
                 if not self.is_sqlite:
@@ -136,7 +139,7 @@ class ReadDatabase:
     @contextlib.contextmanager
     def writing(self) -> Iterator[Connection]:
         """One write transaction holding the projector's lock, committed on success."""
-        with self.engine.connect() as conn:
+        with self._turns, self.engine.connect() as conn:
             conn.execution_options(write_lock=True)
             with conn.begin():
                 yield conn
@@ -144,7 +147,7 @@ class ReadDatabase:
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:
         """One read transaction: a consistent view of every read model."""
-        with self.engine.connect() as conn, conn.begin():
+        with self._turns, self.engine.connect() as conn, conn.begin():
             yield conn
 
     def position(self) -> int:
