@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.context import LedgerContext, open_context
+from api.demo import DEMO_ACTORS, load_demo
 from api.security import ServiceStore
 from ledger.actors import Actor
 from ledger.errors import InvalidInput, LedgerError
@@ -279,6 +280,31 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    """Load the EU-ALLIANCE demo into an empty store and print tokens to try it with.
+
+    With --reuse, a store that already holds the demo is kept (the demo users get new tokens)."""
+    url = args.database_url or database_url()
+    with _context(args) as ctx:
+        if ctx.app.recorder.max_notification_id() and args.reuse:
+            print(f"the demo is already loaded in {url}; issuing new tokens for its users")
+        else:
+            summary = load_demo(ctx.app)
+            for line in summary.lines():
+                print(line)
+        ctx.projector.catch_up()
+        store = _store(ctx)
+        known = {info.name for info in store.list_tokens() if info.revoked_at is None}
+        print(f"\nevents: {url}\nread models: {ctx.read_db.url}")
+        print("tokens (shown once; send as 'Authorization: Bearer <token>'):")
+        for actor in DEMO_ACTORS:
+            if actor.id in known:
+                store.revoke_token(actor.id)
+            token = store.create_token(name=actor.id, role=actor.role, partner=actor.partner)
+            print(f"  {actor.role:<11} {actor.partner or '':<10} {actor.id:<20} {token}")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Run the HTTP service (uvicorn); several workers are safe (each projects under a lock)."""
     import uvicorn
@@ -328,6 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     budget.add_argument("--partner", help="only this partner's lines")
     budget.set_defaults(run=_budget)
+
+    demo = commands.add_parser("demo", help="load the EU-ALLIANCE demo into an empty store and print tokens")
+    demo.add_argument("--reuse", action="store_true", help="keep a store that already holds the demo")
+    demo.set_defaults(run=_demo)
 
     serve = commands.add_parser("serve", help="run the HTTP API (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

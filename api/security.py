@@ -30,7 +30,7 @@ tokens = Table(
     "api_tokens",
     service_metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(120), nullable=False, unique=True),
+    Column("name", String(120), nullable=False, index=True),
     Column("role", String(20), nullable=False),
     Column("partner", String(40)),
     Column("token_hash", String(64), nullable=False, unique=True),
@@ -77,19 +77,21 @@ class ServiceStore:
         """Create a token for a named user; return it (the only time it is ever shown)."""
         actor = self._actor(name, role, partner)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        try:
-            with self.db.writing() as conn:
-                conn.execute(
-                    insert(tokens).values(
-                        name=actor.id,
-                        role=actor.role,
-                        partner=actor.partner,
-                        token_hash=_digest(token),
-                        created_at=datetime.now(UTC),
-                    )
+        with self.db.writing() as conn:
+            active = conn.execute(
+                select(tokens.c.id).where(tokens.c.name == actor.id, tokens.c.revoked_at.is_(None))
+            ).first()
+            if active is not None:
+                raise InvalidInput(f"{name!r} has an active token already; revoke it first or choose another name")
+            conn.execute(
+                insert(tokens).values(
+                    name=actor.id,
+                    role=actor.role,
+                    partner=actor.partner,
+                    token_hash=_digest(token),
+                    created_at=datetime.now(UTC),
                 )
-        except IntegrityError:
-            raise InvalidInput(f"a token named {name!r} exists already; revoke it or choose another name") from None
+            )
         return token
 
     @staticmethod
