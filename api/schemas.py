@@ -10,6 +10,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from ledger.money import MINOR_UNITS
+
 T = TypeVar("T")
 
 
@@ -57,7 +59,9 @@ class MoneyOut(BaseModel):
 
     @classmethod
     def of(cls, amount: Decimal, currency: str) -> MoneyOut:
-        return cls(amount=str(amount), currency=currency)
+        """An amount at its currency's minor units (JPY 0 decimals, EUR 2...)."""
+        places = MINOR_UNITS.get(currency, 2)
+        return cls(amount=str(amount.quantize(Decimal(1).scaleb(-places))), currency=currency)
 
 
 class Written(BaseModel, Generic[T]):

@@ -39,7 +39,7 @@ from ledger.claim import (
     check_decisions,
 )
 from ledger.cost import Cost, UnknownCost
-from ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidInput, NotFound, Refused
+from ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidInput, LedgerError, NotFound, Refused
 from ledger.grant import (
     OWN_COST_CATEGORIES,
     Category,
@@ -76,6 +76,22 @@ SME_SUPPORT_CAP = Money.eur("60000")
 INDIRECT_RATE = Decimal("0.07")
 
 Outcome = tuple[T, Sequence[Aggregate]]
+
+
+def _attempt(create: Callable[[], A]) -> A | None:
+    """The aggregate a repeated command would create, or None if its content is invalid
+    (and so certainly not the same as what was recorded)."""
+    try:
+        return create()
+    except LedgerError:
+        return None
+
+
+def _terms(aggregate: Grant | Mission) -> dict[str, object]:
+    """What a repeated creating command must match: the aggregate's state but its identity,
+    version and times."""
+    skip = {"_id", "_version", "_created_on", "_modified_on", "_pending_events"}
+    return {k: v for k, v in vars(aggregate).items() if k not in skip}
 
 
 class GrantLedger(Application[UUID]):
@@ -234,14 +250,30 @@ class GrantLedger(Application[UUID]):
         def decide() -> Outcome[UUID]:
             existing = self._find(Grant, Grant.ID)
             if existing is not None:
-                same = (existing.code, existing.total, existing.eu_cap, existing.funding_rate) == (
-                    code,
-                    total,
-                    eu_cap,
-                    funding_rate,
+                fresh = _attempt(
+                    lambda: Grant.sign(
+                        actor=actor,
+                        code=code,
+                        title=title,
+                        total=total,
+                        funding_rate=funding_rate,
+                        eu_cap=eu_cap,
+                        period_start=period_start,
+                        period_end=period_end,
+                        coordinator=coordinator,
+                        partners=list(partners),
+                        budget=lines,
+                        indirect_rate=indirect_rate,
+                        sme_support_cap=sme_support_cap,
+                        decision_ref=decision_ref,
+                        signed_on=on,
+                    )
                 )
-                if not same:
-                    raise GrantAlreadySigned(f"grant {existing.code} is already signed; a ledger keeps one grant")
+                if fresh is None or _terms(existing) != _terms(fresh):
+                    raise GrantAlreadySigned(
+                        f"grant {existing.code} is already signed with other terms; a ledger keeps one grant, "
+                        "and its budget changes only by transfers"
+                    )
                 return existing.id, []
             grant = Grant.sign(
                 actor=actor,
@@ -338,21 +370,22 @@ class GrantLedger(Application[UUID]):
         def decide() -> Outcome[UUID]:
             existing = self._find(Mission, mission_id(code))
             if existing is not None:
-                same = (
-                    existing.start,
-                    existing.end,
-                    existing.responsible_partner,
-                    existing.reimbursement_rate,
-                    existing.cap_per_sme,
-                    existing.eligible_cost_types,
-                ) == (
-                    start,
-                    end,
-                    responsible_partner,
-                    reimbursement_rate,
-                    cap_per_sme,
-                    sorted(set(eligible_cost_types)),
+                fresh = _attempt(
+                    lambda: Mission.open(
+                        actor=actor,
+                        code=code,
+                        country=country,
+                        city=city,
+                        start=start,
+                        end=end,
+                        responsible_partner=responsible_partner,
+                        reimbursement_rate=reimbursement_rate,
+                        cap_per_sme=cap_per_sme,
+                        eligible_cost_types=list(eligible_cost_types),
+                        opened_on=on,
+                    )
                 )
+                same = fresh is not None and _terms(existing) == _terms(fresh)
                 return self._same(existing, f"mission {code}", same), []
             grant = self.grant()
             grant.require_partner(responsible_partner)

@@ -116,6 +116,8 @@ class Grant(LedgerAggregate):
             grant.partners = {p.code: p for p in self.partners}
             grant.indirect_rate = self.indirect_rate
             grant.sme_support_cap = self.sme_support_cap
+            grant.budget = self.budget
+            grant.decision_ref = self.decision_ref
 
     if TYPE_CHECKING:
         code: str
@@ -128,6 +130,8 @@ class Grant(LedgerAggregate):
         coordinator: str
         partners: dict[str, PartnerInfo]
         indirect_rate: Decimal
+        budget: dict[str, dict[str, Money]]
+        decision_ref: str
         sme_support_cap: Money
 
     @classmethod

@@ -21,7 +21,7 @@ from api.schemas import (
 )
 from api.settings import Settings
 from api.views import claim_by_id, claim_public, money, new_id, payment_by_id
-from ledger.claim import ExpenseLine, LineDecision
+from ledger.claim import ClaimState, ExpenseLine, LineDecision
 from projections import queries as q
 
 router = APIRouter(prefix="/claims", tags=["claims"])
@@ -53,7 +53,7 @@ def submit_claim(
 def claims(
     conn: ReadDep,
     _actor: ActorDep,
-    state: Annotated[str | None, Query(description="submitted, approved, paid, rejected or withdrawn")] = None,
+    state: Annotated[ClaimState | None, Query(description="Only claims in this state")] = None,
     mission: Annotated[UUID | None, Query(description="Mission id")] = None,
     sme: Annotated[UUID | None, Query(description="SME id")] = None,
     partner: Annotated[str | None, Query(description="Partner charged")] = None,
@@ -62,7 +62,7 @@ def claims(
 ) -> Page[ClaimPublic]:
     """Claims in the order they were recorded, filtered, one page at a time."""
     where = q.ClaimFilter(
-        state=state,
+        state=None if state is None else state.value,
         mission_id=None if mission is None else str(mission),
         sme_id=None if sme is None else str(sme),
         partner=partner,

@@ -63,6 +63,9 @@ class TestRepeats:
             "on": date(2023, 1, 10),
         }
         repeat_then_vary(memory_app, memory_app.open_mission, terms, {"cap_per_sme": eur("2500")})
+        for varied in ({"city": "Montreal"}, {"country": "US"}):
+            with records_nothing(memory_app), pytest.raises(IdempotencyConflict):
+                memory_app.open_mission(**{**terms, **varied})
 
     def test_payments(self, memory_app: GrantLedger) -> None:
         sign_alliance(memory_app)
@@ -111,6 +114,25 @@ class TestRepeats:
             assert sign_alliance(memory_app) == first
         with records_nothing(memory_app), pytest.raises(GrantAlreadySigned):
             memory_app.sign_grant(**_grant_terms(total="500000", eu_cap="400000"))
+
+    def test_the_grant_with_other_budget_lines_or_terms_is_refused(self, memory_app: GrantLedger) -> None:
+        """Signing again with the same totals but other lines, title or period is not a repeat:
+        it is refused, and the budget changes only by transfers."""
+        sign_alliance(memory_app)
+        budget = alliance_budget()
+        budget["TECHTERA"]["PERSONNEL"] = budget["TECHTERA"]["PERSONNEL"] - eur("10000")
+        budget["TECHTERA"]["TRAVEL"] = budget["TECHTERA"]["TRAVEL"] + eur("10000")
+        same = {
+            **_grant_terms(total="500000", eu_cap="450000"),
+            "title": "European Alliance for International Business development",
+            "decision_ref": "GA-101038166",
+        }
+        with records_nothing(memory_app):
+            memory_app.sign_grant(**same)  # exactly the first signing: a harmless repeat
+        for varied in ({"budget": budget}, {"title": "Another title"}, {"period_end": date(2023, 12, 31)}):
+            with records_nothing(memory_app), pytest.raises(GrantAlreadySigned, match="other terms"):
+                memory_app.sign_grant(**{**same, **varied})
+        assert memory_app.budget_line("TECHTERA", "TRAVEL").allocated == eur("10000.00")
 
     def test_an_id_used_by_another_kind_of_record_is_refused(self, memory_app: GrantLedger) -> None:
         sign_alliance(memory_app)
