@@ -20,6 +20,7 @@ from rich.table import Table
 
 from api.context import LedgerContext, open_context
 from api.demo import DEMO_ACTORS, load_demo
+from api.schemas import MAX_POSITION
 from api.security import ServiceStore
 from ledger.actors import Actor
 from ledger.errors import InvalidInput, LedgerError
@@ -317,6 +318,17 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _position(text: str) -> int:
+    """An event position on the command line: a whole number from 0 to 2**63 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_POSITION:
+        raise argparse.ArgumentTypeError(f"{text} is not an event position (0 to {MAX_POSITION})")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grantledger",
@@ -348,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     budget = commands.add_parser("budget", help="the budget overview, now or as of a past point")
     when = budget.add_mutually_exclusive_group()
     when.add_argument("--as-of", type=date.fromisoformat, metavar="DATE", help="as recorded by the end of DATE (UTC)")
-    when.add_argument("--position", type=int, metavar="N", help="as recorded up to event position N")
+    when.add_argument("--position", type=_position, metavar="N", help="as recorded up to event position N")
     when.add_argument(
         "--effective", type=date.fromisoformat, metavar="DATE", help="as effective on DATE (business dates)"
     )
@@ -389,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="show the audit trail")
     audit.add_argument("--record", help="only events of this record (claim, SME, mission... id)")
     audit.add_argument("--actor", help="only events by this user")
-    audit.add_argument("--after", type=int, help="only events after this position")
+    audit.add_argument("--after", type=_position, help="only events after this position")
     audit.add_argument("--limit", type=int, default=100)
     audit.set_defaults(run=_audit)
     return parser

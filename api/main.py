@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.context import open_context
 from api.routes import audit, budget, claims, costs, missions, payments
+from api.schemas import Problem
 from api.security import ServiceStore
 from api.settings import Settings
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotAllowed, NotFound, Refused
@@ -74,6 +75,20 @@ def _lagging(_request: Request, error: Exception) -> Response:
 
 
 Call = Callable[[Request], Awaitable[Response]]
+
+#: Every route may answer with these problem details (documented in the OpenAPI schema).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": why, "content": {PROBLEM: {}}}
+    for status, why in (
+        (400, "The body could not be read (not UTF-8 JSON)"),
+        (401, "No token, or an unknown or revoked one"),
+        (403, "The token's role or partner may not do this"),
+        (404, "An id the ledger does not know"),
+        (409, "Refused by a rule of the grant (with the numbers), or an unresolved conflict"),
+        (422, "Invalid input, with the fields at fault"),
+        (503, "Recorded, but the read models did not catch up in time"),
+    )
+}
 
 
 async def idempotency(request: Request, call_next: Call) -> Response:
@@ -151,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ProjectionLagging, _lagging)
     app.middleware("http")(idempotency)
     for module in (budget, missions, claims, payments, costs, audit):
-        app.include_router(module.router, prefix=PREFIX)
+        app.include_router(module.router, prefix=PREFIX, responses=PROBLEM_RESPONSES)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:

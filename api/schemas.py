@@ -13,6 +13,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from ledger.money import MINOR_UNITS
 
 T = TypeVar("T")
+#: The largest event position or offset (a signed 64-bit integer in every store).
+MAX_POSITION = 2**63 - 1
 
 
 def _decimal_string(value: Any) -> Decimal:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +44,8 @@ class AsOf:
 def position_recorded_by(conn: Connection, moment: datetime | date) -> int:
     """The last event position recorded by ``moment`` (a date means the end of that day, UTC)."""
     if not isinstance(moment, datetime):
-        moment = datetime.combine(moment + timedelta(days=1), time(), tzinfo=UTC) - timedelta(microseconds=1)
+        end_of_day = datetime.combine(moment, time.max, tzinfo=UTC)
+        moment = end_of_day
     found = conn.execute(select(func.max(t.audit.c.position)).where(t.audit.c.recorded_at <= moment)).scalar()
     return int(found or 0)
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, ReadDep
-from api.schemas import AuditEventPublic
+from api.schemas import MAX_POSITION, AuditEventPublic
 from projections import queries as q
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -25,7 +25,9 @@ def events(
     event_type: Annotated[str | None, Query(description="Approved, Submitted, ...")] = None,
     effective_from: Annotated[date | None, Query()] = None,
     effective_to: Annotated[date | None, Query()] = None,
-    after: Annotated[int | None, Query(ge=0, description="Page on: events after this position")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_POSITION, description="Page on: events after this position")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEventPublic]:
     """Events in log order; page on with ?after=<last position seen>."""

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from api.deps import ActorDep, ContextDep, ReadDep, get_settings
 from api.routes._write import then_read
-from api.schemas import BudgetPublic, GrantCreate, MoneyOut, TransferCreate, TransferPublic, Written
+from api.schemas import MAX_POSITION, BudgetPublic, GrantCreate, MoneyOut, TransferCreate, TransferPublic, Written
 from api.settings import Settings
 from api.views import budget_public, money, new_id, not_found
 from ledger.application import SME_SUPPORT_CAP
@@ -87,7 +87,9 @@ def transfer_budget(
 def as_of_params(
     conn: ReadDep,
     as_of: Annotated[date | None, Query(description="As recorded by the end of this day (UTC)")] = None,
-    position: Annotated[int | None, Query(ge=0, description="As recorded up to this event position")] = None,
+    position: Annotated[
+        int | None, Query(ge=0, le=MAX_POSITION, description="As recorded up to this event position")
+    ] = None,
     effective: Annotated[date | None, Query(description="As effective on this business date")] = None,
 ) -> q.AsOf:
     given = [v for v in (as_of, position, effective) if v is not None]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from api.deps import ActorDep, ContextDep, ReadDep, get_settings
 from api.routes._write import then_read
 from api.schemas import (
+    MAX_POSITION,
     ApprovalCreate,
     ClaimCreate,
     ClaimPublic,
@@ -57,7 +58,7 @@ def claims(
     mission: Annotated[UUID | None, Query(description="Mission id")] = None,
     sme: Annotated[UUID | None, Query(description="SME id")] = None,
     partner: Annotated[str | None, Query(description="Partner charged")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ClaimPublic]:
     """Claims in the order they were recorded, filtered, one page at a time."""

@@ -1488,3 +1488,21 @@ class TestClaimFilters:
         response = api.get("/claims", state="aproved")
         assert response.status_code == 422
         assert any(error["field"] == "query.state" for error in response.json()["errors"])
+
+
+class TestExtremeQueryValues:
+    def test_positions_beyond_64_bits_are_invalid_input(self, api: Api, alliance: Alliance) -> None:
+        """A position, offset or page marker past 2**63 - 1 is a 422, not a server error."""
+        too_big = str(2**63)
+        for path, params in (
+            ("/budget", {"position": too_big}),
+            ("/partners/TECHTERA/budget", {"position": too_big}),
+            ("/claims", {"offset": too_big}),
+            ("/audit/events", {"after": too_big}),
+        ):
+            response = api.get(path, **params)
+            assert response.status_code == 422, (path, response.text)
+
+    def test_the_last_representable_day_reads_the_whole_history(self, api: Api, alliance: Alliance) -> None:
+        """as_of=9999-12-31 is every event recorded so far: the same books as now."""
+        assert api.get("/budget", as_of="9999-12-31").json()["totals"] == api.get("/budget").json()["totals"]
