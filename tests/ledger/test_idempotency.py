@@ -49,7 +49,7 @@ class TestRepeats:
     def test_missions(self, memory_app: GrantLedger) -> None:
         """A mission's code is its identity: the same opening twice is one mission."""
         sign_alliance(memory_app)
-        terms = {
+        terms: dict[str, Any] = {
             "actor": COORDINATOR,
             "code": "CAN-2023",
             "country": "CA",

@@ -1,0 +1,138 @@
+"""The grantledger command line, as a financial officer or an administrator uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from api.context import open_context
+from api.security import ServiceStore
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+def run(url: str, *args: str) -> int:
+    return main(["--database-url", url, *args])
+
+
+@pytest.fixture
+def demo_url(url: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert run(url, "demo") == 0
+    capsys.readouterr()
+    return url
+
+
+class TestDemo:
+    def test_loads_once_and_prints_a_token_per_demo_user(self, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """The demo says where its data is and prints working tokens; loading it again into
+        the same store is refused (exit 2) and records nothing; --reuse keeps it."""
+        assert run(url, "demo") == 0
+        out = capsys.readouterr().out
+        assert "81 claims" in out
+        assert url in out
+        tokens = [line.split()[-1] for line in out.splitlines() if line.strip().startswith(("coordinator", "auditor"))]
+        assert len(tokens) == 2
+        with open_context(url) as ctx:
+            events = ctx.app.recorder.max_notification_id()
+            actor = ServiceStore(ctx.read_db).actor_for(tokens[0])
+            assert actor is not None
+            assert actor.role == "coordinator"
+        assert run(url, "demo") == 2
+        assert "empty event store" in capsys.readouterr().err
+        assert run(url, "demo", "--reuse") == 0
+        assert "already loaded" in capsys.readouterr().out
+        with open_context(url) as ctx:
+            assert ctx.app.recorder.max_notification_id() == events
+            assert ServiceStore(ctx.read_db).actor_for(tokens[0]) is None, "the old demo token was revoked"
+
+
+class TestTokens:
+    def test_create_list_revoke(self, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """A new token is printed alone on the last line, listed by name (never itself), and
+        stops working once revoked; a second active token for the same name is refused."""
+        assert run(url, "token", "create", "--role", "officer", "--partner", "POINTEX", "--name", "maria") == 0
+        token = capsys.readouterr().out.strip().splitlines()[-1]
+        assert token.startswith("glt_")
+        assert run(url, "token", "list") == 0
+        listing = capsys.readouterr().out
+        assert "maria" in listing
+        assert token not in listing
+        assert run(url, "token", "create", "--role", "officer", "--partner", "POINTEX", "--name", "maria") == 2
+        assert "active token already" in capsys.readouterr().err
+        assert run(url, "token", "revoke", "--name", "maria") == 0
+        with open_context(url) as ctx:
+            assert ServiceStore(ctx.read_db).actor_for(token) is None
+        assert run(url, "token", "revoke", "--name", "maria") == 2
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--role", "officer", "--name", "x"], "needs --partner"),
+            (["--role", "auditor", "--partner", "NTT", "--name", "x"], "has no partner"),
+        ],
+    )
+    def test_refuses_tokens_that_make_no_sense(
+        self, url: str, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+    ) -> None:
+        """An officer without a partner or an auditor with one is refused with the reason."""
+        assert run(url, "token", "create", *args) == 2
+        assert message in capsys.readouterr().err
+
+
+class TestReports:
+    def test_budget_now_and_as_of(self, demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """The budget table shows every partner's lines and the total; as of position 1 no
+        budget line exists yet, and before the grant there is nothing to show."""
+        assert run(demo_url, "budget") == 0
+        out = capsys.readouterr().out
+        assert "POINTEX" in out
+        assert "500,000.00" in out
+        assert run(demo_url, "budget", "--partner", "NIDV", "--effective", "2023-06-30") == 0
+        assert "as effective on 2023-06-30" in capsys.readouterr().out
+        assert run(demo_url, "budget", "--as-of", "2000-01-01") == 1
+        assert "no grant signed" in capsys.readouterr().out
+        assert run(demo_url, "budget", "--position", "50") == 0
+        assert "up to event 50" in capsys.readouterr().out
+
+    def test_claims_and_audit(self, demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """Claims filter by state; the audit trail pages on after a position."""
+        assert run(demo_url, "claims", "--state", "rejected") == 0
+        out = capsys.readouterr().out
+        assert "claims (8 of 8)" in out
+        assert run(demo_url, "audit", "--after", "10", "--limit", "3") == 0
+        out = capsys.readouterr().out
+        assert "│ 11 │" in out
+        assert "│ 10 │" not in out
+
+    def test_info_and_replay(self, demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """info counts events recorded and projected; replay of the demo finds no difference."""
+        assert run(demo_url, "info") == 0
+        assert "events projected: 829" in capsys.readouterr().out
+        assert run(demo_url, "project") == 0
+        assert run(demo_url, "replay") == 0
+        assert "identical" in capsys.readouterr().out
+
+
+class TestImportRates:
+    def test_records_every_row_or_none(self, demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A good file records its rates; a file with one bad row names that line and records
+        nothing, not even its good rows."""
+        good = tmp_path / "rates.csv"
+        good.write_text("currency,month,rate\nUSD,2023-07,1.0913\nJPY,2023-07,155.12\n")
+        with open_context(demo_url) as ctx:
+            before = ctx.app.recorder.max_notification_id()
+        assert run(demo_url, "import-rates", str(good)) == 0
+        assert "recorded 2 rates" in capsys.readouterr().out
+        bad = tmp_path / "bad.csv"
+        bad.write_text("currency,month,rate\nCAD,2023-07,1.4710\nUSD,2023-07,1.20\n")
+        assert run(demo_url, "import-rates", str(bad)) == 2
+        err = capsys.readouterr().err
+        assert "line 3" in err
+        assert "nothing was recorded" in err
+        with open_context(demo_url) as ctx:
+            assert ctx.app.recorder.max_notification_id() == (before or 0) + 2
