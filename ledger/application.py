@@ -247,35 +247,8 @@ class GrantLedger(Application[UUID]):
             p.code: {c.value: budget.get(p.code, {}).get(c.value, Money.zero(EUR)) for c in Category} for p in partners
         }
 
-        def decide() -> Outcome[UUID]:
-            existing = self._find(Grant, Grant.ID)
-            if existing is not None:
-                fresh = _attempt(
-                    lambda: Grant.sign(
-                        actor=actor,
-                        code=code,
-                        title=title,
-                        total=total,
-                        funding_rate=funding_rate,
-                        eu_cap=eu_cap,
-                        period_start=period_start,
-                        period_end=period_end,
-                        coordinator=coordinator,
-                        partners=list(partners),
-                        budget=lines,
-                        indirect_rate=indirect_rate,
-                        sme_support_cap=sme_support_cap,
-                        decision_ref=decision_ref,
-                        signed_on=on,
-                    )
-                )
-                if fresh is None or _terms(existing) != _terms(fresh):
-                    raise GrantAlreadySigned(
-                        f"grant {existing.code} is already signed with other terms; a ledger keeps one grant, "
-                        "and its budget changes only by transfers"
-                    )
-                return existing.id, []
-            grant = Grant.sign(
+        def sign() -> Grant:
+            return Grant.sign(
                 actor=actor,
                 code=code,
                 title=title,
@@ -292,6 +265,18 @@ class GrantLedger(Application[UUID]):
                 decision_ref=decision_ref,
                 signed_on=on,
             )
+
+        def decide() -> Outcome[UUID]:
+            existing = self._find(Grant, Grant.ID)
+            if existing is not None:
+                fresh = _attempt(sign)
+                if fresh is None or _terms(existing) != _terms(fresh):
+                    raise GrantAlreadySigned(
+                        f"grant {existing.code} is already signed with other terms; a ledger keeps one grant, "
+                        "and its budget changes only by transfers"
+                    )
+                return existing.id, []
+            grant = sign()
             opened = [
                 BudgetLine.open(actor=actor, partner=p, category=c, allocated=amount, on=on)
                 for p, by_category in lines.items()
@@ -367,31 +352,8 @@ class GrantLedger(Application[UUID]):
     ) -> UUID:
         require_role(actor, "open a mission", Role.COORDINATOR)
 
-        def decide() -> Outcome[UUID]:
-            existing = self._find(Mission, mission_id(code))
-            if existing is not None:
-                fresh = _attempt(
-                    lambda: Mission.open(
-                        actor=actor,
-                        code=code,
-                        country=country,
-                        city=city,
-                        start=start,
-                        end=end,
-                        responsible_partner=responsible_partner,
-                        reimbursement_rate=reimbursement_rate,
-                        cap_per_sme=cap_per_sme,
-                        eligible_cost_types=list(eligible_cost_types),
-                        opened_on=on,
-                    )
-                )
-                same = fresh is not None and _terms(existing) == _terms(fresh)
-                return self._same(existing, f"mission {code}", same), []
-            grant = self.grant()
-            grant.require_partner(responsible_partner)
-            grant.require_in_period(start, f"mission {code} start")
-            grant.require_in_period(end, f"mission {code} end")
-            mission = Mission.open(
+        def open_it() -> Mission:
+            return Mission.open(
                 actor=actor,
                 code=code,
                 country=country,
@@ -404,6 +366,18 @@ class GrantLedger(Application[UUID]):
                 eligible_cost_types=list(eligible_cost_types),
                 opened_on=on,
             )
+
+        def decide() -> Outcome[UUID]:
+            existing = self._find(Mission, mission_id(code))
+            if existing is not None:
+                fresh = _attempt(open_it)
+                same = fresh is not None and _terms(existing) == _terms(fresh)
+                return self._same(existing, f"mission {code}", same), []
+            grant = self.grant()
+            grant.require_partner(responsible_partner)
+            grant.require_in_period(start, f"mission {code} start")
+            grant.require_in_period(end, f"mission {code} end")
+            mission = open_it()
             return mission.id, [mission]
 
         return self._write(decide)
