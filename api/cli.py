@@ -27,6 +27,7 @@ from ledger.errors import InvalidInput, LedgerError
 from ledger.money import check_currency, parse_rate
 from ledger.rates import DEFAULT_SOURCE, RateAlreadyRecorded, RateMissing
 from ledger.storage import ENV_URL, database_url, library_env
+from projections.chain import verify
 from projections.db import ENV_READ_URL
 from projections.queries import (
     AsOf,
@@ -306,6 +307,14 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    """Recompute the hash chain from the raw stored events; exit 1 at the first disagreement."""
+    with _context(args) as ctx:
+        verdict = verify(ctx.app, ctx.read_db)
+        print(verdict)
+    return 0 if verdict.intact else 1
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Run the HTTP service (uvicorn); several workers are safe (each projects under a lock)."""
     import uvicorn
@@ -356,6 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild every read model from the first event and compare with the live ones (exit 1 on a difference)",
     )
     replay.set_defaults(run=_replay)
+
+    check = commands.add_parser(
+        "verify", help="check the stored events against their hash chain (exit 1 at the first tampered position)"
+    )
+    check.set_defaults(run=_verify)
 
     budget = commands.add_parser("budget", help="the budget overview, now or as of a past point")
     when = budget.add_mutually_exclusive_group()

@@ -528,6 +528,17 @@ class AuditEventPublic(BaseModel):
     payload: dict[str, Any]
 
 
+class VerdictPublic(BaseModel):
+    intact: bool = Field(description="True when every stored event matches its seal")
+    checked: int = Field(description="Events whose seals were recomputed")
+    head_position: int = Field(description="Position of the last event that matched its seal")
+    head_seal: str = Field(description="The chain's seal at head_position: write it down, compare it later")
+    first_bad_position: int | None = Field(description="First position where store and seals disagree")
+    problem: str = Field(description="What is wrong there, in plain words")
+    unsealed: int = Field(description="Events recorded after the last seal (sealed as they are projected)")
+    summary: str
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 

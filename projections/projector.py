@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from ledger.application import GrantLedger
 from projections import tables as t
+from projections.chain import seal_batch
 from projections.db import ReadDatabase
 from projections.handlers import Batch
 
@@ -68,6 +69,7 @@ class Projector:
             for notification in notifications:
                 batch.apply(notification.id, self.app.mapper.to_domain_event(notification))
             batch.flush()
+            seal_batch(conn, notifications)
             conn.execute(
                 update(t.tracking).where(t.tracking.c.name == "read_models").values(position=notifications[-1].id)
             )

@@ -306,3 +306,11 @@ audit = Table(
     Column("reason", Text, nullable=False),
     Column("payload", Text, nullable=False),
 )
+
+#: The hash chain over the stored events (projections.chain): one seal per event position.
+chain = Table(
+    "rm_chain",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("seal", String(64), nullable=False),
+)

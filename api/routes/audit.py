@@ -8,9 +8,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import ActorDep, ReadDep
-from api.schemas import MAX_POSITION, AuditEventPublic
+from api.deps import ActorDep, ContextDep, ReadDep
+from api.schemas import MAX_POSITION, AuditEventPublic, VerdictPublic
+from ledger.actors import Role, require_role
 from projections import queries as q
+from projections.chain import verify
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -41,3 +43,22 @@ def events(
         after_position=after,
     )
     return [AuditEventPublic(**row) for row in q.audit_trail(conn, where, limit=limit)]
+
+
+@router.get("/verify", response_model=VerdictPublic, summary="Verify the hash chain over the stored events")
+def verify_history(actor: ActorDep, context: ContextDep) -> VerdictPublic:
+    """Auditors only. Recomputes every seal from the raw stored events and reports the first
+    position where the store and the seals disagree (a changed byte, a deleted, inserted or
+    moved row), or the head seal and its position when the history is intact."""
+    require_role(actor, "verify the stored history", Role.AUDITOR)
+    verdict = verify(context.app, context.read_db)
+    return VerdictPublic(
+        intact=verdict.intact,
+        checked=verdict.checked,
+        head_position=verdict.head_position,
+        head_seal=verdict.head_seal,
+        first_bad_position=verdict.first_bad_position,
+        problem=verdict.problem,
+        unsealed=verdict.unsealed,
+        summary=str(verdict),
+    )
