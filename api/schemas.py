@@ -528,6 +528,14 @@ class AuditEventPublic(BaseModel):
     payload: dict[str, Any]
 
 
+class EntityHistory(BaseModel):
+    aggregate_id: str
+    aggregate_type: str = Field(description="Claim, Sme, Mission, BudgetLine, Payment, Cost, ...")
+    version: int = Field(description="The version the state is shown at")
+    state: dict[str, Any] = Field(description="The record's fields at that version (money as decimal strings)")
+    events: list[AuditEventPublic] = Field(description="Its events up to that version, oldest first")
+
+
 class VerdictPublic(BaseModel):
     intact: bool = Field(description="True when every stored event matches its seal")
     checked: int = Field(description="Events whose seals were recomputed")

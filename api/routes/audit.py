@@ -9,10 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, ContextDep, ReadDep
-from api.schemas import MAX_POSITION, AuditEventPublic, VerdictPublic
+from api.schemas import MAX_POSITION, AuditEventPublic, EntityHistory, VerdictPublic
+from api.views import not_found
 from ledger.actors import Role, require_role
 from projections import queries as q
 from projections.chain import verify
+from projections.handlers import plain
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -43,6 +45,35 @@ def events(
         after_position=after,
     )
     return [AuditEventPublic(**row) for row in q.audit_trail(conn, where, limit=limit)]
+
+
+@router.get("/entities/{aggregate_id}", response_model=EntityHistory, summary="One record's history and state")
+def entity_history(
+    aggregate_id: UUID,
+    conn: ReadDep,
+    _actor: ActorDep,
+    context: ContextDep,
+    version: Annotated[int | None, Query(ge=1, le=MAX_POSITION, description="State as of this version")] = None,
+) -> EntityHistory:
+    """Every event of one claim, SME, mission, budget line (any record): who, role, when recorded,
+    business date, reason and payload; and the record's state as it was at ``version`` (default:
+    the latest version)."""
+    events = q.audit_trail(conn, q.AuditFilter(aggregate_id=str(aggregate_id)), limit=100_000)
+    if not events:
+        raise not_found(f"record {aggregate_id}")
+    latest = events[-1]["version"]
+    at = latest if version is None else version
+    if at > latest:
+        raise not_found(f"version {at} of record {aggregate_id} (it has {latest})")
+    aggregate = context.app.aggregate_at(aggregate_id, at)
+    state = {k: plain(v) for k, v in vars(aggregate).items() if not k.startswith("_")}
+    return EntityHistory(
+        aggregate_id=str(aggregate_id),
+        aggregate_type=events[0]["aggregate_type"],
+        version=at,
+        state=state,
+        events=[AuditEventPublic(**row) for row in events if row["version"] <= at],
+    )
 
 
 @router.get("/verify", response_model=VerdictPublic, summary="Verify the hash chain over the stored events")
