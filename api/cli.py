@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,6 +28,7 @@ from ledger.errors import InvalidInput, LedgerError
 from ledger.money import check_currency, parse_rate
 from ledger.rates import DEFAULT_SOURCE, RateAlreadyRecorded, RateMissing
 from ledger.storage import ENV_URL, database_url, library_env
+from projections import export
 from projections.chain import verify
 from projections.db import ENV_READ_URL
 from projections.queries import (
@@ -307,6 +309,23 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    """Write the audit trail, claims, budget and SME support as CSV files or one XLSX workbook."""
+    with _context(args) as ctx:
+        ctx.projector.catch_up()
+        with ctx.read_db.reading() as conn:
+            tables = export.sheets(conn)
+        output = Path(args.output)
+        if args.format == "csv":
+            for path in export.write_csv(tables, output):
+                print(f"wrote {path}")
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_bytes(export.to_xlsx(tables))
+            print(f"wrote {output} ({', '.join(sheet.name for sheet in tables)})")
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     """Recompute the hash chain from the raw stored events; exit 1 at the first disagreement."""
     with _context(args) as ctx:
@@ -365,6 +384,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild every read model from the first event and compare with the live ones (exit 1 on a difference)",
     )
     replay.set_defaults(run=_replay)
+
+    exporter = commands.add_parser("export", help="export the audit trail, claims, budget and SME support")
+    exporter.add_argument("--format", choices=["csv", "xlsx"], required=True)
+    exporter.add_argument("--output", required=True, help="a directory for csv, a .xlsx file for xlsx")
+    exporter.set_defaults(run=_export)
 
     check = commands.add_parser(
         "verify", help="check the stored events against their hash chain (exit 1 at the first tampered position)"

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import ActorDep, ContextDep, ReadDep
 from api.schemas import MAX_POSITION, AuditEventPublic, EntityHistory, VerdictPublic
 from api.views import not_found
 from ledger.actors import Role, require_role
+from projections import export
 from projections import queries as q
 from projections.chain import verify
 from projections.handlers import plain
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ExportTable(StrEnum):
+    AUDIT_TRAIL = "audit_trail"
+    CLAIMS = "claims"
+    BUDGET = "budget"
+    SME_SUPPORT = "sme_support"
 
 
 @router.get("/events", response_model=list[AuditEventPublic], summary="The audit trail")
@@ -92,4 +102,37 @@ def verify_history(actor: ActorDep, context: ContextDep) -> VerdictPublic:
         problem=verdict.problem,
         unsealed=verdict.unsealed,
         summary=str(verdict),
+    )
+
+
+@router.get(
+    "/exports/{table}.csv",
+    response_class=Response,
+    summary="Download one table as CSV",
+    responses={200: {"content": {"text/csv": {}}, "description": "The table as CSV"}},
+)
+def export_csv(table: ExportTable, conn: ReadDep, actor: ActorDep) -> Response:
+    """Auditors only: audit_trail, claims, budget or sme_support, amounts as exact decimals."""
+    require_role(actor, "export the books", Role.AUDITOR)
+    sheet = next(s for s in export.sheets(conn) if s.name == table.value)
+    return Response(
+        export.to_csv(sheet),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{table.value}.csv"'},
+    )
+
+
+@router.get(
+    "/exports/ledger.xlsx",
+    response_class=Response,
+    summary="Download every table as one XLSX workbook",
+    responses={200: {"content": {XLSX: {}}, "description": "The workbook"}},
+)
+def export_xlsx(conn: ReadDep, actor: ActorDep) -> Response:
+    """Auditors only: one sheet per table."""
+    require_role(actor, "export the books", Role.AUDITOR)
+    return Response(
+        export.to_xlsx(export.sheets(conn)),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="grantledger.xlsx"'},
     )

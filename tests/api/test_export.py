@@ -1,0 +1,85 @@
+"""Exports: CSV files and an XLSX workbook that reproduce the read models' figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from api.cli import main
+from api.context import open_context
+from projections.queries import budget_overview
+from tests.api.conftest import Alliance, Api, expense
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+@pytest.fixture
+def demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    assert main(["--database-url", url, "demo"]) == 0
+    capsys.readouterr()
+    return url
+
+
+class TestCommandLine:
+    def test_csv_files_match_the_read_models(self, demo: str, tmp_path: Path) -> None:
+        """budget.csv's lines and total equal the budget overview to the cent; the audit trail
+        has one row per event; claims.csv one row per claim."""
+        out = tmp_path / "export"
+        assert main(["--database-url", demo, "export", "--format", "csv", "--output", str(out)]) == 0
+        budget = read_csv(out / "budget.csv")
+        with open_context(demo) as ctx, ctx.read_db.reading() as conn:
+            overview = budget_overview(conn)
+            events = ctx.app.recorder.max_notification_id()
+        assert overview is not None
+        total = budget[-1]
+        assert total["partner"] == "TOTAL"
+        assert Decimal(total["allocated"]) == overview.total == Decimal("500000.00")
+        assert Decimal(total["paid"]) == overview.totals().paid
+        for row, line in zip(budget[:-1], overview.lines, strict=True):
+            assert (row["partner"], row["category"], Decimal(row["remaining"])) == (
+                line.partner,
+                line.category,
+                line.remaining,
+            )
+        assert len(read_csv(out / "audit_trail.csv")) == events
+        assert len(read_csv(out / "claims.csv")) == 81
+
+    def test_xlsx_workbook_has_a_sheet_per_table_with_exact_amounts(self, demo: str, tmp_path: Path) -> None:
+        """The workbook's budget sheet holds numeric cells equal to the exact figures."""
+        path = tmp_path / "ledger.xlsx"
+        assert main(["--database-url", demo, "export", "--format", "xlsx", "--output", str(path)]) == 0
+        book = load_workbook(path)
+        assert book.sheetnames == ["audit_trail", "claims", "budget", "sme_support"]
+        rows = list(book["budget"].iter_rows(values_only=True))
+        assert rows[0][:3] == ("partner", "category", "allocated")
+        assert rows[-1][0] == "TOTAL"
+        assert Decimal(str(rows[-1][2])) == Decimal("500000")
+
+
+class TestDownloads:
+    def test_auditors_download_csv_and_xlsx(self, api: Api, alliance: Alliance) -> None:
+        """The auditor gets each table as CSV and the workbook; claims.csv lists the claim."""
+        claim = api.submit(alliance, expense("300.00", "EUR", "HOTEL-1", "ACCOMMODATION"))
+        response = api.get("/audit/exports/claims.csv", api.tokens.auditor)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        assert [row["claim_id"] for row in rows] == [claim["id"]]
+        assert rows[0]["requested_eur"] == "210.00"
+        workbook = api.get("/audit/exports/ledger.xlsx", api.tokens.auditor)
+        assert workbook.status_code == 200
+        assert load_workbook(io.BytesIO(workbook.content)).sheetnames[0] == "audit_trail"
+
+    def test_only_auditors_export(self, api: Api, alliance: Alliance) -> None:
+        """Officers and the coordinator are refused (403); an unknown table is 422."""
+        assert api.get("/audit/exports/claims.csv", api.tokens.pointex).status_code == 403
+        assert api.get("/audit/exports/ledger.xlsx", api.tokens.coordinator).status_code == 403
+        assert api.get("/audit/exports/secrets.csv", api.tokens.auditor).status_code == 422
