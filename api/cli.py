@@ -27,7 +27,7 @@ from ledger.actors import Actor
 from ledger.errors import InvalidInput, LedgerError
 from ledger.money import check_currency, parse_rate
 from ledger.rates import DEFAULT_SOURCE, RateAlreadyRecorded, RateMissing
-from ledger.storage import ENV_URL, database_url, library_env
+from ledger.storage import ENV_CIPHER_KEY, ENV_URL, database_url, library_env
 from projections import export
 from projections.chain import verify
 from projections.db import ENV_READ_URL
@@ -326,6 +326,15 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _key(_args: argparse.Namespace) -> int:
+    """Print a new AES-256 key for GRANTLEDGER_CIPHER_KEY (encryption of the events at rest)."""
+    from eventsourcing.cryptography import AESCipher
+
+    print(f"keep it secret and safe: without it the events cannot be read; set {ENV_CIPHER_KEY} to it", file=sys.stderr)
+    print(AESCipher.create_key(32))
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     """Recompute the hash chain from the raw stored events; exit 1 at the first disagreement."""
     with _context(args) as ctx:
@@ -389,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--format", choices=["csv", "xlsx"], required=True)
     exporter.add_argument("--output", required=True, help="a directory for csv, a .xlsx file for xlsx")
     exporter.set_defaults(run=_export)
+
+    key = commands.add_parser("key", help="encryption keys for the events at rest")
+    key_commands = key.add_subparsers(dest="key_command", required=True)
+    key_commands.add_parser("create", help="print a new AES-256 key (alone on the last line)")
+    key.set_defaults(run=_key)
 
     check = commands.add_parser(
         "verify", help="check the stored events against their hash chain (exit 1 at the first tampered position)"

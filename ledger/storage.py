@@ -13,6 +13,7 @@ PostgreSQL, a file lock on SQLite) around the DDL, so they never race on it.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import os
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ledger.application import GrantLedger
 
 ENV_URL = "GRANTLEDGER_DATABASE_URL"
+ENV_CIPHER_KEY = "GRANTLEDGER_CIPHER_KEY"
 DEFAULT_URL = "sqlite:///grantledger.db"
 #: Seconds a writer waits for SQLite's single write lock before giving up.
 SQLITE_LOCK_TIMEOUT = "30"
@@ -114,10 +116,28 @@ def ddl_lock(env: dict[str, str]) -> Iterator[None]:
         yield
 
 
-def open_ledger(url: str | None = None) -> GrantLedger:
-    """The ledger application on the store the URL (or GRANTLEDGER_DATABASE_URL) names."""
+def cipher_env(key: str) -> dict[str, str]:
+    """Encrypt every stored event and snapshot with AES-GCM under ``key`` (base64 of 16, 24 or
+    32 random bytes; ``grantledger key create`` makes one)."""
+    try:
+        size = len(base64.b64decode(key, validate=True))
+    except ValueError:
+        size = 0
+    if size not in (16, 24, 32):
+        raise InvalidInput(
+            f"{ENV_CIPHER_KEY} must be base64 of 16, 24 or 32 random bytes (AES); `grantledger key create` makes one"
+        )
+    return {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": key}
+
+
+def open_ledger(url: str | None = None, cipher_key: str | None = None) -> GrantLedger:
+    """The ledger application on the store the URL (or GRANTLEDGER_DATABASE_URL) names,
+    encrypted at rest when a key is given (or GRANTLEDGER_CIPHER_KEY is set)."""
     from ledger.application import GrantLedger
 
     env = library_env(url or database_url())
+    key = cipher_key or os.environ.get(ENV_CIPHER_KEY)
+    if key:
+        env |= cipher_env(key)
     with ddl_lock(env):
         return GrantLedger(env=env)
