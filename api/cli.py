@@ -29,6 +29,7 @@ from ledger.money import check_currency, parse_rate
 from ledger.rates import DEFAULT_SOURCE, RateAlreadyRecorded, RateMissing
 from ledger.storage import ENV_CIPHER_KEY, ENV_URL, database_url, library_env
 from projections import export
+from projections import journal as journal_of
 from projections.chain import verify
 from projections.db import ENV_READ_URL
 from projections.queries import (
@@ -315,8 +316,14 @@ def _export(args: argparse.Namespace) -> int:
         ctx.projector.catch_up()
         with ctx.read_db.reading() as conn:
             tables = export.sheets(conn)
+            journal = {"hledger": journal_of.hledger, "beancount": journal_of.beancount}.get(args.format)
+            text = None if journal is None else journal(conn)
         output = Path(args.output)
-        if args.format == "csv":
+        if text is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+            print(f"wrote {output} ({args.format} journal)")
+        elif args.format == "csv":
             for path in export.write_csv(tables, output):
                 print(f"wrote {path}")
         else:
@@ -395,8 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.set_defaults(run=_replay)
 
     exporter = commands.add_parser("export", help="export the audit trail, claims, budget and SME support")
-    exporter.add_argument("--format", choices=["csv", "xlsx"], required=True)
-    exporter.add_argument("--output", required=True, help="a directory for csv, a .xlsx file for xlsx")
+    exporter.add_argument("--format", choices=["csv", "xlsx", "hledger", "beancount"], required=True)
+    exporter.add_argument("--output", required=True, help="a directory for csv, else the file to write")
     exporter.set_defaults(run=_export)
 
     key = commands.add_parser("key", help="encryption keys for the events at rest")

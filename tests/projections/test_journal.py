@@ -1,0 +1,152 @@
+"""Oracle tests: hledger and beancount, on the exported journal, reproduce the read models.
+
+The auditor's own tools compute the balances; we only compare. Per budget line and figure
+(allocated, pending, committed, paid, own costs), to the cent, now and as effective on past
+business dates (hledger's -e is an exclusive end date, so DATE + 1 day; for beancount we
+realize the entries dated on or before DATE).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from beancount import loader
+from beancount.core import data, realization
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from api.demo import load_demo
+from bench.workload import Workload
+from ledger.application import GrantLedger
+from ledger.storage import open_ledger
+from projections import journal
+from projections.db import ReadDatabase
+from projections.handlers import MEASURES
+from projections.projector import Projector
+from projections.queries import AsOf, budget_overview
+
+REQUIRE_HLEDGER = os.environ.get("GRANTLEDGER_REQUIRE_HLEDGER") == "1"
+Balances = dict[str, Decimal]
+
+
+def expected(db: ReadDatabase, on: date | None = None) -> Balances:
+    """The read models' figures, as journal accounts (zero figures left out, as the tools do)."""
+    with db.reading() as conn:
+        overview = budget_overview(conn, AsOf(effective=on))
+    if overview is None:
+        return {}
+    figures = {}
+    for line in overview.lines:
+        for measure in MEASURES:
+            value = getattr(line, measure)
+            if value:
+                figures[journal.line_account(line.partner, line.category, measure)] = value
+    return figures
+
+
+def by_hledger(path: Path, on: date | None = None) -> Balances:
+    """`hledger bal` per Assets:Budget account, as CSV."""
+    hledger = shutil.which("hledger")
+    if hledger is None:
+        message = "hledger is not installed (apt-get install hledger; .ci/run installs it)"
+        if REQUIRE_HLEDGER:
+            pytest.fail(message)
+        pytest.skip(message)
+    args = [hledger, "-f", str(path), "bal", "Assets:Budget", "-O", "csv", "--no-total", "--flat"]
+    if on is not None:
+        args += ["-e", (on + timedelta(days=1)).isoformat()]
+    done = subprocess.run(args, capture_output=True, text=True, check=True, timeout=120)
+    rows = list(csv.reader(io.StringIO(done.stdout)))[1:]
+    balances = {}
+    for account, amount in rows:
+        value = Decimal(amount.replace("EUR", "").strip() or "0")
+        if value:
+            balances[account] = value
+    return balances
+
+
+def by_beancount(path: Path, on: date | None = None) -> Balances:
+    """beancount: load (which checks the journal), keep entries up to the date, realize."""
+    entries, errors, _options = loader.load_file(str(path))
+    assert not errors, errors[:3]
+    if on is not None:
+        entries = [e for e in entries if not isinstance(e, data.Transaction) or e.date <= on]
+    root = realization.realize(entries)  # type: ignore[no-untyped-call]
+    balances = {}
+    for account in realization.iter_children(root):  # type: ignore[no-untyped-call]
+        if not account.account.startswith("Assets:Budget"):
+            continue
+        for position in account.balance:
+            if position.units.number:
+                balances[account.account] = Decimal(position.units.number)
+    return balances
+
+
+def export(app: GrantLedger, tmp_path: Path) -> tuple[ReadDatabase, Path, Path]:
+    db = ReadDatabase("sqlite://")
+    Projector(app, db).catch_up()
+    with db.reading() as conn:
+        hledger_path = tmp_path / "ledger.journal"
+        hledger_path.write_text(journal.hledger(conn), encoding="utf-8")
+        beancount_path = tmp_path / "ledger.beancount"
+        beancount_path.write_text(journal.beancount(conn), encoding="utf-8")
+    return db, hledger_path, beancount_path
+
+
+DEMO_DATES = (date(2021, 9, 1), date(2022, 11, 30), date(2023, 3, 31), date(2023, 6, 30), None)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReadDatabase, Path, Path]:
+    """The demo, projected, exported in both formats."""
+    app = open_ledger("memory://")
+    load_demo(app)
+    return export(app, tmp_path_factory.mktemp("journal"))
+
+
+class TestDemoJournal:
+    @pytest.mark.parametrize("on", DEMO_DATES)
+    def test_hledger_reproduces_the_budget(self, exported: tuple[ReadDatabase, Path, Path], on: date | None) -> None:
+        """hledger's balances equal the read models, now and as effective on past dates."""
+        db, hledger_path, _ = exported
+        assert by_hledger(hledger_path, on) == expected(db, on)
+
+    @pytest.mark.parametrize("on", DEMO_DATES)
+    def test_beancount_reproduces_the_budget(self, exported: tuple[ReadDatabase, Path, Path], on: date | None) -> None:
+        """bean-check finds no error and beancount's realization equals the read models."""
+        db, _, beancount_path = exported
+        assert by_beancount(beancount_path, on) == expected(db, on)
+
+    def test_pending_claims_are_flagged_and_each_money_event_names_its_position(
+        self, exported: tuple[ReadDatabase, Path, Path]
+    ) -> None:
+        """Submissions (pending) carry '!'; every transaction says its position and actor."""
+        _, hledger_path, beancount_path = exported
+        text = hledger_path.read_text()
+        assert " ! Claim Submitted" in text
+        headers = [line for line in text.splitlines() if line[:4].isdigit()]
+        assert all("position:" in line and "actor:" in line for line in headers)
+        assert 'position: "' in beancount_path.read_text()
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 10_000), claims=st.integers(1, 25))
+def test_random_histories_balance_in_both_tools(
+    seed: int, claims: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """For generated histories (claims approved, partly paid, reversed, costs), both tools
+    compute the read models' balances to the cent."""
+    app = open_ledger("memory://")
+    Workload(app, seed=seed).run(claims)
+    db, hledger_path, beancount_path = export(app, tmp_path_factory.mktemp("random"))
+    want = expected(db)
+    assert by_beancount(beancount_path) == want
+    assert by_hledger(hledger_path) == want
