@@ -91,8 +91,10 @@ def _stored(app: GrantLedger, batch: int) -> Iterator[Notification]:
 
 
 def _seals(db: ReadDatabase) -> Iterator[tuple[int, str]]:
-    with db.engine.connect() as conn:
-        result = conn.execution_options(yield_per=5000).execute(select(t.chain).order_by(t.chain.c.position))
+    with (
+        db.engine.connect() as conn,
+        conn.execution_options(yield_per=5000).execute(select(t.chain).order_by(t.chain.c.position)) as result,
+    ):
         for row in result:
             yield int(row.position), row.seal
 

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from ledger.application import GrantLedger
 from projections import tables as t
+from projections.chain import head as chain_head
 from projections.chain import seal_batch
 from projections.db import ReadDatabase
 from projections.handlers import Batch
@@ -58,6 +59,13 @@ class Projector:
         with self.db.writing() as conn:
             tracked = select(t.tracking.c.position).where(t.tracking.c.name == "read_models").with_for_update()
             position = int(conn.execute(tracked).scalar_one())
+            sealed_to, _ = chain_head(conn)
+            if sealed_to < position:  # read models older than the chain: seal what they hold
+                backlog = self.app.recorder.select_notifications(
+                    start=sealed_to, limit=self.batch_size, stop=position, inclusive_of_start=False
+                )
+                seal_batch(conn, backlog)
+                return len(backlog)
             if stop is not None and position >= stop:
                 return 0
             notifications = self.app.recorder.select_notifications(

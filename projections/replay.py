@@ -83,8 +83,10 @@ def _rows(db: ReadDatabase, table: Table) -> Iterator[tuple[tuple[Any, ...], dic
     key_columns = list(table.primary_key.columns) or list(table.columns)
     # Byte order on both stores, so that Python's comparison of keys agrees with SQL's.
     order = [c.collate("C") if isinstance(c.type, String) and not db.is_sqlite else c for c in key_columns]
-    with db.engine.connect() as conn:
-        result = conn.execution_options(yield_per=2000).execute(select(table).order_by(*order))
+    with (
+        db.engine.connect() as conn,
+        conn.execution_options(yield_per=2000).execute(select(table).order_by(*order)) as result,
+    ):
         for row in result.mappings():
             yield tuple(row[c.name] for c in key_columns), dict(row)
 
