@@ -13,13 +13,18 @@ from api.deps import ActorDep, ContextDep, ReadDep
 from api.schemas import MAX_POSITION, AuditEventPublic, EntityHistory, VerdictPublic
 from api.views import not_found
 from ledger.actors import Role, require_role
-from projections import export
+from projections import export, journal
 from projections import queries as q
 from projections.chain import verify
 from projections.handlers import plain
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class JournalKind(StrEnum):
+    HLEDGER = "journal"
+    BEANCOUNT = "beancount"
 
 
 class ExportTable(StrEnum):
@@ -135,4 +140,22 @@ def export_xlsx(conn: ReadDep, actor: ActorDep) -> Response:
         export.to_xlsx(export.sheets(conn)),
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="grantledger.xlsx"'},
+    )
+
+
+@router.get(
+    "/exports/ledger.{kind}",
+    response_class=Response,
+    summary="Download the whole ledger as an hledger or beancount journal",
+    responses={200: {"content": {"text/plain": {}}, "description": "The journal"}},
+)
+def export_journal(kind: JournalKind, conn: ReadDep, actor: ActorDep) -> Response:
+    """Auditors only: ledger.journal (hledger) or ledger.beancount; `hledger bal Assets:Budget`
+    or beancount reproduce the budget overview to the cent."""
+    require_role(actor, "export the books", Role.AUDITOR)
+    text = journal.hledger(conn) if kind is JournalKind.HLEDGER else journal.beancount(conn)
+    return Response(
+        text,
+        media_type="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="grantledger.{kind.value}"'},
     )

@@ -83,3 +83,14 @@ class TestDownloads:
         assert api.get("/audit/exports/claims.csv", api.tokens.pointex).status_code == 403
         assert api.get("/audit/exports/ledger.xlsx", api.tokens.coordinator).status_code == 403
         assert api.get("/audit/exports/secrets.csv", api.tokens.auditor).status_code == 422
+
+    def test_auditors_download_both_journals(self, api: Api, alliance: Alliance) -> None:
+        """ledger.journal and ledger.beancount come as text, with the pending claim flagged '!';
+        other roles are refused."""
+        api.submit(alliance, expense("300.00", "EUR", "HOTEL-1", "ACCOMMODATION"))
+        hledger = api.get("/audit/exports/ledger.journal", api.tokens.auditor)
+        assert hledger.status_code == 200
+        assert " ! Claim Submitted" in hledger.text
+        beancount = api.get("/audit/exports/ledger.beancount", api.tokens.auditor)
+        assert 'option "operating_currency" "EUR"' in beancount.text
+        assert api.get("/audit/exports/ledger.journal", api.tokens.pointex).status_code == 403
