@@ -2,10 +2,12 @@
 
 The ledger's own state machine (tests/ledger/test_state_machine.py) drives the real
 application with random grants, transfers, missions, SMEs, rates, claims, decisions,
-payments, reversals and costs. This subclass projects the events it records, in batches
-of seven and part way at random moments, and compares what the read models show through
-their queries with ``tests.projections.fold``: plain Python over the decoded events that
-shares no code with projections/.
+payments, reversals and costs. This subclass adds the commands the read side must also
+see (a claim taken through its whole life in one step, partial payments returned by the
+bank, cost and rate corrections), projects the events in batches of seven and part way at
+random moments, and compares what the read models show through their queries with
+``tests.projections.fold``: plain Python over the decoded events that shares no code with
+projections/.
 """
 
 from __future__ import annotations
@@ -393,6 +395,7 @@ class ReadModelMachine(LedgerMachine):
     @rule(data=st.data())
     def correct_cost(self, data: st.DataObject) -> None:
         """A partner's own cost corrected (0 cancels it): its line is charged the difference."""
+        # The model's receipts held by anything but a claim are the costs' supporting documents.
         cost_ids = sorted(holder for holder in self.m.receipts.values() if holder not in self.m.claims)
         cost = self.app.cost(data.draw(st.sampled_from(cost_ids), label="cost"))
         amount = scaled(data.draw(st.integers(0, 300000), label="corrected cents"), 2)
