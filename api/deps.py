@@ -53,6 +53,7 @@ def read_connection(context: Annotated[LedgerContext, Depends(get_context)]) -> 
         yield conn
 
 
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 ContextDep = Annotated[LedgerContext, Depends(get_context)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
 ReadDep = Annotated[Connection, Depends(read_connection)]

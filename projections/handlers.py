@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from sqlalchemy import Connection, Insert, Select, Table, Update, bindparam, insert, select, update
 
-from ledger.budget import BudgetLine, Transfer
+from ledger.budget import BudgetLine
 from ledger.claim import Claim
 from ledger.cost import Cost
 from ledger.grant import Category, Grant
@@ -29,8 +29,7 @@ from ledger.mission import Mission
 from ledger.money import EUR, Money
 from ledger.payment import Payment
 from ledger.rates import ExchangeRate
-from ledger.receipts import ReceiptIndex
-from ledger.sme import Sme, SmeIdentifierIndex
+from ledger.sme import Sme
 from projections import tables as t
 
 FSTP = Category.FSTP.value
@@ -541,13 +540,3 @@ def _rate_recorded(batch: Batch, e: ExchangeRate.Recorded) -> None:
 @handles(ExchangeRate.Corrected)
 def _rate_corrected(batch: Batch, e: ExchangeRate.Corrected) -> None:
     batch.set(t.rates, {"id": str(e.originator_id)}, rate=e.rate, source=e.source, version=e.originator_version)
-
-
-#: Events that only the audit trail shows (index aggregates, the transfer record itself).
-AUDIT_ONLY: tuple[type, ...] = (
-    Transfer.Made,
-    ReceiptIndex.Declared,
-    ReceiptIndex.Redeclared,
-    ReceiptIndex.Released,
-    SmeIdentifierIndex.Reserved,
-)

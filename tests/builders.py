@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from ledger.actors import Actor
@@ -57,22 +58,28 @@ def alliance_budget(fstp: str = "20000.00") -> dict[str, dict[str, Money]]:
     return budget
 
 
+def grant_terms(**changes: Any) -> dict[str, Any]:
+    """The EU-ALLIANCE signing's keyword arguments, with ``changes`` applied."""
+    terms: dict[str, Any] = {
+        "actor": COORDINATOR,
+        "code": "EU-ALLIANCE",
+        "title": "European Alliance for International Business development",
+        "total": eur("500000"),
+        "funding_rate": Decimal("0.90"),
+        "eu_cap": eur("450000"),
+        "period_start": PERIOD_START,
+        "period_end": PERIOD_END,
+        "coordinator": "TECHTERA",
+        "partners": PARTNERS,
+        "budget": alliance_budget(),
+        "decision_ref": "GA-101038166",
+        "on": PERIOD_START,
+    }
+    return terms | changes
+
+
 def sign_alliance(app: GrantLedger, fstp: str = "20000.00") -> UUID:
-    return app.sign_grant(
-        actor=COORDINATOR,
-        code="EU-ALLIANCE",
-        title="European Alliance for International Business development",
-        total=eur("500000"),
-        funding_rate=Decimal("0.90"),
-        eu_cap=eur("450000"),
-        period_start=PERIOD_START,
-        period_end=PERIOD_END,
-        coordinator="TECHTERA",
-        partners=PARTNERS,
-        budget=alliance_budget(fstp),
-        decision_ref="GA-101038166",
-        on=PERIOD_START,
-    )
+    return app.sign_grant(**grant_terms(budget=alliance_budget(fstp)))
 
 
 def open_mission(

@@ -8,10 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import Connection
 
-from api.deps import ActorDep, ContextDep, ReadDep, get_settings
+from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
 from api.routes._write import then_read
 from api.schemas import MAX_POSITION, BudgetPublic, GrantCreate, MoneyOut, TransferCreate, TransferPublic, Written
-from api.settings import Settings
 from api.views import budget_public, money, new_id, not_found
 from ledger.application import SME_SUPPORT_CAP
 from ledger.errors import InvalidInput
@@ -20,7 +19,6 @@ from ledger.money import Money
 from projections import queries as q
 
 router = APIRouter(tags=["budget"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @router.post("/grant", status_code=201, response_model=Written[BudgetPublic], summary="Sign in the grant agreement")

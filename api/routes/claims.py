@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from api.deps import ActorDep, ContextDep, ReadDep, get_settings
+from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
 from api.routes._write import then_read
 from api.schemas import (
     MAX_POSITION,
@@ -20,13 +20,11 @@ from api.schemas import (
     PaymentPublic,
     Written,
 )
-from api.settings import Settings
 from api.views import claim_by_id, claim_public, money, new_id, payment_by_id
 from ledger.claim import ClaimState, ExpenseLine, LineDecision
 from projections import queries as q
 
 router = APIRouter(prefix="/claims", tags=["claims"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @router.post("", status_code=201, response_model=Written[ClaimPublic], summary="Record a claim an SME submitted")

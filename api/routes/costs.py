@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-
-from api.deps import ActorDep, ContextDep, get_settings
+from api.deps import ActorDep, ContextDep, SettingsDep
 from api.routes._write import then_read
 from api.schemas import CostCreate, CostPublic, Written
-from api.settings import Settings
 from api.views import cost_by_id, money, new_id
 
 router = APIRouter(prefix="/costs", tags=["own costs"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @router.post("", status_code=201, response_model=Written[CostPublic], summary="Record a partner's own cost")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from api.deps import ActorDep, ContextDep, ReadDep, get_settings
+from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
 from api.routes._write import then_read
 from api.schemas import (
     MissionCreate,
@@ -19,12 +18,10 @@ from api.schemas import (
     SmePublic,
     Written,
 )
-from api.settings import Settings
 from api.views import mission_public, money, new_id, not_found, rate_public, sme_public
 from projections import queries as q
 
 router = APIRouter(tags=["missions and SMEs"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def _mission(conn: ReadDep, mission_id: UUID | str) -> MissionPublic:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from api.deps import ActorDep, ContextDep, ReadDep, get_settings
+from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
 from api.routes._write import then_read
 from api.schemas import PaymentPublic, ReversalCreate, Written
-from api.settings import Settings
 from api.views import payment_by_id
 
 router = APIRouter(prefix="/payments", tags=["payments"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @router.get("/{payment_id}", response_model=PaymentPublic, summary="One payment")

@@ -25,11 +25,10 @@ from tests.builders import (
     AUDITOR,
     COORDINATOR,
     PARTNERS,
-    PERIOD_END,
-    PERIOD_START,
     alliance_budget,
     eur,
     eur_line,
+    grant_terms,
     officer,
     open_mission,
     selected_sme,
@@ -78,79 +77,23 @@ class TestGrant:
         budget = alliance_budget()
         budget["NTT"]["PERSONNEL"] = budget["NTT"]["PERSONNEL"] + eur("10")
         with records_nothing(app), pytest.raises(InvalidInput, match=r"difference EUR -10\.00"):
-            app.sign_grant(
-                actor=COORDINATOR,
-                code="EU-ALLIANCE",
-                title="t",
-                total=eur("500000"),
-                funding_rate=Decimal("0.9"),
-                eu_cap=eur("450000"),
-                period_start=PERIOD_START,
-                period_end=PERIOD_END,
-                coordinator="TECHTERA",
-                partners=PARTNERS,
-                budget=budget,
-                decision_ref="GA",
-                on=PERIOD_START,
-            )
+            app.sign_grant(**grant_terms(budget=budget))
 
     def test_indirect_above_the_flat_rate_is_refused(self, app: GrantLedger) -> None:
         budget = alliance_budget()
         budget["NTT"]["INDIRECT"] = eur("9000")
         budget["NTT"]["PERSONNEL"] = budget["NTT"]["PERSONNEL"] - eur("8000")
         with pytest.raises(InvalidInput, match=r"NTT's INDIRECT line EUR 9,000\.00 exceeds the flat rate"):
-            app.sign_grant(
-                actor=COORDINATOR,
-                code="EU-ALLIANCE",
-                title="t",
-                total=eur("500000"),
-                funding_rate=Decimal("0.9"),
-                eu_cap=eur("450000"),
-                period_start=PERIOD_START,
-                period_end=PERIOD_END,
-                coordinator="TECHTERA",
-                partners=PARTNERS,
-                budget=budget,
-                decision_ref="GA",
-                on=PERIOD_START,
-            )
+            app.sign_grant(**grant_terms(budget=budget))
 
     def test_only_the_coordinator_signs_and_only_once(self, app: GrantLedger) -> None:
         with records_nothing(app), pytest.raises(NotAllowed, match="only a coordinator may"):
-            app.sign_grant(
-                actor=POINTEX,
-                code="X",
-                title="t",
-                total=eur("1"),
-                funding_rate=Decimal("0.9"),
-                eu_cap=eur("1"),
-                period_start=PERIOD_START,
-                period_end=PERIOD_END,
-                coordinator="TECHTERA",
-                partners=PARTNERS,
-                budget={},
-                decision_ref="GA",
-                on=PERIOD_START,
-            )
+            app.sign_grant(**grant_terms(actor=POINTEX, code="X", total=eur("1"), eu_cap=eur("1"), budget={}))
         first = sign_alliance(app)
         with records_nothing(app):
             assert sign_alliance(app) == first  # the same signature again is a no-op
         with pytest.raises(GrantAlreadySigned):
-            app.sign_grant(
-                actor=COORDINATOR,
-                code="OTHER",
-                title="t",
-                total=eur("500000"),
-                funding_rate=Decimal("0.9"),
-                eu_cap=eur("450000"),
-                period_start=PERIOD_START,
-                period_end=PERIOD_END,
-                coordinator="TECHTERA",
-                partners=PARTNERS,
-                budget=alliance_budget(),
-                decision_ref="GA",
-                on=PERIOD_START,
-            )
+            app.sign_grant(**grant_terms(code="OTHER"))
 
     def test_commands_before_signing_say_so(self, app: GrantLedger) -> None:
         with pytest.raises(GrantNotSigned, match="has not been signed"):
@@ -475,22 +418,7 @@ class TestCaps:
 
     def test_the_cap_over_the_whole_grant_holds_across_missions(self, app: GrantLedger) -> None:
         """Invariant 3, overall: the grant's cap per SME (EUR 60,000 by rule; 1,000 here)."""
-        app.sign_grant(
-            actor=COORDINATOR,
-            code="EU-ALLIANCE",
-            title="t",
-            total=eur("500000"),
-            funding_rate=Decimal("0.9"),
-            eu_cap=eur("450000"),
-            period_start=PERIOD_START,
-            period_end=PERIOD_END,
-            coordinator="TECHTERA",
-            partners=PARTNERS,
-            budget=alliance_budget(),
-            decision_ref="GA",
-            on=PERIOD_START,
-            sme_support_cap=eur("1000"),
-        )
+        app.sign_grant(**grant_terms(sme_support_cap=eur("1000")))
         usa = open_mission(app, code="USA-2022", rate="1.00")
         jpn = open_mission(app, code="JPN-2023", rate="1.00")
         sme = selected_sme(app, usa)

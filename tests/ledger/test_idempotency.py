@@ -17,12 +17,10 @@ from ledger.grant import GrantAlreadySigned
 from ledger.money import Money
 from tests.builders import (
     COORDINATOR,
-    PARTNERS,
-    PERIOD_END,
-    PERIOD_START,
     alliance_budget,
     eur,
     eur_line,
+    grant_terms,
     officer,
     open_mission,
     selected_sme,
@@ -113,7 +111,7 @@ class TestRepeats:
         with records_nothing(memory_app):
             assert sign_alliance(memory_app) == first
         with records_nothing(memory_app), pytest.raises(GrantAlreadySigned):
-            memory_app.sign_grant(**_grant_terms(total="500000", eu_cap="400000"))
+            memory_app.sign_grant(**grant_terms(eu_cap=eur("400000")))
 
     def test_the_grant_with_other_budget_lines_or_terms_is_refused(self, memory_app: GrantLedger) -> None:
         """Signing again with the same totals but other lines, title or period is not a repeat:
@@ -122,11 +120,7 @@ class TestRepeats:
         budget = alliance_budget()
         budget["TECHTERA"]["PERSONNEL"] = budget["TECHTERA"]["PERSONNEL"] - eur("10000")
         budget["TECHTERA"]["TRAVEL"] = budget["TECHTERA"]["TRAVEL"] + eur("10000")
-        same = {
-            **_grant_terms(total="500000", eu_cap="450000"),
-            "title": "European Alliance for International Business development",
-            "decision_ref": "GA-101038166",
-        }
+        same = grant_terms()
         with records_nothing(memory_app):
             memory_app.sign_grant(**same)  # exactly the first signing: a harmless repeat
         for varied in ({"budget": budget}, {"title": "Another title"}, {"period_end": date(2023, 12, 31)}):
@@ -149,24 +143,6 @@ class TestRepeats:
                 description="",
                 on=date(2022, 10, 1),
             )
-
-
-def _grant_terms(total: str, eu_cap: str) -> dict[str, Any]:
-    return {
-        "actor": COORDINATOR,
-        "code": "EU-ALLIANCE",
-        "title": "t",
-        "total": eur(total),
-        "funding_rate": Decimal("0.9"),
-        "eu_cap": eur(eu_cap),
-        "period_start": PERIOD_START,
-        "period_end": PERIOD_END,
-        "coordinator": "TECHTERA",
-        "partners": PARTNERS,
-        "budget": alliance_budget(),
-        "decision_ref": "GA",
-        "on": PERIOD_START,
-    }
 
 
 class TestConflicts:
