@@ -18,10 +18,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from ledger.application import GrantLedger
 from projections import tables as t
+from projections.batch import insert_rows
 from projections.db import ReadDatabase
 
 #: The seal before the first event.
@@ -58,7 +59,7 @@ def seal_batch(conn: Connection, notifications: Sequence[Notification]) -> None:
         previous = seal(previous, notification)
         rows.append({"position": notification.id, "seal": previous})
     if rows:
-        conn.execute(insert(t.chain), rows)
+        insert_rows(conn, t.chain, rows)
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,15 @@
 """How each event changes the read models: one small function per event type.
 
-A ``Batch`` is the unit of work of one projector transaction. Handlers write the rows of
-their own event at once (later events in the same batch may read them); audit rows, budget
-movements and the running budget-line figures are collected and written together when the
-batch is flushed, just before the tracking position, in the same transaction.
+Handlers read and change rows through the ``Batch`` (projections/batch.py), which holds them
+in memory and writes them when the projector's transaction ends.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import json
-from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
-
-from eventsourcing.domain import DomainEventProtocol
-from sqlalchemy import Connection, Insert, Select, Table, Update, bindparam, insert, select, update
 
 from ledger.budget import BudgetLine
 from ledger.claim import Claim
@@ -31,15 +21,11 @@ from ledger.payment import Payment
 from ledger.rates import ExchangeRate
 from ledger.sme import Sme
 from projections import tables as t
+from projections.batch import MEASURES, Batch, Handler
 
 FSTP = Category.FSTP.value
-#: Budget line figures, as stored in rm_budget_lines and rm_budget_movements.
-MEASURES = ("allocated", "pending", "committed", "paid", "spent")
-#: Fields every ledger event has; the audit trail keeps them in columns, the rest is payload.
-_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "actor", "effective_date"})
 
 E = TypeVar("E")
-Handler = Callable[["Batch", Any], None]
 HANDLERS: dict[type, Handler] = {}
 
 
@@ -50,152 +36,6 @@ def handles(*event_types: type[E]) -> Callable[[Callable[[Batch, E], None]], Cal
         return handler
 
     return register
-
-
-def plain(value: Any) -> Any:
-    """An event field as JSON-ready data: money as decimal strings with currency, never a float."""
-    if isinstance(value, Money):
-        return {"amount": str(value.amount), "currency": value.currency}
-    if isinstance(value, Decimal | UUID):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
-def payload_of(event: Any) -> str:
-    fields = {k: plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"))
-
-
-@functools.cache
-def _insert(table: Table) -> Insert:
-    return insert(table)
-
-
-@functools.cache
-def _update(table: Table, keys: tuple[str, ...], columns: tuple[str, ...], increment: bool) -> Update:
-    """UPDATE table SET col = :v_col (or col + :v_col) WHERE key = :k_key ..., compiled once."""
-    c = table.c
-    values = {col: (c[col] + bindparam(f"v_{col}")) if increment else bindparam(f"v_{col}") for col in columns}
-    return update(table).where(*(c[k] == bindparam(f"k_{k}") for k in keys)).values(values)
-
-
-@functools.cache
-def _select(table: Table, keys: tuple[str, ...]) -> Select[Any]:
-    return select(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
-
-
-class Batch:
-    """One projector transaction: the connection, the event being applied, and pending rows."""
-
-    def __init__(self, conn: Connection, line_keys: dict[UUID, tuple[str, str]]) -> None:
-        self.conn = conn
-        self.line_keys = line_keys
-        self.position = 0
-        self.event: Any = None
-        self._audit: list[dict[str, Any]] = []
-        self._history: list[dict[str, Any]] = []
-        self._movements: list[dict[str, Any]] = []
-        self._seq = 0
-        self._line_deltas: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)
-
-    def apply(self, position: int, event: DomainEventProtocol[UUID]) -> None:
-        self.position, self.event, self._seq = position, event, 0
-        self._audit.append(self._audit_row(event))
-        handler = HANDLERS.get(type(event))
-        if handler is not None:
-            handler(self, event)
-
-    def _audit_row(self, event: Any) -> dict[str, Any]:
-        aggregate_type, _, event_type = type(event).__qualname__.partition(".")
-        actor = event.actor
-        return {
-            "position": self.position,
-            "recorded_at": event.timestamp,
-            "effective_date": event.effective_date,
-            "actor_id": actor.id,
-            "role": actor.role,
-            "partner": actor.partner,
-            "aggregate_type": aggregate_type,
-            "aggregate_id": str(event.originator_id),
-            "version": event.originator_version,
-            "event_type": event_type or aggregate_type,
-            "reason": getattr(event, "reason", ""),
-            "payload": payload_of(event),
-        }
-
-    def move(self, line: tuple[str, str], measure: str, delta: Money) -> None:
-        """Change one figure of a budget line by ``delta`` (EUR), remembering when and why."""
-        self._seq += 1
-        self._movements.append(
-            {
-                "position": self.position,
-                "seq": self._seq,
-                "recorded_at": self.event.timestamp,
-                "effective_date": self.event.effective_date,
-                "partner": line[0],
-                "category": line[1],
-                "measure": measure,
-                "delta": delta.amount,
-            }
-        )
-        deltas = self._line_deltas[line]
-        deltas[measure] = deltas.get(measure, Decimal(0)) + delta.amount
-
-    def history(self, claim_id: UUID, amount: Money | None = None) -> None:
-        """A row in the claim's history for the current event (written when the batch flushes)."""
-        event = self.event
-        self._history.append(
-            {
-                "claim_id": str(claim_id),
-                "version": event.originator_version,
-                "position": self.position,
-                "event_type": type(event).__name__,
-                "recorded_at": event.timestamp,
-                "effective_date": event.effective_date,
-                "actor_id": event.actor.id,
-                "role": event.actor.role,
-                "amount": None if amount is None else amount.amount,
-                "reason": getattr(event, "reason", ""),
-            }
-        )
-
-    # Statements are built once per shape and executed with parameters: building SQLAlchemy
-    # constructs per event costs more than running them.
-    def insert(self, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
-        self.conn.execute(_insert(table), rows)
-
-    def set(self, table: Table, where: dict[str, Any], **values: Any) -> None:
-        """Set columns of the row(s) matching ``where``."""
-        statement = _update(table, tuple(where), tuple(values), False)
-        self.conn.execute(statement, {f"k_{k}": v for k, v in where.items()} | {f"v_{k}": v for k, v in values.items()})
-
-    def add(self, table: Table, where: dict[str, Any], **deltas: Any) -> None:
-        """Add to columns of the row(s) matching ``where``."""
-        statement = _update(table, tuple(where), tuple(deltas), True)
-        self.conn.execute(statement, {f"k_{k}": v for k, v in where.items()} | {f"v_{k}": v for k, v in deltas.items()})
-
-    def get(self, table: Table, **where: Any) -> Any:
-        """The row matching ``where``, or None."""
-        return self.conn.execute(_select(table, tuple(where)), {f"k_{k}": v for k, v in where.items()}).one_or_none()
-
-    def flush(self) -> None:
-        """Write what was collected: audit rows, movements, and the budget lines' new figures."""
-        for table, rows in ((t.audit, self._audit), (t.movements, self._movements), (t.claim_history, self._history)):
-            if rows:
-                self.insert(table, rows)
-        for (partner, category), deltas in self._line_deltas.items():
-            changed = {measure: delta for measure, delta in deltas.items() if delta}
-            if changed:
-                self.add(t.budget_lines, {"partner": partner, "category": category}, **changed)
-        self._audit, self._movements, self._history, self._line_deltas = [], [], [], defaultdict(dict)
 
 
 def _line(batch: Batch, event: Any) -> tuple[str, str]:
@@ -539,4 +379,6 @@ def _rate_recorded(batch: Batch, e: ExchangeRate.Recorded) -> None:
 
 @handles(ExchangeRate.Corrected)
 def _rate_corrected(batch: Batch, e: ExchangeRate.Corrected) -> None:
-    batch.set(t.rates, {"id": str(e.originator_id)}, rate=e.rate, source=e.source, version=e.originator_version)
+    row = batch.get(t.rates, id=str(e.originator_id))
+    where = {"currency": row.currency, "month": row.month}
+    batch.set(t.rates, where, rate=e.rate, source=e.source, version=e.originator_version)

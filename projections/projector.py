@@ -19,10 +19,11 @@ from sqlalchemy import select, update
 
 from ledger.application import GrantLedger
 from projections import tables as t
+from projections.batch import Batch
 from projections.chain import head as chain_head
 from projections.chain import seal_batch
 from projections.db import ReadDatabase
-from projections.handlers import Batch
+from projections.handlers import HANDLERS
 
 #: Events fetched and applied per transaction.
 BATCH_SIZE = 500
@@ -73,7 +74,7 @@ class Projector:
             )
             if not notifications:
                 return 0
-            batch = Batch(conn, line_keys)
+            batch = Batch(conn, line_keys, HANDLERS)
             for notification in notifications:
                 batch.apply(notification.id, self.app.mapper.to_domain_event(notification))
             batch.flush()

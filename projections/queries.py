@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 from ledger.grant import Category, eu_contribution
 from ledger.money import EUR, Money
 from projections import tables as t
-from projections.handlers import MEASURES
+from projections.batch import MEASURES
 
 ZERO = Decimal("0.00")
 CLAIM_STATES = ("submitted", "approved", "paid", "rejected", "withdrawn")
@@ -39,6 +39,14 @@ class AsOf:
     @property
     def now(self) -> bool:
         return self.position is None and self.effective is None
+
+
+def read_position(conn: Connection) -> int:
+    """The last event position applied to the read models, as this transaction sees them."""
+    return int(conn.execute(_READ_POSITION).scalar_one())
+
+
+_READ_POSITION = select(t.tracking.c.position).where(t.tracking.c.name == "read_models")
 
 
 def position_recorded_by(conn: Connection, moment: datetime | date) -> int:

@@ -15,8 +15,8 @@ from api.views import not_found
 from ledger.actors import Role, require_role
 from projections import export, journal
 from projections import queries as q
+from projections.batch import plain
 from projections.chain import verify
-from projections.handlers import plain
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -23,8 +23,8 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 
 from ledger.storage import open_ledger
+from projections.batch import Batch
 from projections.db import ReadDatabase
-from projections.handlers import Batch
 from projections.projector import Projector
 
 

@@ -28,8 +28,8 @@ from bench.workload import Workload
 from ledger.application import GrantLedger
 from ledger.storage import open_ledger
 from projections import journal
+from projections.batch import MEASURES
 from projections.db import ReadDatabase
-from projections.handlers import MEASURES
 from projections.projector import Projector
 from projections.queries import AsOf, budget_overview
 
