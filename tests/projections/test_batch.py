@@ -143,7 +143,7 @@ class TestAuditPayload:
                 self.amount = Money.eur("12.30")
                 self.rate = Decimal("144.20")
                 self.on = date(2023, 1, 2)
-                self.lines = [{"b": Money("1500", "JPY"), "a": 1}]
+                self.lines = [{"b": Money(Decimal(1500), "JPY"), "a": 1}]
 
         event = Event()
         expected = json.dumps(
