@@ -87,7 +87,7 @@ class TestReplayCommand:
 
 
 MEMORY_PROBE = """
-import json, resource, sys
+import json, sys
 from ledger.storage import open_ledger
 from projections.db import ReadDatabase
 from projections.replay import rebuild, scratch_database
@@ -95,7 +95,10 @@ app = open_ledger(sys.argv[1])
 live = ReadDatabase(sys.argv[2])
 with scratch_database(live) as fresh:
     events = rebuild(app, fresh, stop=int(sys.argv[3]))
-print(json.dumps({"events": events, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so this process would
+# report the peak of the test process that started it (which holds the whole history).
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"events": events, "peak_kib": peak}))
 """
 
 
