@@ -24,6 +24,7 @@ from api.routes import audit, budget, claims, costs, missions, payments
 from api.schemas import Problem
 from api.security import ServiceStore
 from api.settings import Settings
+from api.views import LatestBody
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotAllowed, NotFound, Refused
 from projections.projector import ProjectionLagging
 
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         context = open_context(settings.database_url, settings.read_database_url)
         app.state.context = context
         app.state.store = ServiceStore(context.read_db)
+        app.state.latest_budget = LatestBody()  # per context: positions mean nothing across stores
         context.projector.catch_up()
         stopping = threading.Event()
         follower = threading.Thread(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Response
 from sqlalchemy import Connection, select
 
 from api.schemas import (
@@ -28,6 +29,32 @@ from ledger.actors import Actor
 from ledger.money import Money
 from projections import queries as q
 from projections import tables as t
+
+
+class LatestBody:
+    """One rendered response body and the read-model position it was read at.
+
+    The read models change only when the projector applies events, and every batch moves the
+    tracking position in the same transaction: reading the same position again gives the same
+    body, so it is rendered once per position. A request that sees another position (a write
+    was projected) renders it anew and keeps that one instead. Read the position before the
+    figures, in the same transaction: the figures are then never older than the key."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[int, bytes] | None = None
+
+    def get(self, position: int, render: Callable[[], bytes]) -> bytes:
+        kept = self._kept
+        if kept is not None and kept[0] == position:
+            return kept[1]
+        body = render()
+        self._kept = (position, body)
+        return body
+
+
+def json_response(body: bytes) -> Response:
+    """A body already rendered from its response model (FastAPI would validate it again)."""
+    return Response(body, media_type="application/json")
 
 
 def money(value: MoneyIn) -> Money:

@@ -41,14 +41,6 @@ class AsOf:
         return self.position is None and self.effective is None
 
 
-def read_position(conn: Connection) -> int:
-    """The last event position applied to the read models, as this transaction sees them."""
-    return int(conn.execute(_READ_POSITION).scalar_one())
-
-
-_READ_POSITION = select(t.tracking.c.position).where(t.tracking.c.name == "read_models")
-
-
 def position_recorded_by(conn: Connection, moment: datetime | date) -> int:
     """The last event position recorded by ``moment`` (a date means the end of that day, UTC)."""
     if not isinstance(moment, datetime):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Connection
 
-from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
+from api.deps import ActorDep, ContextDep, ReadDep, ReaderDep, SettingsDep
 from api.routes._write import then_read
 from api.schemas import MAX_POSITION, BudgetPublic, GrantCreate, MoneyOut, TransferCreate, TransferPublic, Written
-from api.views import budget_public, money, new_id, not_found
+from api.views import LatestBody, budget_public, json_response, money, new_id, not_found
 from ledger.application import SME_SUPPORT_CAP
 from ledger.errors import InvalidInput
 from ledger.grant import PartnerInfo
@@ -82,39 +83,67 @@ def transfer_budget(
     return Written(position=position, data=data)
 
 
-def as_of_params(
-    conn: ReadDep,
+@dataclass(frozen=True)
+class AsOfQuery:
+    """Which books the query string asks for; a date becomes a position inside the read."""
+
+    recorded_by: date | None = None
+    position: int | None = None
+    effective: date | None = None
+
+    @property
+    def now(self) -> bool:
+        return self.recorded_by is None and self.position is None and self.effective is None
+
+    def resolve(self, conn: Connection) -> q.AsOf:
+        if self.recorded_by is not None:
+            return q.AsOf(position=q.position_recorded_by(conn, self.recorded_by))
+        return q.AsOf(position=self.position, effective=self.effective)
+
+
+async def as_of_params(
     as_of: Annotated[date | None, Query(description="As recorded by the end of this day (UTC)")] = None,
     position: Annotated[
         int | None, Query(ge=0, le=MAX_POSITION, description="As recorded up to this event position")
     ] = None,
     effective: Annotated[date | None, Query(description="As effective on this business date")] = None,
-) -> q.AsOf:
+) -> AsOfQuery:
+    """Checks the query string only (no I/O), so ``async``: no thread-pool hop."""
     given = [v for v in (as_of, position, effective) if v is not None]
     if len(given) > 1:
         raise InvalidInput("give one of as_of, position or effective, not several")
-    if as_of is not None:
-        return q.AsOf(position=q.position_recorded_by(conn, as_of))
-    return q.AsOf(position=position, effective=effective)
+    return AsOfQuery(as_of, position, effective)
 
 
-AsOfDep = Annotated[q.AsOf, Depends(as_of_params)]
+AsOfDep = Annotated[AsOfQuery, Depends(as_of_params)]
+
+
+async def latest_budget(request: Request) -> LatestBody:
+    """The overview body last rendered by this app, with the position it was read at."""
+    kept: LatestBody = request.app.state.latest_budget
+    return kept
 
 
 @router.get("/budget", response_model=BudgetPublic, summary="Budget overview")
-def budget(conn: ReadDep, _actor: ActorDep, as_of: AsOfDep) -> BudgetPublic:
+async def budget(read: ReaderDep, as_of: AsOfDep, latest: Annotated[LatestBody, Depends(latest_budget)]) -> Response:
     """Grant totals and every partner x category line: allocated, pending, committed, paid, own
     costs and remaining; now, as recorded by a date or position, or as effective on a date."""
-    return _overview(conn, as_of)
+
+    def body(conn: Connection, position: int) -> bytes:
+        if as_of.now:  # the same read-model position gives the same body: render it once per position
+            return latest.get(position, lambda: _overview(conn).model_dump_json().encode())
+        return _overview(conn, as_of.resolve(conn)).model_dump_json().encode()
+
+    return json_response(await read(body))
 
 
 @router.get("/partners/{code}/budget", response_model=BudgetPublic, summary="One partner's budget")
-def partner_budget(code: str, conn: ReadDep, _actor: ActorDep, as_of: AsOfDep) -> BudgetPublic:
+def partner_budget(code: str, conn: ReadDep, _actor: ActorDep, as_of: AsOfDep) -> Response:
     """The same figures for one partner's lines (totals over that partner only)."""
-    overview = q.budget_overview(conn, as_of)
+    overview = q.budget_overview(conn, as_of.resolve(conn))
     if overview is None:
         raise not_found("the grant agreement")
     lines = overview.partner(code)
     if not lines:
         raise not_found(f"partner {code}")
-    return budget_public(overview, lines)
+    return json_response(budget_public(overview, lines).model_dump_json().encode())

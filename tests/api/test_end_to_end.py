@@ -16,7 +16,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -547,3 +549,32 @@ class TestRestart:
         assert after.claim == before.claim
         assert after.payment == before.payment
         assert figures(fstp_line(after.budget))["committed"] == APPROVED_EUR
+
+
+class TestConcurrentReads:
+    """Many readers at once are all answered: none waits for a database connection that
+    another waiting reader holds."""
+
+    def test_thirty_two_simultaneous_reads_all_answer_with_the_same_figures(
+        self, story: Story, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    ) -> None:
+        """32 clients ask for the budget and the claims at the same moment (more than the read
+        connection pool holds). Each read used to hold a connection while waiting for a second
+        one for its token, and 16 such readers starved the pool: 500s after 30 s, then a
+        stalled server. Every answer must now be 200 within seconds, with the same budget."""
+        log = tmp_path_factory.mktemp("e2e-log") / "server-concurrent.log"
+        token = story.tokens.coordinator
+        start = threading.Barrier(32)
+
+        def read(n: int) -> httpx.Response:
+            with httpx.Client(
+                base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=15.0
+            ) as client:
+                start.wait(timeout=15)
+                return client.get("/api/v1/budget" if n % 2 == 0 else "/api/v1/claims")
+
+        with Server(database_url, log) as server, ThreadPoolExecutor(max_workers=32) as pool:
+            answers = list(pool.map(read, range(32)))
+        assert [a.status_code for a in answers] == [200] * 32, log.read_text(errors="replace")[-2000:]
+        budgets = [a.json() for n, a in enumerate(answers) if n % 2 == 0]
+        assert all(budget == story.final.budget for budget in budgets)

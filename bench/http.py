@@ -1,0 +1,333 @@
+"""Section 4: the HTTP service on loopback, under load from a separate process.
+
+The real ``grantledger serve`` (one uvicorn worker, as shipped) runs on a SQLite store holding
+the EU-ALLIANCE demo, on a free 127.0.0.1 port. ``bench.loadgen`` drives it from its own process
+with raw keep-alive HTTP/1.1. The baseline is ``GET /health`` of the same server: the same
+process, protocol, middleware and thread pool, but no token, no database and no schema.
+
+Figures: throughput at a fixed concurrency (closed loop; the two endpoints alternate in rounds,
+so a change in the machine's load hits both alike), and p50/p99 latency at a fixed request rate
+counted from when each request was due (open loop), for ``GET /api/v1/budget`` as the
+coordinator and ``POST /api/v1/claims`` as POINTEX's officer. Every claim is new and valid:
+a fresh id and fresh receipts, an SME selected for the Japan mission, amounts far under the
+caps. An answer other than 2xx is an error: it is not counted as throughput and the figure's
+note says how many there were. The notes also give both processes' CPU (a share of one core),
+to show which side was the limit, and the machine's load average when the section started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from api.context import open_context
+from api.demo import COORDINATOR, MISSIONS, OFFICERS, SMES, load_demo, sme_id
+from api.security import ServiceStore
+from bench.options import Options
+from bench.report import Figure
+from ledger.mission import mission_id
+
+SECTION = "4 http"
+REPO = Path(__file__).resolve().parents[1]
+PREFIX = "/api/v1"
+TRIVIAL = "GET /health"
+#: Requests per second for the GET latency figures (the issue's bar is set at this rate).
+RATE = 200.0
+#: Requests per second for the POST latency figures: well under what the write path sustains.
+CLAIMS_RATE = 25.0
+#: Connections of the closed-loop (throughput) phases.
+CONCURRENCY = 16
+#: Connections an open-loop phase may use (a request due while all are busy waits, and counts it).
+OPEN_CONNECTIONS = 32
+#: A client this busy (share of one core) may be what limits a throughput figure.
+CLIENT_BUSY = 0.7
+P99_LIMIT_MS = 20.0
+THROUGHPUT_BAR = 0.5
+#: The claims are recorded on the Japan mission (POINTEX), in yen at the month's recorded rate.
+CLAIM_MISSION = "JPN-2023"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """The store the server runs on and what the load needs to act on it."""
+
+    database_url: str
+    coordinator_token: str
+    officer_token: str
+    claims: dict[str, Any]
+
+
+def seed(options: Options) -> Seeded:
+    """A SQLite store with the demo loaded and projected, and tokens for the two users."""
+    for stale in options.workdir.glob("http-events*"):
+        stale.unlink()
+    url = f"sqlite:///{options.workdir / 'http-events.db'}"
+    plan = next(m for m in MISSIONS if m.code == CLAIM_MISSION)
+    with open_context(url) as ctx:
+        load_demo(ctx.app)
+        ctx.projector.catch_up()
+        store = ServiceStore(ctx.read_db)
+        coordinator = store.create_token(name="bench.coordinator", role="coordinator", partner=COORDINATOR.partner)
+        officer = store.create_token(name="bench.officer", role="officer", partner=OFFICERS[plan.partner].partner)
+    claims: dict[str, Any] = {
+        "mission_id": str(mission_id(plan.code)),
+        "sme_ids": [str(sme_id(s)) for s in SMES if plan.code in s.missions],
+        "currency": plan.currency,
+        "expense_date": plan.start.isoformat(),
+        "on": plan.end.replace(day=28).isoformat(),
+    }
+    return Seeded(url, coordinator, officer, claims)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """``grantledger serve`` on a free loopback port; always stopped on leaving the ``with``."""
+
+    def __init__(self, database_url: str, log: Path) -> None:
+        self.database_url = database_url
+        self.log = log
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        command = [sys.executable, "-m", "api.cli", "--database-url", self.database_url]
+        command += ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GRANTLEDGER_")}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        try:
+            self._wait_until_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"the server exited before answering; see {self.log}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1.0) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the server did not answer /health within {START_TIMEOUT} s; see {self.log}")
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    def stop(self) -> None:
+        """Terminate (uvicorn shuts down gracefully), wait, and kill it if it hangs."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        try:
+            if process.poll() is None:
+                process.terminate()
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def plan(seeded: Seeded, quick: bool) -> list[dict[str, Any]]:
+    """The phases, in order: reads first (the claims then add to the books)."""
+    duration, warmup, rounds = (2.0, 0.5, 2) if quick else (10.0, 1.0, 3)
+    coordinator = {"Authorization": f"Bearer {seeded.coordinator_token}"}
+    officer = {"Authorization": f"Bearer {seeded.officer_token}"}
+    health: dict[str, Any] = {"method": "GET", "path": "/health"}
+    budget: dict[str, Any] = {"method": "GET", "path": f"{PREFIX}/budget", "headers": coordinator}
+    claims: dict[str, Any] = {"method": "POST", "path": f"{PREFIX}/claims", "headers": officer, "bodies": "claims"}
+    closed: dict[str, Any] = {"mode": "closed", "connections": CONCURRENCY, "warmup": warmup}
+    opened: dict[str, Any] = {"mode": "open", "connections": OPEN_CONNECTIONS, "warmup": warmup, "duration": duration}
+    phases: list[dict[str, Any]] = []
+    for n in range(rounds):  # alternate, and swap the order each round: drift hits both alike
+        pair = [("health closed", health), ("budget closed", budget)]
+        for name, request in pair if n % 2 == 0 else reversed(pair):
+            phases.append({"name": name, **request, **closed, "duration": duration / rounds})
+    phases += [
+        {"name": "health open", **health, **opened, "rate": RATE},
+        {"name": "budget open", **budget, **opened, "rate": RATE},
+        {"name": "claims closed", **claims, **closed, "duration": duration, "claims": seeded.claims | {"tag": "C"}},
+        {"name": "health open slow", **health, **opened, "rate": CLAIMS_RATE},
+        {"name": "claims open", **claims, **opened, "rate": CLAIMS_RATE, "claims": seeded.claims | {"tag": "O"}},
+    ]
+    return phases
+
+
+def drive(server: Server, phases: list[dict[str, Any]], options: Options) -> list[dict[str, Any]]:
+    """Run the phases in one ``bench.loadgen`` process; one summary per phase."""
+    request = json.dumps({"port": server.port, "server_pid": server.pid, "phases": phases})
+    loadgen = subprocess.Popen(
+        [sys.executable, "-m", "bench.loadgen"],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    results = []
+    try:
+        assert loadgen.stdin is not None  # noqa: S101 - piped
+        assert loadgen.stdout is not None  # noqa: S101 - piped
+        loadgen.stdin.write(request)
+        loadgen.stdin.close()
+        for line in loadgen.stdout:
+            results.append(json.loads(line))
+            options.say(summary(results[-1]))
+        code = loadgen.wait(timeout=STOP_TIMEOUT)
+    finally:
+        if loadgen.poll() is None:
+            loadgen.kill()
+            loadgen.wait()
+    if code != 0:
+        raise RuntimeError(f"the load generator exited with {code}")
+    if len(results) != len(phases):
+        raise RuntimeError(f"the load generator reported {len(results)} of {len(phases)} phases")
+    return results
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} ms"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def summary(result: dict[str, Any]) -> str:
+    line = (
+        f"{result['name']}: {result['request']} {result['throughput']:,.0f} req/s, "
+        f"p50 {_ms(result['p50_ms'])}, p99 {_ms(result['p99_ms'])}; {cpu(result)}"
+    )
+    if result["errors"]:
+        line += f"; {result['errors']} ERRORS, first: {result['error_sample']}"
+    return line
+
+
+def cpu(result: dict[str, Any]) -> str:
+    text = f"CPU server {_share(result['server_cpu'])}, client {_share(result['client_cpu'])}"
+    if (result["client_cpu"] or 0) >= CLIENT_BUSY:
+        text += " (THE CLIENT MAY BE THE LIMIT)"
+    return text
+
+
+def merged(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rounds of one closed-loop phase as one: throughput over all counted seconds."""
+    seconds = sum(r["seconds"] for r in rounds)
+    return {
+        "throughput": sum(r["ok"] for r in rounds) / seconds,
+        "requests": sum(r["requests"] for r in rounds),
+        "errors": sum(r["errors"] for r in rounds),
+        "statuses": dict(sum((Counter(r["statuses"]) for r in rounds), Counter())),
+        "failures": dict(sum((Counter(r["failures"]) for r in rounds), Counter())),
+        "server_cpu": _mean([r["server_cpu"] for r in rounds]),
+        "client_cpu": _mean([r["client_cpu"] for r in rounds]),
+    }
+
+
+def _mean(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+def note(result: dict[str, Any], *extra: str) -> str:
+    """Errors first (a figure with errors is not a measurement of the endpoint), then CPU."""
+    words = []
+    if result["errors"]:
+        words.append(
+            f"{result['errors']} ERRORS of {result['requests']} requests: "
+            f"statuses {result['statuses']}, failures {result['failures']}"
+        )
+    words += [cpu(result), *extra]
+    return "; ".join(word for word in words if word)
+
+
+def run(options: Options) -> list[Figure]:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    options.say(f"machine load average before the section: {'-' if load is None else f'{load:.2f}'}")
+    seeded = seed(options)
+    phases = plan(seeded, options.quick)
+    with Server(seeded.database_url, options.workdir / "http-server.log") as server:
+        results = drive(server, phases, options)
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        by_name.setdefault(result["name"], []).append(result)
+    return figures(by_name, load)
+
+
+def figures(results: dict[str, list[dict[str, Any]]], load: float | None) -> list[Figure]:
+    """The section's figures from the phases' summaries."""
+    health = merged(results["health closed"])
+    budget = merged(results["budget closed"])
+    claims = merged(results["claims closed"])
+    health_open, budget_open = results["health open"][0], results["budget open"][0]
+    health_slow, claims_open = results["health open slow"][0], results["claims open"][0]
+    conditions = f"load average {load:.2f} before" if load is not None else ""
+    at = f"at {RATE:g} req/s"
+    at_slow = f"at {CLAIMS_RATE:g} req/s"
+
+    def latency(label: str, ours: dict[str, Any], base: dict[str, Any], share: str, **bar: Any) -> Figure:
+        return Figure(
+            SECTION,
+            label,
+            "ms",
+            ours[f"{share}_ms"] or float("nan"),
+            base[f"{share}_ms"],
+            TRIVIAL,
+            higher_is_better=False,
+            note=note(ours) if share == "p99" else "",
+            **bar,
+        )
+
+    return [
+        Figure(
+            SECTION,
+            f"GET /api/v1/budget throughput, {CONCURRENCY} connections",
+            "req/s",
+            budget["throughput"],
+            health["throughput"],
+            TRIVIAL,
+            bar=THROUGHPUT_BAR,
+            note=note(budget, f"baseline {cpu(health)}", conditions),
+        ),
+        latency(f"GET /api/v1/budget p50 {at}", budget_open, health_open, "p50"),
+        latency(f"GET /api/v1/budget p99 {at}", budget_open, health_open, "p99", limit=P99_LIMIT_MS),
+        Figure(
+            SECTION,
+            f"POST /api/v1/claims throughput, {CONCURRENCY} connections",
+            "req/s",
+            claims["throughput"],
+            health["throughput"],
+            TRIVIAL,
+            note=note(claims),
+        ),
+        latency(f"POST /api/v1/claims p50 {at_slow}", claims_open, health_slow, "p50"),
+        latency(f"POST /api/v1/claims p99 {at_slow}", claims_open, health_slow, "p99"),
+    ]
