@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from bench.options import Options
+from bench.workload import VERSION as WORKLOAD_VERSION
 from bench.workload import Workload, copy_history
 from ledger.storage import open_ledger
 
@@ -35,7 +36,7 @@ def cached_history(options: Options, events: int) -> Path:
     claims = claims_for(events)
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"history-{claims}-claims-seed{SEED}.db"
+    path = folder / f"history-v{WORKLOAD_VERSION}-{claims}-claims-seed{SEED}.db"
     done = path.with_suffix(".complete")
     if path.exists() and done.exists():
         return path
