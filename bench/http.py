@@ -19,15 +19,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from api.context import open_context
@@ -35,10 +30,10 @@ from api.demo import COORDINATOR, MISSIONS, OFFICERS, SMES, load_demo, sme_id
 from api.security import ServiceStore
 from bench.options import Options
 from bench.report import Figure
+from bench.server import REPO, STOP_TIMEOUT, Server
 from ledger.mission import mission_id
 
 SECTION = "4 http"
-REPO = Path(__file__).resolve().parents[1]
 PREFIX = "/api/v1"
 TRIVIAL = "GET /health"
 #: Requests per second for the GET latency figures (the issue's bar is set at this rate).
@@ -55,8 +50,6 @@ P99_LIMIT_MS = 20.0
 THROUGHPUT_BAR = 0.5
 #: The claims are recorded on the Japan mission (POINTEX), in yen at the month's recorded rate.
 CLAIM_MISSION = "JPN-2023"
-START_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -89,72 +82,6 @@ def seed(options: Options) -> Seeded:
         "on": plan.end.replace(day=28).isoformat(),
     }
     return Seeded(url, coordinator, officer, claims)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
-    """``grantledger serve`` on a free loopback port; always stopped on leaving the ``with``."""
-
-    def __init__(self, database_url: str, log: Path) -> None:
-        self.database_url = database_url
-        self.log = log
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        command = [sys.executable, "-m", "api.cli", "--database-url", self.database_url]
-        command += ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GRANTLEDGER_")}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-        try:
-            self._wait_until_healthy()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"the server exited before answering; see {self.log}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1.0) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"the server did not answer /health within {START_TIMEOUT} s; see {self.log}")
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.process is None else self.process.pid
-
-    def stop(self) -> None:
-        """Terminate (uvicorn shuts down gracefully), wait, and kill it if it hangs."""
-        process, self.process = self.process, None
-        if process is None:
-            return
-        try:
-            if process.poll() is None:
-                process.terminate()
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pass
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT)
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
 
 
 def plan(seeded: Seeded, quick: bool) -> list[dict[str, Any]]:

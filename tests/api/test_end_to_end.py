@@ -11,27 +11,21 @@ stopped and started again on the same SQLite files and must show the same state.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
 import pytest
 
+import bench.server
+from bench.server import REPO, clean_env
 from tests.builders import PARTNERS, alliance_budget
-
-REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 
 JSON = dict[str, Any]
 
@@ -53,18 +47,6 @@ FSTP_REMAINING = "18581.69"
 
 
 # --- the server process ----------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def clean_env() -> dict[str, str]:
-    """The environment without GRANTLEDGER_* settings, so only the command line picks the stores."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("GRANTLEDGER_")}
-
-
 def cli(database_url: str, *args: str) -> str:
     """Run ``grantledger`` (as ``python -m api.cli``) and return its standard output."""
     done = subprocess.run(
@@ -88,61 +70,8 @@ def make_token(database_url: str, role: str, name: str, partner: str | None = No
     return token
 
 
-class Server:
-    """``grantledger serve`` on a free loopback port; always stopped on leaving the ``with``."""
-
-    def __init__(self, database_url: str, log: Path) -> None:
-        self.database_url = database_url
-        self.log_path = log
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        command = [sys.executable, "-m", "api.cli", "--database-url", self.database_url]
-        command += ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=REPO, env=clean_env(), stdout=log, stderr=subprocess.STDOUT)
-        try:
-            self._wait_until_healthy()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _wait_until_healthy(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"the server exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"the server did not answer /health within {START_TIMEOUT} s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> int | None:
-        """Terminate (SIGTERM: uvicorn shuts down gracefully), wait, and kill if it hangs."""
-        process, self.process = self.process, None
-        if process is None:
-            return None
-        try:
-            if process.poll() is None:
-                process.terminate()
-            return process.wait(timeout=STOP_TIMEOUT)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT)
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
+class Server(bench.server.Server):
+    """The service in a process of its own (bench/server.py), with an HTTP client per token."""
 
     def client(self, token: str) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30.0)

@@ -32,7 +32,6 @@ from projections.chain import GENESIS, Verdict, seal, verify
 from projections.db import ENV_READ_URL, ReadDatabase, read_url_for
 from projections.projector import Projector
 from projections.replay import rebuild, scratch_database
-from tests.conftest import PostgresSchema, require_postgres
 
 #: The position the tampering tests aim at (an exchange rate recorded while setting up).
 TARGET = 57
@@ -128,20 +127,6 @@ class Ledger:
         """Record ``months`` new GBP rates through the application: one new event each."""
         for month in range(1, months + 1):
             self.app.record_rate(actor=COORDINATOR, currency="GBP", month=f"2022-{month:02d}", rate=Decimal("0.8512"))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A SQLite file, or a throwaway PostgreSQL schema (read models in the same schema)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    require_postgres()
-    schema = PostgresSchema()
-    try:
-        yield schema.url
-    finally:
-        schema.drop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from ledger.storage import open_ledger
 from projections import tables as t
 from projections.db import ReadDatabase, read_url_for
 from projections.projector import Projector
-from tests.conftest import PostgresSchema, require_postgres
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,20 +27,6 @@ def small_history(url: str, claims: int = 40) -> None:
         Workload(app, seed=7).run(claims)
     finally:
         app.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A SQLite file, or a throwaway PostgreSQL schema (read models in the same schema)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    require_postgres()
-    schema = PostgresSchema()
-    try:
-        yield schema.url
-    finally:
-        schema.drop()
 
 
 class TestReplayCommand:
