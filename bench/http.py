@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.context import open_context
-from api.demo import COORDINATOR, MISSIONS, OFFICERS, SMES, load_demo, sme_id
+from api.demo import load_demo
+from api.demo_data import COORDINATOR, MISSIONS, OFFICERS, SMES, sme_id
 from api.security import ServiceStore
 from bench.options import Options
 from bench.report import Figure

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from api.demo import COORDINATOR, PARTNERS, PERIOD_END, PERIOD_START
+from api.demo_data import COORDINATOR, PARTNERS, PERIOD_END, PERIOD_START
 from ledger.actors import Actor
 from ledger.application import GrantLedger
 from ledger.claim import ExpenseLine, LineDecision

@@ -14,7 +14,9 @@ from decimal import Decimal
 
 import pytest
 
-from api.demo import (
+from api.demo import DemoSummary, load_demo
+from api.demo_claims import plan_claims
+from api.demo_data import (
     DEMO_ACTORS,
     GRANT_CODE,
     MISSIONS,
@@ -24,11 +26,8 @@ from api.demo import (
     RATE_SOURCE,
     SMES,
     TOTAL,
-    DemoSummary,
     budget,
     demo_id,
-    load_demo,
-    plan_claims,
     sme_id,
 )
 from ledger.actors import Role

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, Executable, column, create_engine, delete, insert
 from sqlalchemy.engine import URL
 
 from api.cli import main
-from api.demo import COORDINATOR
+from api.demo_data import COORDINATOR
 from bench.workload import Workload
 from ledger.application import GrantLedger
 from ledger.storage import open_ledger

@@ -1,0 +1,119 @@
+"""The ``grantledger`` command line: the parser here, the commands by area in this package."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates
+from api.cli.common import position
+from api.cli.service import cmd_demo, cmd_info, cmd_project, cmd_replay, cmd_serve
+from api.cli.tokens import cmd_token
+from api.cli.trust import cmd_export, cmd_key, cmd_verify
+from ledger.errors import LedgerError
+from ledger.storage import ENV_URL
+from projections.db import ENV_READ_URL
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grantledger",
+        description="Event-sourced budget and reimbursement ledger for EU-funded projects.",
+    )
+    parser.add_argument(
+        "--database-url",
+        help=f"where the events live (default: ${ENV_URL}, else sqlite:///grantledger.db)",
+    )
+    parser.add_argument(
+        "--read-database-url",
+        help=f"where the read models live (default: ${ENV_READ_URL}, else derived from the event store's URL)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    info = commands.add_parser("info", help="create the stores if needed and say what they hold")
+    info.set_defaults(run=cmd_info)
+
+    project = commands.add_parser("project", help="apply new events to the read models")
+    project.add_argument("--follow", action="store_true", help="keep applying new events until interrupted")
+    project.set_defaults(run=cmd_project)
+
+    replay = commands.add_parser(
+        "replay",
+        help="rebuild every read model from the first event and compare with the live ones (exit 1 on a difference)",
+    )
+    replay.set_defaults(run=cmd_replay)
+
+    exporter = commands.add_parser("export", help="export the audit trail, claims, budget and SME support")
+    exporter.add_argument("--format", choices=["csv", "xlsx", "hledger", "beancount"], required=True)
+    exporter.add_argument("--output", required=True, help="a directory for csv, else the file to write")
+    exporter.set_defaults(run=cmd_export)
+
+    key = commands.add_parser("key", help="encryption keys for the events at rest")
+    key_commands = key.add_subparsers(dest="key_command", required=True)
+    key_commands.add_parser("create", help="print a new AES-256 key (alone on the last line)")
+    key.set_defaults(run=cmd_key)
+
+    check = commands.add_parser(
+        "verify", help="check the stored events against their hash chain (exit 1 at the first tampered position)"
+    )
+    check.set_defaults(run=cmd_verify)
+
+    budget = commands.add_parser("budget", help="the budget overview, now or as of a past point")
+    when = budget.add_mutually_exclusive_group()
+    when.add_argument("--as-of", type=date.fromisoformat, metavar="DATE", help="as recorded by the end of DATE (UTC)")
+    when.add_argument("--position", type=position, metavar="N", help="as recorded up to event position N")
+    when.add_argument(
+        "--effective", type=date.fromisoformat, metavar="DATE", help="as effective on DATE (business dates)"
+    )
+    budget.add_argument("--partner", help="only this partner's lines")
+    budget.set_defaults(run=cmd_budget)
+
+    demo = commands.add_parser("demo", help="load the EU-ALLIANCE demo into an empty store and print tokens")
+    demo.add_argument("--reuse", action="store_true", help="keep a store that already holds the demo")
+    demo.set_defaults(run=cmd_demo)
+
+    serve = commands.add_parser("serve", help="run the HTTP API (docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(run=cmd_serve)
+
+    token = commands.add_parser("token", help="create, list or revoke API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token; it is printed once, alone on the last line")
+    create.add_argument("--role", required=True, choices=["officer", "coordinator", "auditor"])
+    create.add_argument("--partner", help="the partner an officer works for (the coordinator's own partner)")
+    create.add_argument("--name", required=True, help="who will use it (recorded as the actor of their commands)")
+    token_commands.add_parser("list", help="list tokens (never the tokens themselves)")
+    revoke = token_commands.add_parser("revoke", help="revoke a user's token")
+    revoke.add_argument("--name", required=True)
+    token.set_defaults(run=cmd_token)
+
+    rates = commands.add_parser("import-rates", help="record monthly exchange rates from a CSV file")
+    rates.add_argument("file", help="CSV with a header: currency,month,rate[,source]")
+    rates.set_defaults(run=cmd_import_rates)
+
+    claims = commands.add_parser("claims", help="list claims")
+    claims.add_argument("--state", choices=["submitted", "approved", "paid", "rejected", "withdrawn"])
+    claims.add_argument("--partner", help="only claims charged to this partner")
+    claims.add_argument("--limit", type=int, default=100)
+    claims.set_defaults(run=cmd_claims)
+
+    audit = commands.add_parser("audit", help="show the audit trail")
+    audit.add_argument("--record", help="only events of this record (claim, SME, mission... id)")
+    audit.add_argument("--actor", help="only events by this user")
+    audit.add_argument("--after", type=position, help="only events after this position")
+    audit.add_argument("--limit", type=int, default=100)
+    audit.set_defaults(run=cmd_audit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except LedgerError as error:
+        print(f"grantledger: {error.title}: {error.detail}", file=sys.stderr)
+        return 2

@@ -1,0 +1,7 @@
+"""``python -m api.cli``."""
+
+import sys
+
+from api.cli import main
+
+sys.exit(main())

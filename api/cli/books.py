@@ -1,0 +1,159 @@
+"""Commands that read or feed the books: budget, claims, audit trail, exchange rates."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import getpass
+from decimal import Decimal
+
+from rich.table import Table
+
+from api.cli.common import console, context, money
+from api.context import LedgerContext
+from ledger.actors import Actor
+from ledger.errors import InvalidInput, LedgerError
+from ledger.money import check_currency, parse_rate
+from ledger.rates import DEFAULT_SOURCE, RateAlreadyRecorded, RateMissing
+from projections.queries import (
+    AsOf,
+    AuditFilter,
+    ClaimFilter,
+    audit_trail,
+    budget_overview,
+    list_claims,
+    position_recorded_by,
+)
+
+
+def as_of_point(args: argparse.Namespace, ctx: LedgerContext) -> AsOf:
+    if args.position is not None:
+        return AsOf(position=args.position)
+    if args.as_of is not None:
+        with ctx.read_db.reading() as conn:
+            return AsOf(position=position_recorded_by(conn, args.as_of))
+    if args.effective is not None:
+        return AsOf(effective=args.effective)
+    return AsOf()
+
+
+def cmd_budget(args: argparse.Namespace) -> int:
+    """The budget overview: every partner x category line, now or as of a past point."""
+    with context(args) as ctx:
+        ctx.projector.catch_up()
+        as_of = as_of_point(args, ctx)
+        with ctx.read_db.reading() as conn:
+            overview = budget_overview(conn, as_of)
+        if overview is None:
+            print("no grant signed (as of that point): nothing to show")
+            return 1
+        title = f"{overview.code} budget (EUR)"
+        if as_of.position is not None:
+            title += f" as recorded up to event {as_of.position}"
+        if as_of.effective is not None:
+            title += f" as effective on {as_of.effective}"
+        table = Table(title=title)
+        for heading in ("partner", "category", "allocated", "pending", "committed", "paid", "own costs", "remaining"):
+            table.add_column(heading, justify="left" if heading in {"partner", "category"} else "right")
+        lines = overview.lines if args.partner is None else overview.partner(args.partner)
+        for line in (*lines, overview.totals(lines)):
+            table.add_row(
+                line.partner,
+                line.category,
+                *(money(v) for v in (line.allocated, line.pending, line.committed, line.paid, line.spent)),
+                money(line.remaining),
+            )
+        console().print(table)
+        print(
+            f"total eligible budget EUR {money(overview.total)}; EU cap EUR {money(overview.eu_cap)}; "
+            f"EU contribution on costs so far EUR {money(overview.eu_contribution)}"
+        )
+    return 0
+
+
+def cli_actor(ctx: LedgerContext) -> Actor:
+    """Who the command line acts as when it writes: the local user, as the grant's coordinator."""
+    return Actor.coordinator(f"cli:{getpass.getuser()}", ctx.app.grant().coordinator)
+
+
+def cmd_import_rates(args: argparse.Namespace) -> int:
+    """Record monthly rates from a CSV file with columns currency,month,rate[,source].
+
+    Every row is checked first (a decimal rate, a known currency, no clash with a rate already
+    recorded); one bad row records nothing at all and names its line."""
+    with context(args) as ctx, open(args.file, newline="", encoding="utf-8") as handle:
+        actor = cli_actor(ctx)
+        rows: list[tuple[str, str, Decimal, str]] = []
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            currency, month = (row.get("currency") or "").strip(), (row.get("month") or "").strip()
+            try:
+                rate = parse_rate((row.get("rate") or "").strip(), "rate")
+                check_currency(currency)
+                with contextlib.suppress(RateMissing):
+                    known = ctx.app.quote(currency, month)
+                    if known.rate != rate:
+                        raise RateAlreadyRecorded(
+                            f"{currency} {month} is recorded at {known.rate}, the file says {rate}; "
+                            "correct a rate with a correction, not an import"
+                        )
+            except LedgerError as error:
+                raise InvalidInput(f"{args.file} line {number}: {error.detail}; nothing was recorded") from None
+            rows.append((currency, month, rate, (row.get("source") or DEFAULT_SOURCE).strip()))
+        for currency, month, rate, source in rows:
+            ctx.app.record_rate(actor=actor, currency=currency, month=month, rate=rate, source=source)
+        ctx.projector.catch_up()
+        print(f"recorded {len(rows)} rates from {args.file}")
+    return 0
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    """Claims with their state and amounts, filtered."""
+    with context(args) as ctx:
+        ctx.projector.catch_up()
+        with ctx.read_db.reading() as conn:
+            rows, count = list_claims(conn, ClaimFilter(state=args.state, partner=args.partner), limit=args.limit)
+        table = Table(title=f"claims ({len(rows)} of {count})")
+        for heading in ("claim", "partner", "state", "submitted", "requested", "approved", "paid", "reason"):
+            table.add_column(heading, justify="right" if heading in {"requested", "approved", "paid"} else "left")
+        for r in rows:
+            table.add_row(
+                r.id[:8],
+                r.partner,
+                r.state,
+                str(r.submitted_on),
+                money(r.requested),
+                "" if r.approved is None else money(r.approved),
+                "" if r.paid is None else money(r.paid),
+                r.reason,
+            )
+        console().print(table)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """The audit trail: who did what, when, to which record, and why."""
+    with context(args) as ctx:
+        ctx.projector.catch_up()
+        with ctx.read_db.reading() as conn:
+            rows = audit_trail(
+                conn,
+                AuditFilter(aggregate_id=args.record, actor_id=args.actor, after_position=args.after),
+                limit=args.limit,
+            )
+        table = Table(title="audit trail")
+        for heading in ("#", "recorded (UTC)", "effective", "actor", "role", "record", "event", "reason"):
+            table.add_column(heading)
+        for r in rows:
+            table.add_row(
+                str(r["position"]),
+                f"{r['recorded_at']:%Y-%m-%d %H:%M:%S}",
+                str(r["effective_date"]),
+                r["actor_id"],
+                r["role"],
+                f"{r['aggregate_type']} {r['aggregate_id'][:8]} v{r['version']}",
+                r["event_type"],
+                r["reason"],
+            )
+        console().print(table)
+    return 0

@@ -1,0 +1,36 @@
+"""Shared pieces of the command line: opening the stores, printing, parsing positions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from decimal import Decimal
+
+from rich.console import Console
+
+from api.context import LedgerContext, open_context
+from api.schemas import MAX_POSITION
+
+
+def money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def console() -> Console:
+    """Rich output; full width when written to a file or a pipe (no terminal to fit)."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
+def context(args: argparse.Namespace) -> LedgerContext:
+    return open_context(args.database_url, args.read_database_url)
+
+
+def position(text: str) -> int:
+    """An event position on the command line: a whole number from 0 to 2**63 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_POSITION:
+        raise argparse.ArgumentTypeError(f"{text} is not an event position (0 to {MAX_POSITION})")
+    return value

@@ -1,0 +1,116 @@
+"""Commands that run or look after the service: info, project, replay, serve, demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.cli.common import context
+from api.cli.tokens import service_store
+from api.demo import load_demo
+from api.demo_data import DEMO_ACTORS
+from ledger.storage import ENV_URL, database_url, library_env
+from projections.db import ENV_READ_URL
+from projections.replay import replay_and_compare
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    url = args.database_url or database_url()
+    with context(args) as ctx:
+        module = library_env(url)["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
+        print(f"store: {module} ({url})")
+        print(f"read models: {ctx.read_db.url}")
+        print(f"events recorded: {ctx.app.recorder.max_notification_id() or 0}")
+        print(f"events projected: {ctx.read_db.position()}")
+    return 0
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    """Bring the read models up to date, or keep them so with --follow."""
+    with context(args) as ctx:
+        applied = ctx.projector.catch_up()
+        print(f"applied {applied} events; read models at event {ctx.read_db.position()}")
+        if args.follow:
+            stopping = threading.Event()
+            try:
+                ctx.projector.follow(stopping)
+            except KeyboardInterrupt:
+                stopping.set()
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Rebuild every read model from the first event and compare with the live ones."""
+    err = Console(stderr=True)
+    with context(args) as ctx:
+        head = ctx.app.recorder.max_notification_id() or 0
+        started = time.perf_counter()
+        with Progress(
+            TextColumn("replaying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} events/s"),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("replay", total=head, rate="-")
+
+            def progress(applied: int, position: int) -> None:
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                bar.update(task, completed=position, rate=f"{applied / elapsed:,.0f}")
+
+            report = replay_and_compare(ctx.app, ctx.read_db, progress=progress)
+        elapsed = time.perf_counter() - started
+        rate = report.events / elapsed if elapsed else 0.0
+        print(
+            f"replayed {report.events} events to position {report.position} in {elapsed:.1f} s ({rate:,.0f} events/s)"
+        )
+        if report.identical:
+            print("rebuilt read models are identical to the live ones")
+            return 0
+        print(f"{len(report.differences)} differences between the live and the rebuilt read models:")
+        for difference in report.differences:
+            print(f"  {difference}")
+        return 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Load the EU-ALLIANCE demo into an empty store and print tokens to try it with.
+
+    With --reuse, a store that already holds the demo is kept (the demo users get new tokens)."""
+    url = args.database_url or database_url()
+    with context(args) as ctx:
+        if ctx.app.recorder.max_notification_id() and args.reuse:
+            print(f"the demo is already loaded in {url}; issuing new tokens for its users")
+        else:
+            summary = load_demo(ctx.app)
+            for line in summary.lines():
+                print(line)
+        ctx.projector.catch_up()
+        store = service_store(ctx)
+        known = {info.name for info in store.list_tokens() if info.revoked_at is None}
+        print(f"\nevents: {url}\nread models: {ctx.read_db.url}")
+        print("tokens (shown once; send as 'Authorization: Bearer <token>'):")
+        for actor in DEMO_ACTORS:
+            if actor.id in known:
+                store.revoke_token(actor.id)
+            token = store.create_token(name=actor.id, role=actor.role, partner=actor.partner)
+            print(f"  {actor.role:<11} {actor.partner or '':<10} {actor.id:<20} {token}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the HTTP service (uvicorn); several workers are safe (each projects under a lock)."""
+    import uvicorn
+
+    if args.database_url:
+        os.environ[ENV_URL] = args.database_url
+    if args.read_database_url:
+        os.environ[ENV_READ_URL] = args.read_database_url
+    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+    return 0

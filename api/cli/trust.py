@@ -1,0 +1,53 @@
+"""Commands for auditors' trust: verify the hash chain, export the books, encryption keys."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from api.cli.common import context
+from ledger.storage import ENV_CIPHER_KEY
+from projections import export
+from projections import journal as journal_of
+from projections.chain import verify
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the audit trail, claims, budget and SME support as CSV files or one XLSX workbook."""
+    with context(args) as ctx:
+        ctx.projector.catch_up()
+        with ctx.read_db.reading() as conn:
+            tables = export.sheets(conn)
+            journal = {"hledger": journal_of.hledger, "beancount": journal_of.beancount}.get(args.format)
+            text = None if journal is None else journal(conn)
+        output = Path(args.output)
+        if text is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+            print(f"wrote {output} ({args.format} journal)")
+        elif args.format == "csv":
+            for path in export.write_csv(tables, output):
+                print(f"wrote {path}")
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_bytes(export.to_xlsx(tables))
+            print(f"wrote {output} ({', '.join(sheet.name for sheet in tables)})")
+    return 0
+
+
+def cmd_key(_args: argparse.Namespace) -> int:
+    """Print a new AES-256 key for GRANTLEDGER_CIPHER_KEY (encryption of the events at rest)."""
+    from eventsourcing.cryptography import AESCipher
+
+    print(f"keep it secret and safe: without it the events cannot be read; set {ENV_CIPHER_KEY} to it", file=sys.stderr)
+    print(AESCipher.create_key(32))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Recompute the hash chain from the raw stored events; exit 1 at the first disagreement."""
+    with context(args) as ctx:
+        verdict = verify(ctx.app, ctx.read_db)
+        print(verdict)
+    return 0 if verdict.intact else 1

@@ -1,0 +1,42 @@
+"""Bodies of the audit trail and the chain verdict."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class AuditEventPublic(BaseModel):
+    position: int
+    recorded_at: datetime
+    effective_date: date
+    actor_id: str
+    role: str
+    partner: str | None
+    aggregate_type: str
+    aggregate_id: str
+    version: int
+    event_type: str
+    reason: str
+    payload: dict[str, Any]
+
+
+class EntityHistory(BaseModel):
+    aggregate_id: str
+    aggregate_type: str = Field(description="Claim, Sme, Mission, BudgetLine, Payment, Cost, ...")
+    version: int = Field(description="The version the state is shown at")
+    state: dict[str, Any] = Field(description="The record's fields at that version (money as decimal strings)")
+    events: list[AuditEventPublic] = Field(description="Its events up to that version, oldest first")
+
+
+class VerdictPublic(BaseModel):
+    intact: bool = Field(description="True when every stored event matches its seal")
+    checked: int = Field(description="Events whose seals were recomputed")
+    head_position: int = Field(description="Position of the last event that matched its seal")
+    head_seal: str = Field(description="The chain's seal at head_position: write it down, compare it later")
+    first_bad_position: int | None = Field(description="First position where store and seals disagree")
+    problem: str = Field(description="What is wrong there, in plain words")
+    unsealed: int = Field(description="Events recorded after the last seal (sealed as they are projected)")
+    summary: str

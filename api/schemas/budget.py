@@ -1,0 +1,117 @@
+"""Bodies of the grant, its budget and transfers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Code, DecimalString, MoneyIn, MoneyOut, Strict, Text
+
+
+class PartnerIn(Strict):
+    code: Code
+    name: Text
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class GrantCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "EU-ALLIANCE",
+                    "title": "European Alliance for International Business development",
+                    "total": {"amount": "500000.00", "currency": "EUR"},
+                    "funding_rate": "0.90",
+                    "eu_cap": {"amount": "450000.00", "currency": "EUR"},
+                    "period_start": "2021-09-01",
+                    "period_end": "2023-08-31",
+                    "coordinator": "TECHTERA",
+                    "partners": [{"code": "TECHTERA", "name": "Techtera", "country": "FR"}],
+                    "budget": {"TECHTERA": {"FSTP": {"amount": "500000.00", "currency": "EUR"}}},
+                    "decision_ref": "GA-101038166",
+                    "signed_on": "2021-09-01",
+                }
+            ]
+        },
+    )
+    code: Code
+    title: Text
+    total: MoneyIn
+    funding_rate: DecimalString = Field(description="Share of eligible costs the EU pays, e.g. 0.90")
+    eu_cap: MoneyIn
+    period_start: date
+    period_end: date
+    coordinator: Code
+    partners: list[PartnerIn] = Field(min_length=1)
+    budget: dict[str, dict[str, MoneyIn]] = Field(description="partner code -> category -> allocated EUR")
+    decision_ref: Text
+    signed_on: date
+    sme_support_cap: MoneyIn | None = Field(default=None, description="Cap per SME over the grant (EUR 60,000)")
+
+
+class LinePublic(BaseModel):
+    partner: str
+    category: str
+    allocated: MoneyOut
+    pending: MoneyOut = Field(description="Submitted claims not yet decided")
+    committed: MoneyOut = Field(description="Approved claims not yet paid")
+    paid: MoneyOut
+    own_costs: MoneyOut
+    remaining: MoneyOut = Field(description="allocated - committed - paid - own costs")
+
+
+class BudgetPublic(BaseModel):
+    code: str
+    title: str
+    total: MoneyOut
+    eu_cap: MoneyOut
+    funding_rate: str
+    eu_contribution: MoneyOut = Field(description="min(EU cap, funding rate x (paid + own costs)) so far")
+    position: int | None = Field(description="Recorded up to this event position, when read as of a past point")
+    effective_on: date | None = Field(description="As effective on this business date, when asked")
+    totals: LinePublic
+    lines: list[LinePublic]
+
+
+class TransferCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_partner": "NIDV",
+                    "from_category": "PERSONNEL",
+                    "to_partner": "NIDV",
+                    "to_category": "FSTP",
+                    "amount": {"amount": "5000.00", "currency": "EUR"},
+                    "decision_ref": "SC-2022-03",
+                    "reason": "more SMEs than planned for the Canada mission",
+                    "on": "2022-11-15",
+                }
+            ]
+        },
+    )
+    id: UUID | None = Field(default=None, description="Client-chosen id (else derived from the Idempotency-Key)")
+    from_partner: Code
+    from_category: Code
+    to_partner: Code
+    to_category: Code
+    amount: MoneyIn
+    decision_ref: Text = Field(description="Reference of the consortium decision")
+    reason: Text
+    on: date = Field(description="Business date of the transfer")
+
+
+class TransferPublic(BaseModel):
+    id: UUID
+    from_partner: str
+    from_category: str
+    to_partner: str
+    to_category: str
+    amount: MoneyOut
+    decision_ref: str

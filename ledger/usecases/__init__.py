@@ -1,0 +1,1 @@
+"""The ledger's use cases by area; ``ledger.application.GrantLedger`` assembles them."""

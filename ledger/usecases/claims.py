@@ -1,0 +1,236 @@
+"""Use cases of SME claims and their payments: submit, approve, reject, withdraw, pay, reverse."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from uuid import UUID
+
+from ledger.actors import Actor, require_officer_of
+from ledger.claim import (
+    Claim,
+    ClaimNotInState,
+    ClaimState,
+    ExpenseLine,
+    LineDecision,
+    assess,
+    check_decisions,
+)
+from ledger.errors import InvalidInput, Refused
+from ledger.grant import (
+    Category,
+    Grant,
+)
+from ledger.mission import Mission
+from ledger.money import Money
+from ledger.payment import Payment
+from ledger.sme import (
+    SmeCapReached,
+    SmeNotSelected,
+)
+from ledger.usecases.core import LedgerCore, Outcome
+
+
+class ClaimCases(LedgerCore):
+    """SME claims, from submission to payment."""
+
+    def submit_claim(
+        self,
+        *,
+        actor: Actor,
+        claim_id: UUID,
+        sme_id: UUID,
+        mission_id: UUID,
+        lines: Sequence[ExpenseLine],
+        on: date,
+    ) -> UUID:
+        """Record a claim an SME submitted; it is pending against the mission partner's FSTP line."""
+        if not lines:
+            raise InvalidInput("a claim needs at least one expense line")
+
+        def decide() -> Outcome[UUID]:
+            mission = self.mission(mission_id)
+            require_officer_of(actor, mission.responsible_partner, f"record claims on mission {mission.code}")
+            existing = self._find(Claim, claim_id)
+            if existing is not None:
+                same = (existing.sme_id, existing.mission_id, existing.lines, existing.submitted_on) == (
+                    sme_id,
+                    mission_id,
+                    list(lines),
+                    on,
+                )
+                return self._same(existing, "claim", same), []
+            grant = self.grant()
+            sme = self.sme(sme_id)
+            if not sme.is_selected_for(mission_id):
+                raise SmeNotSelected(f"{sme.legal_name} is not selected for mission {mission.code}; select it first")
+            self._check_lines(grant, mission, lines)
+            estimate = assess(lines, {}, self.quote, mission.reimbursement_rate)
+            claim = Claim.submit(
+                claim_id=claim_id,
+                actor=actor,
+                sme_id=sme_id,
+                mission_id=mission_id,
+                partner=mission.responsible_partner,
+                lines=list(lines),
+                estimate=estimate,
+                cap_per_sme=mission.cap_per_sme,
+                submitted_on=on,
+            )
+            indexes = self._declare_receipts(actor, [line.receipt_ref for line in lines], "claim", claim_id, on)
+            return claim.id, [claim, *indexes]
+
+        return self._write(decide)
+
+    @staticmethod
+    def _check_lines(grant: Grant, mission: Mission, lines: Sequence[ExpenseLine]) -> None:
+        for no, line in enumerate(lines, start=1):
+            mission.require_eligible(line.cost_type, no)
+            grant.require_in_period(line.expense_date, f"line {no}: expense date")
+            if not line.amount.is_positive:
+                raise InvalidInput(f"line {no}: the amount must be positive, got {line.amount}")
+            if not line.receipt_ref.strip():
+                raise InvalidInput(f"line {no}: the receipt reference is missing")
+
+    def approve_claim(
+        self,
+        *,
+        actor: Actor,
+        claim_id: UUID,
+        on: date,
+        decisions: Sequence[LineDecision] = (),
+        reason: str = "",
+    ) -> Money:
+        """Approve a claim fully or partly; returns the approved EUR amount.
+
+        approved = min(mission rate x accepted EUR costs, what remains of the SME's cap on
+        this mission, what remains of its cap over the grant); committed on the FSTP line
+        of the mission's responsible partner, which must have room for it.
+        """
+
+        def decide() -> Outcome[Money]:
+            claim = self.claim(claim_id)
+            require_officer_of(actor, claim.partner, "approve this claim")
+            if claim.state != ClaimState.SUBMITTED:
+                raise ClaimNotInState(f"cannot approve claim {claim_id}: it is {claim.state}, not submitted")
+            grant = self.grant()
+            mission = self.mission(claim.mission_id)
+            sme = self.sme(claim.sme_id)
+            line = self.budget_line(claim.partner, Category.FSTP.value)
+            assessment = assess(
+                claim.lines, check_decisions(claim.lines, decisions), self.quote, mission.reimbursement_rate
+            )
+            if assessment.reimbursement.is_zero:
+                raise Refused(
+                    "nothing is accepted on any line, so there is nothing to approve: reject the claim instead"
+                )
+            mission_room = mission.cap_per_sme - sme.approved_for(mission.id)
+            overall_room = grant.sme_support_cap - sme.approved_total
+            approved, capped_by = assessment.reimbursement, ""
+            if mission_room < approved:
+                approved, capped_by = mission_room, f"cap per SME of mission {mission.code} ({mission.cap_per_sme})"
+            if overall_room < approved:
+                approved, capped_by = overall_room, f"cap per SME over the grant ({grant.sme_support_cap})"
+            if not approved.is_positive:
+                raise SmeCapReached(
+                    f"{sme.legal_name} has already reached the {capped_by}: "
+                    f"this claim's {assessment.reimbursement} cannot be approved. Reject it with that reason"
+                )
+            claim.approve(
+                actor=actor, assessment=assessment, approved=approved, capped_by=capped_by, reason=reason, on=on
+            )
+            line.commit(actor=actor, claim_id=claim_id, amount=approved, on=on)
+            sme.approve_support(
+                actor=actor,
+                claim_id=claim_id,
+                mission_id=mission.id,
+                amount=approved,
+                mission_cap=mission.cap_per_sme,
+                overall_cap=grant.sme_support_cap,
+                on=on,
+            )
+            return approved, [claim, line, sme]
+
+        return self._write(decide)
+
+    def reject_claim(self, *, actor: Actor, claim_id: UUID, reason: str, on: date) -> None:
+        """Reject a submitted claim with a reason; its receipts may be declared again."""
+        self._close_claim(actor, claim_id, reason, on, reject=True)
+
+    def withdraw_claim(self, *, actor: Actor, claim_id: UUID, reason: str, on: date) -> None:
+        """Withdraw a submitted claim on the SME's request; its receipts may be declared again."""
+        self._close_claim(actor, claim_id, reason, on, reject=False)
+
+    def _close_claim(self, actor: Actor, claim_id: UUID, reason: str, on: date, *, reject: bool) -> None:
+        verb = "reject" if reject else "withdraw"
+
+        def decide() -> Outcome[None]:
+            claim = self.claim(claim_id)
+            require_officer_of(actor, claim.partner, f"{verb} this claim")
+            if reject:
+                claim.reject(actor=actor, reason=reason, on=on)
+            else:
+                claim.withdraw(actor=actor, reason=reason, on=on)
+            return None, [claim, *self._release_receipts(actor, claim, f"claim {verb}ed: {reason}", on)]
+
+        self._write(decide)
+
+    # --- payments ---------------------------------------------------------------------
+    def record_payment(
+        self, *, actor: Actor, payment_id: UUID, claim_id: UUID, amount: Money, bank_reference: str, on: date
+    ) -> UUID:
+        """Record the reimbursement paid to the SME for an approved claim (value date ``on``)."""
+
+        def decide() -> Outcome[UUID]:
+            claim = self.claim(claim_id)
+            require_officer_of(actor, claim.partner, "record payments of this claim")
+            existing = self._find(Payment, payment_id)
+            if existing is not None:
+                same = (existing.claim_id, existing.amount, existing.bank_reference, existing.value_date) == (
+                    claim_id,
+                    amount,
+                    bank_reference.strip(),
+                    on,
+                )
+                return self._same(existing, "payment", same), []
+            line = self.budget_line(claim.partner, Category.FSTP.value)
+            approved = claim.record_payment(
+                actor=actor, payment_id=payment_id, amount=amount, bank_reference=bank_reference, on=on
+            )
+            line.pay(actor=actor, claim_id=claim_id, payment_id=payment_id, amount=amount, approved=approved, on=on)
+            payment = Payment.record(
+                payment_id=payment_id,
+                actor=actor,
+                claim_id=claim_id,
+                partner=claim.partner,
+                amount=amount,
+                bank_reference=bank_reference,
+                value_date=on,
+            )
+            return payment.id, [payment, claim, line]
+
+        return self._write(decide)
+
+    def reverse_payment(self, *, actor: Actor, payment_id: UUID, reason: str, on: date) -> None:
+        """A bank return: the claim is approved-unpaid again and its amount committed again."""
+
+        def decide() -> Outcome[None]:
+            payment = self.payment(payment_id)
+            require_officer_of(actor, payment.partner, "reverse this payment")
+            if on < payment.value_date:
+                raise InvalidInput(f"the reversal date {on} is before the payment's value date {payment.value_date}")
+            claim = self.claim(payment.claim_id)
+            line = self.budget_line(claim.partner, Category.FSTP.value)
+            payment.reverse(actor=actor, reason=reason, on=on)
+            claim.reverse_payment(actor=actor, payment_id=payment_id, reason=reason, on=on)
+            line.return_payment(
+                actor=actor,
+                claim_id=claim.id,
+                payment_id=payment_id,
+                amount=payment.amount,
+                approved=claim.approved_amount,
+                on=on,
+            )
+            return None, [payment, claim, line]
+
+        self._write(decide)

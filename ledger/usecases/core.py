@@ -1,0 +1,232 @@
+"""The ledger's plumbing shared by every use case: atomic saves with bounded retries,
+loading aggregates with clear errors, and the receipt index (invariant 5).
+
+Every command loads what it needs, lets the aggregates decide, and saves every changed
+aggregate in ONE atomic save with optimistic concurrency. If another writer changed one
+of them in between, the save fails, the command reloads and decides again (bounded), and
+then reports a clear conflict. A refused command raises a LedgerError and records nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
+
+from ledger.actors import Actor
+from ledger.base import register_transcodings
+from ledger.budget import BudgetLine, line_id
+from ledger.claim import (
+    Claim,
+    UnknownClaim,
+)
+from ledger.cost import Cost, UnknownCost
+from ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidInput, LedgerError, NotFound
+from ledger.grant import (
+    Grant,
+    GrantNotSigned,
+)
+from ledger.mission import Mission, UnknownMission
+from ledger.money import Money
+from ledger.payment import Payment, UnknownPayment
+from ledger.rates import ExchangeRate, Quote, RateMissing, rate_id
+from ledger.receipts import ReceiptIndex, receipt_id
+from ledger.sme import (
+    Sme,
+    UnknownSme,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+
+#: Attempts of one command when concurrent writers keep changing the same aggregates.
+MAX_ATTEMPTS = 8
+#: Cap per SME over the whole grant (EU Financial Regulation, cap per third party).
+SME_SUPPORT_CAP = Money.eur("60000")
+#: INDIRECT flat rate of direct costs excluding subcontracting and FSTP (assumed default).
+INDIRECT_RATE = Decimal("0.07")
+
+Outcome = tuple[T, Sequence[Aggregate]]
+
+
+def try_create(create: Callable[[], A]) -> A | None:
+    """The aggregate a repeated command would create, or None if its content is invalid
+    (and so certainly not the same as what was recorded)."""
+    try:
+        return create()
+    except LedgerError:
+        return None
+
+
+def terms_of(aggregate: Grant | Mission) -> dict[str, object]:
+    """What a repeated creating command must match: the aggregate's state but its identity,
+    version and times."""
+    skip = {"_id", "_version", "_created_on", "_modified_on", "_pending_events"}
+    return {k: v for k, v in vars(aggregate).items() if k not in skip}
+
+
+class LedgerCore(Application[UUID]):
+    """What every use case builds on; ``GrantLedger`` assembles the use cases."""
+
+    name = "GrantLedger"
+    snapshotting_intervals = {BudgetLine: 50, Sme: 50}  # noqa: RUF012 - the library's class attribute
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_transcodings(transcoder)
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._written = threading.local()
+
+    def position_written(self) -> int | None:
+        """Where in the event log this thread's last command wrote its events (None when it
+        recorded nothing, e.g. a repeated command): a reader waits until its projections
+        reach this position to see its own writes."""
+        return getattr(self._written, "position", None)
+
+    # --- plumbing ---------------------------------------------------------------------
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshots only speed up loading: failing to take one must never fail (or, through
+        a retry, repeat) a command whose events are already recorded."""
+        try:
+            super()._take_snapshots(processing_event)
+        except PersistenceError:
+            log.warning("could not store a snapshot; loading will replay events instead", exc_info=True)
+
+    def _write(self, decide: Callable[[], Outcome[T]]) -> T:
+        """Decide and save atomically; on a concurrent change, reload and decide again."""
+        self._written.position = None
+        for attempt in range(MAX_ATTEMPTS):
+            result, changed = decide()
+            if not any(a.pending_events for a in changed):
+                return result
+            try:
+                recordings = self.save(*changed)
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter, not crypto
+                continue
+            self._written.position = max((r.notification.id for r in recordings), default=None)
+            return result
+        raise ConcurrencyConflict(
+            f"other officers changed the same records {MAX_ATTEMPTS} times while this command ran; "
+            "nothing was recorded. Reload and try again"
+        )
+
+    def _load(self, cls: type[A], aggregate_id: UUID, missing: Callable[[], Exception]) -> A:
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise missing() from None
+        if not isinstance(aggregate, cls):
+            raise missing()
+        return aggregate
+
+    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(aggregate, cls):
+            raise IdempotencyConflict(f"id {aggregate_id} is already used by a {type(aggregate).__name__}")
+        return aggregate
+
+    @staticmethod
+    def _same(existing: Aggregate, what: str, same: bool) -> UUID:
+        if not same:
+            raise IdempotencyConflict(
+                f"{what} {existing.id} was already recorded with different content; "
+                "use a new id for a new command, or repeat the original exactly"
+            )
+        return existing.id
+
+    def grant(self) -> Grant:
+        return self._load(Grant, Grant.ID, lambda: GrantNotSigned("the grant agreement has not been signed in yet"))
+
+    def budget_line(self, partner: str, category: str) -> BudgetLine:
+        return self._load(
+            BudgetLine,
+            line_id(partner, category),
+            lambda: NotFound(f"there is no budget line {partner} {category}"),
+        )
+
+    def claim(self, claim_id: UUID, version: int | None = None) -> Claim:
+        return self._load_at(Claim, claim_id, version, lambda: UnknownClaim(f"there is no claim {claim_id}"))
+
+    def mission(self, mission_id: UUID) -> Mission:
+        return self._load(Mission, mission_id, lambda: UnknownMission(f"there is no mission {mission_id}"))
+
+    def sme(self, sme_id: UUID) -> Sme:
+        return self._load(Sme, sme_id, lambda: UnknownSme(f"there is no SME {sme_id}"))
+
+    def payment(self, payment_id: UUID) -> Payment:
+        return self._load(Payment, payment_id, lambda: UnknownPayment(f"there is no payment {payment_id}"))
+
+    def cost(self, cost_id: UUID) -> Cost:
+        return self._load(Cost, cost_id, lambda: UnknownCost(f"there is no cost {cost_id}"))
+
+    def quote(self, currency: str, month: str) -> Quote:
+        """The recorded rate of a currency for a month; a missing rate is an error, not a guess."""
+        found = self._find(ExchangeRate, rate_id(currency, month))
+        if found is None:
+            raise RateMissing(
+                f"no {currency} exchange rate is recorded for {month}; record the InforEuro rate "
+                f"for {currency} {month} (grantledger import-rates or POST /exchange-rates) and try again"
+            )
+        return found.quote
+
+    def aggregate_at(self, aggregate_id: UUID, version: int) -> Aggregate:
+        """Any aggregate as it was at a given version (historical state)."""
+        return self._load_at(Aggregate, aggregate_id, version, lambda: NotFound(f"nothing has id {aggregate_id}"))
+
+    def _load_at(self, cls: type[A], aggregate_id: UUID, version: int | None, missing: Callable[[], Exception]) -> A:
+        if version is None:
+            return self._load(cls, aggregate_id, missing)
+        if version < 1:
+            raise InvalidInput(f"versions start at 1, got {version}")
+        try:
+            aggregate: object = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise missing() from None
+        if not isinstance(aggregate, cls):
+            raise missing()
+        return aggregate
+
+    # --- receipts (invariant 5) ---------------------------------------------------------
+    def _declare_receipts(
+        self, actor: Actor, references: Sequence[str], holder_kind: str, holder_id: UUID, on: date
+    ) -> list[ReceiptIndex]:
+        """Invariant 5: every receipt reference is held by one claim or cost at a time."""
+        indexes: dict[UUID, ReceiptIndex] = {}
+        for no, reference in enumerate(references, start=1):
+            key = receipt_id(reference)
+            if key in indexes:
+                raise InvalidInput(f"line {no}: receipt {reference!r} appears twice in this {holder_kind}")
+            found = self._find(ReceiptIndex, key)
+            if found is None:
+                found = ReceiptIndex.declare_new(
+                    actor=actor, reference=reference.strip(), holder_kind=holder_kind, holder_id=holder_id, on=on
+                )
+            else:
+                found.declare_again(actor=actor, holder_kind=holder_kind, holder_id=holder_id, on=on, line=f"line {no}")
+            indexes[key] = found
+        return list(indexes.values())
+
+    def _release_receipts(self, actor: Actor, claim: Claim, reason: str, on: date) -> list[ReceiptIndex]:
+        indexes = []
+        for line in claim.lines:
+            index = self._load(ReceiptIndex, receipt_id(line.receipt_ref), lambda: NotFound("receipt index missing"))
+            index.release(actor=actor, holder_id=claim.id, reason=reason, on=on)
+            indexes.append(index)
+        return indexes
