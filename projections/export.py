@@ -3,7 +3,8 @@
 Four tables, read from the read models in one transaction: the audit trail, the claims,
 the budget per partner x category (now or as of a past point) and the support per SME and
 mission. Amounts are exact decimals: text in CSV ("1234.50"), numeric cells with two
-decimals in XLSX (written from the decimal text, never through a float).
+decimals in XLSX (written from the decimal text, never through a float). Every cell goes
+through ``rows``: free text that a spreadsheet would run as a formula is neutralised.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, select
 
 from projections import queries as q
 from projections import tables as t
+from projections.escaping import Cell, cell
 
 
 @dataclass(frozen=True)
@@ -144,15 +146,17 @@ def sheets(conn: Connection, as_of: q.AsOf | None = None) -> list[Sheet]:
     return [_audit(conn), _claims(conn), _budget(conn, as_of or q.AsOf()), _sme_support(conn)]
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+def rows(sheet: Sheet) -> Iterator[list[Cell]]:
+    """The sheet's header and rows as cells: every CSV and XLSX cell comes from here, so numbers
+    stay numbers and no text can be read as a formula (``projections.escaping.cell``)."""
+    yield [cell(v) for v in sheet.headers]
+    for row in sheet.rows:
+        yield [cell(v) for v in row]
 
 
 def to_csv(sheet: Sheet) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(sheet.headers)
-    writer.writerows([_text(v) for v in row] for row in sheet.rows)
+    csv.writer(out, lineterminator="\n").writerows(rows(sheet))
     return out.getvalue()
 
 
@@ -167,26 +171,23 @@ def write_csv(all_sheets: list[Sheet], directory: Path) -> list[Path]:
     return written
 
 
-def _cells(row: tuple[Any, ...]) -> Iterator[Any]:
-    for value in row:
-        yield _text(value) if not isinstance(value, Decimal | int) else value
-
-
 def to_xlsx(all_sheets: list[Sheet]) -> bytes:
-    """One workbook, a sheet per table; amounts as numeric cells formatted with two decimals."""
+    """One workbook, a sheet per table; amounts as numeric cells formatted with two decimals,
+    texts as string cells (never a formula, an error value or anything else inferred), no
+    text as an empty cell."""
     from openpyxl import Workbook
 
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     for sheet in all_sheets:
         ws = book.create_sheet(sheet.name)
-        ws.append(list(sheet.headers))
-        for row in sheet.rows:
-            ws.append(list(_cells(row)))
-        for column in ws.iter_cols(min_row=2):
-            for cell in column:
-                if isinstance(cell.value, Decimal):
-                    cell.number_format = "#,##0.00"
+        for row, values in enumerate(rows(sheet), start=1):
+            for column, value in enumerate(values, start=1):
+                xlsx_cell = ws.cell(row, column, value if value != "" else None)
+                if isinstance(value, str) and value:
+                    xlsx_cell.data_type = "s"
+                elif isinstance(value, Decimal):
+                    xlsx_cell.number_format = "#,##0.00"
         ws.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

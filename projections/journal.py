@@ -14,6 +14,10 @@ so that `hledger bal` or beancount's realization of the journal shows, per accou
 the figures of the read models (to the cent, and as of any business date with -e/--end).
 A payment moves the SME's payable from committed to paid, so the payable of an SME is
 what it is still owed.
+
+No free text can add a line, a posting, a comment or a directive: account name components,
+descriptions and metadata go through ``projections.escaping`` (``account_component``,
+``journal_text``, ``beancount_string``), whatever the read models hold.
 """
 
 from __future__ import annotations
@@ -28,20 +32,15 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from projections import tables as t
+from projections.escaping import account_component, beancount_meta, beancount_string, journal_text
 
 #: Event payload fields that name the claim a budget-line change belongs to.
 _CLAIM_FIELD = "claim_id"
 GRANT_EQUITY = "Equity:Grant"
 
 
-def _component(text: str) -> str:
-    """An account name component both tools accept: capitalised, letters, digits and dashes."""
-    cleaned = "".join(ch if ch.isalnum() else "-" for ch in text.upper()).strip("-")
-    return cleaned if cleaned[:1].isalpha() or cleaned[:1].isdigit() else f"X{cleaned}"
-
-
 def line_account(partner: str, category: str, measure: str) -> str:
-    return f"Assets:Budget:{_component(partner)}:{_component(category)}:{measure.capitalize()}"
+    return f"Assets:Budget:{account_component(partner)}:{account_component(category)}:{measure.capitalize()}"
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,8 @@ def _counterpart(measure: str, partner: str, sme: str | None) -> str:
     if measure == "allocated":
         return GRANT_EQUITY
     if measure in {"paid", "spent"}:
-        return f"Assets:Bank:{_component(partner)}"
-    who = f"SME-{_component(sme)}" if sme else "Unknown"
+        return f"Assets:Bank:{account_component(partner)}"
+    who = f"SME-{account_component(sme)}" if sme else "Unknown"
     return f"Liabilities:{'Requested' if measure == 'pending' else 'Payable'}:{who}"
 
 
@@ -117,7 +116,8 @@ def hledger(conn: Connection) -> str:
     out = ["; GrantLedger journal (hledger). Amounts in EUR; one transaction per money event.", ""]
     for tx in transactions(conn):
         mark = "!" if tx.pending else "*"
-        out.append(f"{tx.day.isoformat()} {mark} {tx.narration}  ; position:{tx.position}, actor:{tx.actor}")
+        comment = f"position:{tx.position}, actor:{journal_text(tx.actor)}"
+        out.append(f"{tx.day.isoformat()} {mark} {journal_text(tx.narration)}  ; {comment}")
         out.extend(f"    {p.account}  {_amount(p.amount)}" for p in tx.postings)
         out.append("")
     return "\n".join(out)
@@ -135,10 +135,9 @@ def beancount(conn: Connection) -> str:
     out.append("")
     for tx in txs:
         mark = "!" if tx.pending else "*"
-        narration = tx.narration.replace('"', "'")
-        out.append(f'{tx.day.isoformat()} {mark} "{narration}"')
-        out.append(f'  position: "{tx.position}"')
-        out.append(f'  actor: "{tx.actor}"')
+        out.append(f"{tx.day.isoformat()} {mark} {beancount_string(tx.narration)}")
+        out.append(beancount_meta("position", str(tx.position)))
+        out.append(beancount_meta("actor", tx.actor))
         out.extend(f"  {p.account}  {_amount(p.amount)}" for p in tx.postings)
         out.append("")
     return "\n".join(out)

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from api.cli import main
 from api.context import open_context
 from projections.queries import budget_overview
-from tests.api.conftest import Alliance, Api, expense
+from tests.api.conftest import Alliance, Api, expense, sme_body
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -77,6 +77,33 @@ class TestDownloads:
         workbook = api.get("/audit/exports/ledger.xlsx", api.tokens.auditor)
         assert workbook.status_code == 200
         assert load_workbook(io.BytesIO(workbook.content)).sheetnames[0] == "audit_trail"
+
+    def test_downloads_neutralise_formulas_and_keep_amounts_numeric(self, api: Api, alliance: Alliance) -> None:
+        """An SME named =HYPERLINK(...) and a rejection reason starting with '@' reach the
+        downloads quote-prefixed, as text; the amounts stay numbers."""
+        name = '=HYPERLINK("http://x","click")'
+        sme = api.ok(api.post("/smes", sme_body("IT09876543210", legal_name=name), api.pointex))
+        selection = {"sme_id": sme["id"], "on": "2022-12-06"}
+        api.ok(api.post(f"/missions/{alliance.mission_id}/selections", selection, api.pointex))
+        claim = api.submit(alliance, expense("300.00", "EUR", "HOTEL-9", "ACCOMMODATION"), sme_id=sme["id"])
+        api.ok(
+            api.post(
+                f"/claims/{claim['id']}/reject",
+                {"reason": "@SUM(A1) receipt unreadable", "on": "2023-04-10"},
+                api.pointex,
+            ),
+            200,
+        )
+        smes = list(csv.DictReader(io.StringIO(api.get("/audit/exports/sme_support.csv", api.tokens.auditor).text)))
+        ours = [row for row in smes if row["sme_id"] == sme["id"]]
+        assert [row["legal_name"] for row in ours] == ["'" + name]
+        assert Decimal(ours[0]["cap_eur"]) == Decimal("2000.00")
+        claims = list(csv.DictReader(io.StringIO(api.get("/audit/exports/claims.csv", api.tokens.auditor).text)))
+        assert [row["reason"] for row in claims] == ["'@SUM(A1) receipt unreadable"]
+        workbook = load_workbook(io.BytesIO(api.get("/audit/exports/ledger.xlsx", api.tokens.auditor).content))
+        legal_name, cap = workbook["sme_support"]["B2"], workbook["sme_support"]["F2"]  # ours sorts first
+        assert (legal_name.value, legal_name.data_type) == ("'" + name, "s")
+        assert (cap.value, cap.data_type) == (2000, "n")
 
     def test_only_auditors_export(self, api: Api, alliance: Alliance) -> None:
         """Officers and the coordinator are refused (403); an unknown table is 422."""

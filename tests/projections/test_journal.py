@@ -22,16 +22,19 @@ from beancount import loader
 from beancount.core import data, realization
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from api.demo import load_demo
 from bench.workload import Workload
 from ledger.application import GrantLedger
 from ledger.storage import open_ledger
-from projections import journal
+from projections import journal, tables
 from projections.batch import MEASURES
 from projections.db import ReadDatabase
+from projections.escaping import journal_text
 from projections.projector import Projector
 from projections.queries import AsOf, budget_overview
+from tests.projections.hostile import PARTNER_ATTACKS, hostile_read_models
 
 REQUIRE_HLEDGER = os.environ.get("GRANTLEDGER_REQUIRE_HLEDGER") == "1"
 Balances = dict[str, Decimal]
@@ -52,19 +55,24 @@ def expected(db: ReadDatabase, on: date | None = None) -> Balances:
     return figures
 
 
-def by_hledger(path: Path, on: date | None = None) -> Balances:
-    """`hledger bal` per Assets:Budget account, as CSV."""
+def hledger_csv(path: Path, *args: str) -> list[list[str]]:
+    """An hledger report on the journal at ``path`` as CSV rows (without the header)."""
     hledger = shutil.which("hledger")
     if hledger is None:
         message = "hledger is not installed (apt-get install hledger; .ci/run installs it)"
         if REQUIRE_HLEDGER:
             pytest.fail(message)
         pytest.skip(message)
-    args = [hledger, "-f", str(path), "bal", "Assets:Budget", "-O", "csv", "--no-total", "--flat"]
+    done = subprocess.run([hledger, "-f", str(path), *args], capture_output=True, text=True, check=True, timeout=120)
+    return list(csv.reader(io.StringIO(done.stdout)))[1:]
+
+
+def by_hledger(path: Path, on: date | None = None) -> Balances:
+    """`hledger bal` per Assets:Budget account, as CSV."""
+    args = ["bal", "Assets:Budget", "-O", "csv", "--no-total", "--flat"]
     if on is not None:
         args += ["-e", (on + timedelta(days=1)).isoformat()]
-    done = subprocess.run(args, capture_output=True, text=True, check=True, timeout=120)
-    rows = list(csv.reader(io.StringIO(done.stdout)))[1:]
+    rows = hledger_csv(path, *args)
     balances = {}
     for account, amount in rows:
         value = Decimal(amount.replace("EUR", "").strip() or "0")
@@ -150,3 +158,83 @@ def test_random_histories_balance_in_both_tools(
     want = expected(db)
     assert by_beancount(beancount_path) == want
     assert by_hledger(hledger_path) == want
+
+
+Hostile = tuple[ReadDatabase, list[journal.Transaction], Path, Path]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Hostile:
+    """A ledger whose every free text is hostile (tests/projections/hostile.py), in both formats."""
+    db, _ = hostile_read_models()
+    directory = tmp_path_factory.mktemp("hostile")
+    with db.reading() as conn:
+        txs = list(journal.transactions(conn))
+        hledger_path = directory / "ledger.journal"
+        hledger_path.write_text(journal.hledger(conn), encoding="utf-8")
+        beancount_path = directory / "ledger.beancount"
+        beancount_path.write_text(journal.beancount(conn), encoding="utf-8")
+    return db, txs, hledger_path, beancount_path
+
+
+def _meant(tx: journal.Transaction) -> tuple[int, str, str, list[tuple[str, Decimal]]]:
+    """A transaction as the journal means it: its texts as escaped, its postings."""
+    return tx.position, journal_text(tx.narration), journal_text(tx.actor), [(p.account, p.amount) for p in tx.postings]
+
+
+def units(posting: data.Posting) -> Decimal | None:
+    return None if posting.units is None else posting.units.number
+
+
+class TestHostileText:
+    """No free text (actors, partner codes, SME names, reasons, references, descriptions, mission
+    codes) adds a line, a posting, a comment or a directive to either journal."""
+
+    def test_the_texts_are_hostile(self, hostile: Hostile) -> None:
+        """The journal's actors carry line breaks and quotes, its partner codes are no account
+        names (so that the other tests here prove something)."""
+        db, txs, _, _ = hostile
+        actors = {tx.actor for tx in txs}
+        assert any("\n" in actor for actor in actors)
+        assert any('"' in actor for actor in actors)
+        with db.reading() as conn:
+            partners = set(conn.execute(select(tables.budget_lines.c.partner)).scalars())
+        assert partners == set(PARTNER_ATTACKS)
+
+    def test_both_tools_reproduce_the_read_models(self, hostile: Hostile) -> None:
+        """hledger and beancount compute the read models' balances to the cent."""
+        db, _, hledger_path, beancount_path = hostile
+        want = expected(db)
+        assert len(want) > 20
+        assert by_hledger(hledger_path) == want
+        assert by_beancount(beancount_path) == want
+
+    def test_hledger_reads_exactly_the_transactions_written(self, hostile: Hostile) -> None:
+        """hledger finds each transaction, no code, its description, its comment (position and
+        actor tags) and its postings as written; nothing more."""
+        _, txs, hledger_path, _ = hostile
+        read: dict[str, tuple[str, str, str, list[tuple[str, Decimal]]]] = {}
+        for row in hledger_csv(hledger_path, "print", "-O", "csv"):
+            txnidx, _, _, _, code, description, comment, account, amount = row[:9]
+            read.setdefault(txnidx, (code, description, comment, []))[3].append((account, Decimal(amount)))
+        meant = [
+            ("", text, f"position:{position}, actor:{actor}", postings)
+            for position, text, actor, postings in map(_meant, txs)
+        ]
+        assert sorted(read.values()) == sorted(meant)
+
+    def test_beancount_reads_exactly_the_transactions_written(self, hostile: Hostile) -> None:
+        """beancount finds no error, an open directive per account used and nothing else, and each
+        transaction with its narration, position and actor metadata and postings as written."""
+        _, txs, _, beancount_path = hostile
+        entries, errors, _options = loader.load_file(str(beancount_path))
+        assert not errors, errors[:3]
+        assert {type(e) for e in entries} == {data.Open, data.Transaction}
+        opened = [e.account for e in entries if isinstance(e, data.Open)]
+        assert sorted(opened) == sorted({p.account for tx in txs for p in tx.postings})
+        read = [
+            (int(e.meta["position"]), e.narration, e.meta["actor"], [(p.account, units(p)) for p in e.postings])
+            for e in entries
+            if isinstance(e, data.Transaction)
+        ]
+        assert sorted(read) == sorted(map(_meant, txs))
