@@ -1,6 +1,6 @@
 """The receipt index: a receipt or supporting document is declared once across the ledger.
 
-One index aggregate per normalised reference (uuid5 id), so two commands that declare the
+One index aggregate per canonical reference (uuid5 id, ``ledger.ids.canonical_key``), so two commands that declare the
 same receipt at the same time collide on the index's version and one of them is refused
 (invariant 5). A receipt is released when the claim or cost that held it is rejected or
 withdrawn without being funded, so the SME can declare it again in a corrected claim; it
@@ -16,7 +16,7 @@ from uuid import UUID
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import Refused
-from ledger.ids import natural_id, normalise_key
+from ledger.ids import canonical_key, legacy_key, natural_id
 
 
 class ReceiptAlreadyUsed(Refused):
@@ -24,7 +24,13 @@ class ReceiptAlreadyUsed(Refused):
 
 
 def receipt_id(reference: str) -> UUID:
-    return natural_id("receipt", normalise_key(reference))
+    """The index of a reference in its canonical form ("INV 2023-001" is "inv2023001")."""
+    return natural_id("receipt", canonical_key(reference, "receipt reference"))
+
+
+def legacy_receipt_id(reference: str) -> UUID:
+    """Where the index of this reference was recorded before canonical keys."""
+    return natural_id("receipt", legacy_key(reference))
 
 
 class ReceiptIndex(LedgerAggregate):
