@@ -81,7 +81,7 @@ class Money:
         check_currency(self.currency)
         number = _as_decimal(self.amount, f"amount in {self.currency}")
         places = MINOR_UNITS[self.currency]
-        if abs(number) > MAX_AMOUNT:
+        if number.copy_abs() > MAX_AMOUNT:  # copy_abs, unlike abs(), never overflows
             raise MoneyError(
                 f"{self.currency} {number} is larger than {MAX_AMOUNT:,} and is refused "
                 "as implausible; check the amount"
