@@ -11,7 +11,7 @@ import pytest
 from ledger.mission import mission_id
 from ledger.rates import rate_id
 from ledger.receipts import receipt_id
-from tests.api.conftest import Alliance, Api, Tokens, expense, money, sme_body
+from tests.api.conftest import JSON, Alliance, Api, Tokens, expense, money, sme_body
 from tests.api.test_routes import cost_body, problem, rejected_payload, transfer_body
 
 #: Ids a client could compute for records the ledger derives itself, or other non-random ids.
@@ -27,7 +27,7 @@ NOT_RANDOM = [
 ]
 
 
-def refused_id(api: Api, path: str, body: dict[str, object], token: str) -> None:
+def refused_id(api: Api, path: str, body: JSON, token: str) -> None:
     details = rejected_payload(api, path, body, token, 422)
     [error] = details["errors"]
     assert error["field"] == "body.id"
