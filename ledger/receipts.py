@@ -76,13 +76,17 @@ class ReceiptIndex(LedgerAggregate):
             holder_id=holder_id,
         )
 
-    def declare_again(self, *, actor: Actor, holder_kind: str, holder_id: UUID, on: date, line: str) -> None:
+    def require_free(self, line: str) -> None:
+        """Refuse while a live claim or cost holds this receipt."""
         if self.holder_id is not None:
             raise ReceiptAlreadyUsed(
                 f"{line}: receipt {self.reference!r} is already declared on {self.holder_kind} "
                 f"{self.holder_id}; a receipt may be funded once only. Use a different "
                 "supporting document, or withdraw the other claim first"
             )
+
+    def declare_again(self, *, actor: Actor, holder_kind: str, holder_id: UUID, on: date, line: str) -> None:
+        self.require_free(line)
         self.trigger_event(
             self.Redeclared, actor=actor, effective_date=on, holder_kind=holder_kind, holder_id=holder_id
         )

@@ -244,8 +244,8 @@ class LedgerCore(Application[UUID]):
                 raise InvalidInput(f"line {no}: receipt {reference!r} appears twice in this {holder_kind}")
             legacy = legacy_receipt_id(reference)
             held = self._find(ReceiptIndex, legacy) if legacy != key else None
-            if held is not None and held.holder_id is not None:
-                held.declare_again(actor=actor, holder_kind=holder_kind, holder_id=holder_id, on=on, line=f"line {no}")
+            if held is not None:
+                held.require_free(f"line {no}")
             found = self._find(ReceiptIndex, key)
             if found is None:
                 found = ReceiptIndex.declare_new(
