@@ -9,9 +9,9 @@ by the bank. A few budget transfers and partners' own costs complete the books.
 
 Every command goes through ``GrantLedger`` as the actor who would give it, in the order of
 its business date, so the books "as recorded" and "as effective" tell the same story. Ids
-are uuid5 of readable names and all variation comes from one seeded ``random.Random``: two
-empty stores loaded with the demo hold the same ids, amounts, states and business dates
-(only the recording times differ). The exchange rates are NOT InforEuro's published
+derive from readable names (``ledger.ids.derived_id``, version-8 UUIDs) and all variation comes
+from one seeded ``random.Random``: two empty stores loaded with the demo hold the same ids,
+amounts, states and business dates (only the recording times differ). The exchange rates are NOT InforEuro's published
 figures, and every rate's source says so. All SMEs, identifiers and references are fictional.
 """
 
@@ -20,11 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.application import INDIRECT_RATE
 from ledger.grant import Category, PartnerInfo, indirect_ceiling
+from ledger.ids import derived_id
 from ledger.mission import CostType
 from ledger.money import Money
 
@@ -246,12 +247,10 @@ COSTS = (
 
 
 # --- ids --------------------------------------------------------------------------------
-DEMO_NAMESPACE = UUID("3c1f6b0e-8d2a-5e47-9b61-e4a7d2c05f18")
-
-
 def demo_id(kind: str, *names: str) -> UUID:
-    """The fixed id of a demo record, from its kind and readable names."""
-    return uuid5(DEMO_NAMESPACE, "/".join((kind, *names)))
+    """The fixed id of a demo record, from its kind and readable names (a version-8 UUID: the
+    ledger refuses name-based ids for records it does not derive itself)."""
+    return derived_id("demo", kind, *names)
 
 
 def sme_id(sme: SmePlan) -> UUID:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from fastapi import HTTPException, Request, Response
 from sqlalchemy import Connection, select
@@ -26,6 +26,7 @@ from api.schemas import (
     SmePublic,
 )
 from ledger.actors import Actor
+from ledger.ids import derived_id
 from ledger.money import Money
 from projections import queries as q
 from projections import tables as t
@@ -63,11 +64,12 @@ def money(value: MoneyIn) -> Money:
 
 def new_id(request: Request, actor: Actor, given: UUID | None) -> UUID:
     """The id of a created record: the client's, else one derived from the Idempotency-Key
-    (so a retry creates nothing new even if the first response was lost), else a fresh one."""
+    (so a retry creates nothing new even if the first response was lost; a version-8 UUID,
+    never one the ledger derives from a natural key), else a fresh one."""
     if given is not None:
         return given
     key = request.headers.get("Idempotency-Key")
-    return uuid5(NAMESPACE_URL, f"grantledger:{actor.id}:{key}") if key else uuid4()
+    return derived_id("idempotency-key", actor.id, key) if key else uuid4()
 
 
 def not_found(what: str) -> HTTPException:

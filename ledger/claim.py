@@ -227,6 +227,12 @@ class Claim(LedgerAggregate):
         cap_per_sme: Money,
         submitted_on: date,
     ) -> Claim:
+        for no, line in enumerate(lines, start=1):
+            if line.expense_date > submitted_on:
+                raise InvalidInput(
+                    f"line {no}: expense date {line.expense_date} is after the claim's submission date "
+                    f"{submitted_on}; an SME claims costs it already had"
+                )
         return cls._create(
             cls.Submitted,
             id=claim_id,
@@ -253,6 +259,13 @@ class Claim(LedgerAggregate):
                 f"cannot {action} claim {self.id}: it is {self.state}, and only a {state.value} claim can be"
             )
 
+    def _not_before_submission(self, on: date, decision: str) -> None:
+        if on < self.submitted_on:
+            raise InvalidInput(
+                f"{decision} date {on} is before the claim's submission date {self.submitted_on}; "
+                "a claim is decided after it is submitted"
+            )
+
     def approve(
         self,
         *,
@@ -264,8 +277,7 @@ class Claim(LedgerAggregate):
         on: date,
     ) -> None:
         self._require(ClaimState.SUBMITTED, "approve")
-        if on < self.submitted_on:
-            raise InvalidInput(f"approval date {on} is before the claim was submitted ({self.submitted_on})")
+        self._not_before_submission(on, "approval")
         self.trigger_event(
             self.Approved,
             actor=actor,
@@ -280,12 +292,14 @@ class Claim(LedgerAggregate):
 
     def reject(self, *, actor: Actor, reason: str, on: date) -> None:
         self._require(ClaimState.SUBMITTED, "reject")
+        self._not_before_submission(on, "rejection")
         if not reason.strip():
             raise InvalidInput("a rejection needs a reason the SME can read")
         self.trigger_event(self.Rejected, actor=actor, effective_date=on, reason=reason)
 
     def withdraw(self, *, actor: Actor, reason: str, on: date) -> None:
         self._require(ClaimState.SUBMITTED, "withdraw")
+        self._not_before_submission(on, "withdrawal")
         if not reason.strip():
             raise InvalidInput("a withdrawal needs a reason")
         self.trigger_event(self.Withdrawn, actor=actor, effective_date=on, reason=reason)
@@ -305,7 +319,10 @@ class Claim(LedgerAggregate):
         if amount > self.approved:
             raise Refused(f"payment of {amount} exceeds the approved {self.approved} for claim {self.id}")
         if on < self.approved_on:
-            raise InvalidInput(f"payment value date {on} is before the approval ({self.approved_on})")
+            raise InvalidInput(
+                f"payment value date {on} is before the claim's approval date {self.approved_on}; "
+                "a claim is paid after it is approved"
+            )
         if not bank_reference.strip():
             raise InvalidInput("a payment needs its bank reference")
         self.trigger_event(

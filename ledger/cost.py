@@ -112,6 +112,11 @@ class Cost(LedgerAggregate):
             raise InvalidInput(f"the cost is already {amount}: nothing to correct")
         if not reason.strip():
             raise InvalidInput("a correction needs a reason")
+        if on < self.cost_date:
+            raise InvalidInput(
+                f"correction date {on} is before the cost's date {self.cost_date}; "
+                "a cost is corrected after it was recorded"
+            )
         eur = amount.to_eur(self.rate)  # the rate of the original, never recomputed
         delta = eur - self.eur
         self.trigger_event(

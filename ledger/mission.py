@@ -11,7 +11,7 @@ from uuid import UUID
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, Refused
-from ledger.ids import natural_id, normalise_key
+from ledger.ids import legacy_key, natural_id
 from ledger.money import EUR, Money, parse_fraction
 
 
@@ -36,7 +36,7 @@ class IneligibleCostType(Refused):
 
 def mission_id(code: str) -> UUID:
     """A mission's id follows from its code (e.g. USA-2022), which is therefore unique."""
-    return natural_id("mission", normalise_key(code))
+    return natural_id("mission", legacy_key(code))
 
 
 def parse_cost_type(value: str) -> CostType:

@@ -81,7 +81,7 @@ class Money:
         check_currency(self.currency)
         number = _as_decimal(self.amount, f"amount in {self.currency}")
         places = MINOR_UNITS[self.currency]
-        if abs(number) > MAX_AMOUNT:
+        if number.copy_abs() > MAX_AMOUNT:  # copy_abs, unlike abs(), never overflows
             raise MoneyError(
                 f"{self.currency} {number} is larger than {MAX_AMOUNT:,} and is refused "
                 "as implausible; check the amount"
@@ -157,9 +157,12 @@ class Money:
     def times_rate(self, rate: Decimal) -> Money:
         """This amount times a rate (e.g. a 70% reimbursement rate), half up to the minor unit."""
         places = MINOR_UNITS[self.currency]
-        with localcontext() as ctx:
-            ctx.prec = 40
-            product = (self.amount * rate).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        try:
+            with localcontext() as ctx:
+                ctx.prec = 40
+                product = (self.amount * rate).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        except ArithmeticError:  # decimal's InvalidOperation, Overflow...: a rate no grant has
+            raise MoneyError(f"{self} times the rate {rate} cannot be computed; check the rate") from None
         return Money(product, self.currency)
 
     def to_eur(self, rate: Decimal) -> Money:
@@ -171,9 +174,12 @@ class Money:
             return self
         if not rate.is_finite() or rate <= 0:
             raise MoneyError(f"exchange rate {rate} for {self.currency} must be positive")
-        with localcontext() as ctx:
-            ctx.prec = 40
-            eur = (self.amount / rate).quantize(_CENT, ROUND_HALF_UP)
+        try:
+            with localcontext() as ctx:
+                ctx.prec = 40
+                eur = (self.amount / rate).quantize(_CENT, ROUND_HALF_UP)
+        except ArithmeticError:  # decimal's Overflow, InvalidOperation...: a rate no currency has
+            raise MoneyError(f"{self} at the rate {rate} cannot be converted to EUR; check the rate") from None
         return Money(eur, EUR)
 
     def __str__(self) -> str:
@@ -189,13 +195,31 @@ def money_sum(amounts: list[Money] | tuple[Money, ...], currency: str = EUR) -> 
     return total
 
 
+#: A plausible rate (units of a currency one euro buys, or a fraction such as 0.70): InforEuro
+#: quotes run from about 0.3 (KWD) to about 100,000 (LBP, IRR), with at most 6 significant digits.
+MIN_RATE: Final = Decimal("0.0001")
+MAX_RATE: Final = Decimal(1_000_000)
+RATE_DIGITS: Final = 10
+
+
 def parse_rate(value: object, what: str = "rate") -> Decimal:
-    """A positive finite decimal rate (exchange rate or percentage as a fraction)."""
+    """A positive finite decimal rate (exchange rate or percentage as a fraction), within the
+    plausible range and with at most ``RATE_DIGITS`` significant digits."""
     number = _as_decimal(value, what)
     if number <= 0:
         raise MoneyError(f"{what} must be positive, got {number}")
-    if number > MAX_AMOUNT:
-        raise MoneyError(f"{what} {number} is implausibly large")
+    if not MIN_RATE <= number <= MAX_RATE:
+        raise MoneyError(
+            f"{what} {number} is implausible: a rate lies between {MIN_RATE} and {MAX_RATE:,}. An exchange "
+            "rate is the units of the currency one euro buys (e.g. 1.0987 for USD; InforEuro quotes run "
+            "from about 0.3 for KWD to about 100,000 for LBP); a percentage is a fraction (0.70 for 70%)"
+        )
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+    if len(digits) > RATE_DIGITS:
+        raise MoneyError(
+            f"{what} {number} has {len(digits)} significant digits; give the rate as published, "
+            f"with at most {RATE_DIGITS} (InforEuro publishes 4 to 6)"
+        )
     return number
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
-from ledger.errors import NotFound, Refused
+from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.money import Money
 
 
@@ -75,4 +75,9 @@ class Payment(LedgerAggregate):
     def reverse(self, *, actor: Actor, reason: str, on: date) -> None:
         if self.reversed:
             raise PaymentAlreadyReversed(f"payment {self.id} of {self.amount} was already reversed")
+        if on < self.value_date:
+            raise InvalidInput(
+                f"reversal date {on} is before the payment's value date {self.value_date}; "
+                "a payment is reversed after it was made"
+            )
         self.trigger_event(self.Reversed, actor=actor, effective_date=on, reason=reason)

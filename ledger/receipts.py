@@ -1,6 +1,6 @@
 """The receipt index: a receipt or supporting document is declared once across the ledger.
 
-One index aggregate per normalised reference (uuid5 id), so two commands that declare the
+One index aggregate per canonical reference (uuid5 id, ``ledger.ids.canonical_key``), so two commands that declare the
 same receipt at the same time collide on the index's version and one of them is refused
 (invariant 5). A receipt is released when the claim or cost that held it is rejected or
 withdrawn without being funded, so the SME can declare it again in a corrected claim; it
@@ -16,7 +16,7 @@ from uuid import UUID
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import Refused
-from ledger.ids import natural_id, normalise_key
+from ledger.ids import canonical_key, legacy_key, natural_id
 
 
 class ReceiptAlreadyUsed(Refused):
@@ -24,7 +24,13 @@ class ReceiptAlreadyUsed(Refused):
 
 
 def receipt_id(reference: str) -> UUID:
-    return natural_id("receipt", normalise_key(reference))
+    """The index of a reference in its canonical form ("INV 2023-001" is "inv2023001")."""
+    return natural_id("receipt", canonical_key(reference, "receipt reference"))
+
+
+def legacy_receipt_id(reference: str) -> UUID:
+    """Where the index of this reference was recorded before canonical keys."""
+    return natural_id("receipt", legacy_key(reference))
 
 
 class ReceiptIndex(LedgerAggregate):
@@ -70,13 +76,17 @@ class ReceiptIndex(LedgerAggregate):
             holder_id=holder_id,
         )
 
-    def declare_again(self, *, actor: Actor, holder_kind: str, holder_id: UUID, on: date, line: str) -> None:
+    def require_free(self, line: str) -> None:
+        """Refuse while a live claim or cost holds this receipt."""
         if self.holder_id is not None:
             raise ReceiptAlreadyUsed(
                 f"{line}: receipt {self.reference!r} is already declared on {self.holder_kind} "
                 f"{self.holder_id}; a receipt may be funded once only. Use a different "
                 "supporting document, or withdraw the other claim first"
             )
+
+    def declare_again(self, *, actor: Actor, holder_kind: str, holder_id: UUID, on: date, line: str) -> None:
+        self.require_free(line)
         self.trigger_event(
             self.Redeclared, actor=actor, effective_date=on, holder_kind=holder_kind, holder_id=holder_id
         )

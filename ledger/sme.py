@@ -14,7 +14,7 @@ from uuid import UUID
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import Conflict, InvalidInput, NotFound, Refused
-from ledger.ids import natural_id, normalise_key
+from ledger.ids import canonical_key, legacy_key, natural_id
 from ledger.money import EUR, Money
 
 
@@ -35,7 +35,13 @@ class SmeCapReached(Refused):
 
 
 def identifier_index_id(identifier: str) -> UUID:
-    return natural_id("sme-identifier", normalise_key(identifier))
+    """The index of an identifier in its canonical form ("IT 0987-654" is "it0987654")."""
+    return natural_id("sme-identifier", canonical_key(identifier, "SME identifier"))
+
+
+def legacy_identifier_index_id(identifier: str) -> UUID:
+    """Where the index of this identifier was recorded before canonical keys."""
+    return natural_id("sme-identifier", legacy_key(identifier))
 
 
 class SmeIdentifierIndex(LedgerAggregate):
@@ -60,7 +66,7 @@ class SmeIdentifierIndex(LedgerAggregate):
             id=identifier_index_id(identifier),
             actor=actor,
             effective_date=on,
-            identifier=normalise_key(identifier),
+            identifier=canonical_key(identifier, "SME identifier"),
             sme_id=sme_id,
         )
 
@@ -112,6 +118,7 @@ class Sme(LedgerAggregate):
             raise InvalidInput(f"country {country!r} must be an ISO 3166 alpha-2 code such as IT or FR")
         if not identifier.strip():
             raise InvalidInput("an SME needs its VAT or national registration number")
+        canonical_key(identifier, "SME identifier")  # refused if it has no letter or digit, or mixes scripts
         return cls._create(
             cls.Registered,
             id=sme_id,
@@ -119,7 +126,7 @@ class Sme(LedgerAggregate):
             effective_date=on,
             legal_name=legal_name.strip(),
             country=country,
-            identifier=normalise_key(identifier),
+            identifier=legacy_key(identifier),
         )
 
     def is_selected_for(self, mission_id: UUID) -> bool:

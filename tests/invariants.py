@@ -9,6 +9,7 @@ the names follow the list of invariants in DOMAIN.md.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,9 +31,10 @@ LIVE_STATES = frozenset({SUBMITTED, APPROVED, PAID})
 
 
 def normalised(reference: str) -> str:
-    """A receipt reference or SME identifier as the ledger compares it: trimmed, inner blanks
-    collapsed, upper case."""
-    return " ".join(reference.split()).upper()
+    """A receipt reference or SME identifier as the ledger compares it (DOMAIN.md): NFKC,
+    case-folded, with whitespace, dashes and the separators . , ; : / \\ _ ' removed."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", reference).casefold())
+    return "".join(c for c in folded if not (c.isspace() or c in ".,;:/\\_'" or unicodedata.category(c) == "Pd"))
 
 
 def half_up(value: Decimal) -> Decimal:

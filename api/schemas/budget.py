@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Code, DecimalString, MoneyIn, MoneyOut, Strict, Text
+from api.schemas.common import Code, DecimalString, MoneyIn, MoneyOut, RandomId, Strict, Text
 
 
 class PartnerIn(Strict):
@@ -96,7 +96,9 @@ class TransferCreate(Strict):
             ]
         },
     )
-    id: UUID | None = Field(default=None, description="Client-chosen id (else derived from the Idempotency-Key)")
+    id: RandomId | None = Field(
+        default=None, description="Client-chosen random id (UUID version 4 or 7; else derived from the Idempotency-Key)"
+    )
     from_partner: Code
     from_category: Code
     to_partner: Code

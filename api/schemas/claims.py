@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Code, MoneyIn, MoneyOut, Strict, Text
+from api.schemas.common import Code, MoneyIn, MoneyOut, RandomId, Strict, Text
 
 
 class ExpenseLineIn(Strict):
@@ -41,7 +41,9 @@ class ClaimCreate(Strict):
             ]
         },
     )
-    id: UUID | None = Field(default=None, description="Client-chosen id (else derived from the Idempotency-Key)")
+    id: RandomId | None = Field(
+        default=None, description="Client-chosen random id (UUID version 4 or 7; else derived from the Idempotency-Key)"
+    )
     sme_id: UUID
     mission_id: UUID
     lines: list[ExpenseLineIn] = Field(min_length=1, max_length=100)
@@ -101,7 +103,9 @@ class PaymentCreate(Strict):
             ]
         },
     )
-    id: UUID | None = Field(default=None, description="Client-chosen id (else derived from the Idempotency-Key)")
+    id: RandomId | None = Field(
+        default=None, description="Client-chosen random id (UUID version 4 or 7; else derived from the Idempotency-Key)"
+    )
     amount: MoneyIn
     bank_reference: Text
     on: date = Field(description="Value date of the payment")
@@ -189,7 +193,9 @@ class CostCreate(Strict):
             ]
         },
     )
-    id: UUID | None = Field(default=None, description="Client-chosen id (else derived from the Idempotency-Key)")
+    id: RandomId | None = Field(
+        default=None, description="Client-chosen random id (UUID version 4 or 7; else derived from the Idempotency-Key)"
+    )
     partner: Code
     category: Code
     amount: MoneyIn

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from ledger.money import MINOR_UNITS
 
@@ -40,6 +41,19 @@ DecimalString = Annotated[
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code: EUR, USD, CAD, JPY or IDR")]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9_-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def _random_uuid(value: UUID) -> UUID:
+    if value.version not in (4, 7):
+        raise ValueError(
+            f"id {value} must be a random UUID (version 4 or 7), e.g. from uuid4(); other ids are "
+            "the ledger's own (derived from names or Idempotency-Keys). Or leave it out"
+        )
+    return value
+
+
+#: A client-chosen id of a new record: random, so it can never be an id the ledger derives.
+RandomId = Annotated[UUID, AfterValidator(_random_uuid)]
 
 
 class Strict(BaseModel):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Code, Currency, DecimalString, MoneyIn, MoneyOut, Strict, Text
+from api.schemas.common import Code, Currency, DecimalString, MoneyIn, MoneyOut, RandomId, Strict, Text
 
 
 class MissionCreate(Strict):
@@ -83,7 +83,9 @@ class SmeCreate(Strict):
             ]
         },
     )
-    id: UUID | None = Field(default=None, description="Client-chosen id (else derived from the Idempotency-Key)")
+    id: RandomId | None = Field(
+        default=None, description="Client-chosen random id (UUID version 4 or 7; else derived from the Idempotency-Key)"
+    )
     legal_name: Text
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     identifier: Annotated[str, Field(min_length=2, max_length=40, description="VAT or national company number")]

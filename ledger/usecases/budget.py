@@ -44,6 +44,7 @@ class BudgetCases(LedgerCore):
     ) -> UUID:
         """Sign in the grant agreement and open every partner x category budget line."""
         require_role(actor, "sign in the grant", Role.COORDINATOR)
+        self._not_future((on, "the signing date"))
         lines = {
             p.code: {c.value: budget.get(p.code, {}).get(c.value, Money.zero(EUR)) for c in Category} for p in partners
         }
@@ -103,6 +104,7 @@ class BudgetCases(LedgerCore):
     ) -> UUID:
         """Move budget between two partner x category lines; the total never changes."""
         require_role(actor, "transfer budget", Role.COORDINATOR)
+        self._not_future((on, "the transfer date"))
         parse_category(from_category)
         parse_category(to_category)
 
@@ -122,7 +124,7 @@ class BudgetCases(LedgerCore):
             source = self.budget_line(from_partner, from_category)
             target = self.budget_line(to_partner, to_category)
             transfer = Transfer.make(
-                transfer_id=transfer_id,
+                transfer_id=self._new_id("transfer", transfer_id),
                 actor=actor,
                 source=source,
                 target=target,

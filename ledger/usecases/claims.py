@@ -47,6 +47,10 @@ class ClaimCases(LedgerCore):
         """Record a claim an SME submitted; it is pending against the mission partner's FSTP line."""
         if not lines:
             raise InvalidInput("a claim needs at least one expense line")
+        self._not_future(
+            (on, "the submission date"),
+            *((line.expense_date, f"line {no}: expense date") for no, line in enumerate(lines, start=1)),
+        )
 
         def decide() -> Outcome[UUID]:
             mission = self.mission(mission_id)
@@ -67,7 +71,7 @@ class ClaimCases(LedgerCore):
             self._check_lines(grant, mission, lines)
             estimate = assess(lines, {}, self.quote, mission.reimbursement_rate)
             claim = Claim.submit(
-                claim_id=claim_id,
+                claim_id=self._new_id("claim", claim_id),
                 actor=actor,
                 sme_id=sme_id,
                 mission_id=mission_id,
@@ -107,6 +111,8 @@ class ClaimCases(LedgerCore):
         this mission, what remains of its cap over the grant); committed on the FSTP line
         of the mission's responsible partner, which must have room for it.
         """
+
+        self._not_future((on, "the approval date"))
 
         def decide() -> Outcome[Money]:
             claim = self.claim(claim_id)
@@ -163,6 +169,7 @@ class ClaimCases(LedgerCore):
 
     def _close_claim(self, actor: Actor, claim_id: UUID, reason: str, on: date, *, reject: bool) -> None:
         verb = "reject" if reject else "withdraw"
+        self._not_future((on, f"the {'rejection' if reject else 'withdrawal'} date"))
 
         def decide() -> Outcome[None]:
             claim = self.claim(claim_id)
@@ -180,6 +187,7 @@ class ClaimCases(LedgerCore):
         self, *, actor: Actor, payment_id: UUID, claim_id: UUID, amount: Money, bank_reference: str, on: date
     ) -> UUID:
         """Record the reimbursement paid to the SME for an approved claim (value date ``on``)."""
+        self._not_future((on, "the payment's value date"))
 
         def decide() -> Outcome[UUID]:
             claim = self.claim(claim_id)
@@ -199,7 +207,7 @@ class ClaimCases(LedgerCore):
             )
             line.pay(actor=actor, claim_id=claim_id, payment_id=payment_id, amount=amount, approved=approved, on=on)
             payment = Payment.record(
-                payment_id=payment_id,
+                payment_id=self._new_id("payment", payment_id),
                 actor=actor,
                 claim_id=claim_id,
                 partner=claim.partner,
@@ -213,12 +221,11 @@ class ClaimCases(LedgerCore):
 
     def reverse_payment(self, *, actor: Actor, payment_id: UUID, reason: str, on: date) -> None:
         """A bank return: the claim is approved-unpaid again and its amount committed again."""
+        self._not_future((on, "the reversal date"))
 
         def decide() -> Outcome[None]:
             payment = self.payment(payment_id)
             require_officer_of(actor, payment.partner, "reverse this payment")
-            if on < payment.value_date:
-                raise InvalidInput(f"the reversal date {on} is before the payment's value date {payment.value_date}")
             claim = self.claim(payment.claim_id)
             line = self.budget_line(claim.partner, Category.FSTP.value)
             payment.reverse(actor=actor, reason=reason, on=on)

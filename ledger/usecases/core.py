@@ -9,12 +9,13 @@ then reports a clear conflict. A refused command raises a LedgerError and record
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TypeVar
 from uuid import UUID
@@ -36,11 +37,12 @@ from ledger.grant import (
     Grant,
     GrantNotSigned,
 )
+from ledger.ids import require_chosen_id
 from ledger.mission import Mission, UnknownMission
 from ledger.money import Money
 from ledger.payment import Payment, UnknownPayment
 from ledger.rates import ExchangeRate, Quote, RateMissing, rate_id
-from ledger.receipts import ReceiptIndex, receipt_id
+from ledger.receipts import ReceiptIndex, legacy_receipt_id, receipt_id
 from ledger.sme import (
     Sme,
     UnknownSme,
@@ -76,6 +78,11 @@ def terms_of(aggregate: Grant | Mission) -> dict[str, object]:
     return {k: v for k, v in vars(aggregate).items() if k not in skip}
 
 
+def utc_today() -> date:
+    """Today's date in UTC: the default clock of the application."""
+    return datetime.now(UTC).date()
+
+
 class LedgerCore(Application[UUID]):
     """What every use case builds on; ``GrantLedger`` assembles the use cases."""
 
@@ -86,9 +93,11 @@ class LedgerCore(Application[UUID]):
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, *, today: Callable[[], date] | None = None) -> None:
         super().__init__(env)
         self._written = threading.local()
+        #: The application's clock: no business date may lie after ``today()`` (UTC by default).
+        self.today: Callable[[], date] = today or utc_today
 
     def position_written(self) -> int | None:
         """Where in the event log this thread's last command wrote its events (None when it
@@ -141,6 +150,24 @@ class LedgerCore(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise IdempotencyConflict(f"id {aggregate_id} is already used by a {type(aggregate).__name__}")
         return aggregate
+
+    @staticmethod
+    def _new_id(what: str, record_id: UUID) -> UUID:
+        """A client-chosen id for a record not yet recorded: never one the ledger could derive
+        (a repeat of a record created earlier, even under a legacy name-based id, is found
+        before this check, so it still records nothing and answers the same)."""
+        require_chosen_id(what, record_id)
+        return record_id
+
+    def _not_future(self, *dates: tuple[date, str]) -> None:
+        """No business date lies in the future of the application's clock."""
+        today = self.today()
+        for day, what in dates:
+            if day > today:
+                raise InvalidInput(
+                    f"{what} {day} is in the future (today is {today}); "
+                    "record what has happened, on the day it happened"
+                )
 
     @staticmethod
     def _same(existing: Aggregate, what: str, same: bool) -> UUID:
@@ -207,12 +234,18 @@ class LedgerCore(Application[UUID]):
     def _declare_receipts(
         self, actor: Actor, references: Sequence[str], holder_kind: str, holder_id: UUID, on: date
     ) -> list[ReceiptIndex]:
-        """Invariant 5: every receipt reference is held by one claim or cost at a time."""
+        """Invariant 5: every receipt reference, in its canonical form, is held by one claim or
+        cost at a time. An index recorded before canonical keys (under the id of the reference's
+        legacy form) still holds its reference: while it is live, the reference is taken."""
         indexes: dict[UUID, ReceiptIndex] = {}
         for no, reference in enumerate(references, start=1):
             key = receipt_id(reference)
             if key in indexes:
                 raise InvalidInput(f"line {no}: receipt {reference!r} appears twice in this {holder_kind}")
+            legacy = legacy_receipt_id(reference)
+            held = self._find(ReceiptIndex, legacy) if legacy != key else None
+            if held is not None:
+                held.require_free(f"line {no}")
             found = self._find(ReceiptIndex, key)
             if found is None:
                 found = ReceiptIndex.declare_new(
@@ -224,9 +257,16 @@ class LedgerCore(Application[UUID]):
         return list(indexes.values())
 
     def _release_receipts(self, actor: Actor, claim: Claim, reason: str, on: date) -> list[ReceiptIndex]:
+        """Release the claim's receipts from whichever index holds them (canonical or legacy)."""
         indexes = []
         for line in claim.lines:
-            index = self._load(ReceiptIndex, receipt_id(line.receipt_ref), lambda: NotFound("receipt index missing"))
-            index.release(actor=actor, holder_id=claim.id, reason=reason, on=on)
-            indexes.append(index)
+            keys = [legacy_receipt_id(line.receipt_ref)]
+            # A reference recorded before canonical keys may be one they refuse: only its legacy index exists.
+            with contextlib.suppress(InvalidInput):
+                keys.insert(0, receipt_id(line.receipt_ref))
+            for key in dict.fromkeys(keys):
+                index = self._find(ReceiptIndex, key)
+                if index is not None and index.holder_id == claim.id:
+                    index.release(actor=actor, holder_id=claim.id, reason=reason, on=on)
+                    indexes.append(index)
         return indexes

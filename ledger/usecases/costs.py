@@ -69,6 +69,7 @@ class CostCases(LedgerCore):
     ) -> UUID:
         """Record a partner's own cost in a direct category (converted to EUR if foreign)."""
         require_officer_of(actor, partner, f"record costs of {partner}")
+        self._not_future((on, "the cost date"))
         if parse_category(category) not in OWN_COST_CATEGORIES:
             raise InvalidInput(
                 f"own costs are recorded in {', '.join(sorted(c.value for c in OWN_COST_CATEGORIES))}; "
@@ -94,7 +95,7 @@ class CostCases(LedgerCore):
                 else self.quote(amount.currency, month_of(on))
             )
             cost = Cost.record(
-                cost_id=cost_id,
+                cost_id=self._new_id("cost", cost_id),
                 actor=actor,
                 partner=partner,
                 category=category,
@@ -116,6 +117,7 @@ class CostCases(LedgerCore):
 
     def correct_cost(self, *, actor: Actor, cost_id: UUID, amount: Money, reason: str, on: date) -> Money:
         """Correct a recorded cost (0 cancels it); returns the corrected EUR amount."""
+        self._not_future((on, "the correction date"))
 
         def decide() -> Outcome[Money]:
             cost = self.cost(cost_id)

@@ -15,6 +15,7 @@ from ledger.sme import (
     SmeAlreadyRegistered,
     SmeIdentifierIndex,
     identifier_index_id,
+    legacy_identifier_index_id,
 )
 from ledger.usecases.core import LedgerCore, Outcome, terms_of, try_create
 
@@ -38,6 +39,7 @@ class MissionCases(LedgerCore):
         on: date,
     ) -> UUID:
         require_role(actor, "open a mission", Role.COORDINATOR)
+        self._not_future((on, "the mission's opening date"))
 
         def open_it() -> Mission:
             return Mission.open(
@@ -73,6 +75,7 @@ class MissionCases(LedgerCore):
         self, *, actor: Actor, sme_id: UUID, legal_name: str, country: str, identifier: str, on: date
     ) -> UUID:
         require_role(actor, "register an SME", Role.OFFICER, Role.COORDINATOR)
+        self._not_future((on, "the registration date"))
 
         def decide() -> Outcome[UUID]:
             existing = self._find(Sme, sme_id)
@@ -87,9 +90,17 @@ class MissionCases(LedgerCore):
                 )
                 return self._same(existing, "SME", same), []
             sme = Sme.register(
-                sme_id=sme_id, actor=actor, legal_name=legal_name, country=country, identifier=identifier, on=on
+                sme_id=self._new_id("SME", sme_id),
+                actor=actor,
+                legal_name=legal_name,
+                country=country,
+                identifier=identifier,
+                on=on,
             )
-            taken = self._find(SmeIdentifierIndex, identifier_index_id(identifier))
+            # The identifier in its canonical form, or as an index recorded before canonical keys held it.
+            taken = self._find(SmeIdentifierIndex, identifier_index_id(identifier)) or self._find(
+                SmeIdentifierIndex, legacy_identifier_index_id(identifier)
+            )
             if taken is not None:
                 other = self.sme(taken.sme_id)
                 raise SmeAlreadyRegistered(
@@ -103,6 +114,7 @@ class MissionCases(LedgerCore):
 
     def select_sme(self, *, actor: Actor, mission_id: UUID, sme_id: UUID, on: date) -> UUID:
         """Select a registered SME for a mission (officer of the mission's responsible partner)."""
+        self._not_future((on, "the selection date"))
 
         def decide() -> Outcome[UUID]:
             mission = self.mission(mission_id)

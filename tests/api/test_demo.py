@@ -217,7 +217,7 @@ class TestDeterminism:
             second.close()
 
     def test_ids_follow_from_readable_names(self, demo: Demo) -> None:
-        """Claim ids are uuid5 of the mission, the SME identifier and the claim number."""
+        """Claim ids derive from the mission, the SME identifier and the claim number."""
         plans = plan_claims()
         assert tuple(p.claim_id for p in plans) == demo.summary.claim_ids
         assert plans[0].claim_id == demo_id("claim", plans[0].key)

@@ -199,7 +199,7 @@ class TestClaim:
         assert (claim.state, claim.requested) == ("submitted", eur("50"))
         with pytest.raises(ClaimNotInState, match="only a approved claim can be"):
             claim.record_payment(actor=ACTOR, payment_id=uuid.uuid4(), amount=eur("1"), bank_reference="B", on=DAY)
-        with pytest.raises(InvalidInput, match="before the claim was submitted"):
+        with pytest.raises(InvalidInput, match="before the claim's submission date"):
             claim.approve(
                 actor=ACTOR,
                 assessment=Assessment((), eur("0"), eur("0")),
@@ -227,7 +227,7 @@ class TestClaim:
         for amount, ref, on, message in [
             (eur("0"), "B", DAY, "positive EUR amount"),
             (eur("10"), " ", DAY, "bank reference"),
-            (eur("10"), "B", date(2023, 3, 1), "before the approval"),
+            (eur("10"), "B", date(2023, 3, 1), "before the claim's approval date"),
         ]:
             with pytest.raises(InvalidInput, match=message):
                 claim.record_payment(actor=ACTOR, payment_id=uuid.uuid4(), amount=amount, bank_reference=ref, on=on)

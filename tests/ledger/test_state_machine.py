@@ -218,7 +218,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def draw_ref(self, data: st.DataObject, earlier: list[str]) -> str:
         """A fresh receipt reference, one declared before, or one repeated from this claim,
-        written the way a person might retype it (case, blanks)."""
+        written the way a person might retype it (case, blanks, dashes)."""
         how = data.draw(st.integers(0, 9), label="receipt")
         if how == 9 and earlier:
             ref = earlier[0]
@@ -226,7 +226,15 @@ class LedgerMachine(RuleBasedStateMachine):
             ref = data.draw(st.sampled_from(self.known_refs), label="reused receipt")
         else:
             return self.new_ref()
-        return data.draw(st.sampled_from([ref, ref.lower(), f"  {ref} "]), label="retyped")
+        retyped = [
+            ref,
+            ref.lower(),
+            f"  {ref} ",
+            ref.replace("-", " "),
+            ref.replace("-", "\u2013"),
+            ref.replace("-", ""),
+        ]
+        return data.draw(st.sampled_from(retyped), label="retyped")
 
     def draw_line(self, data: st.DataObject, mission: MissionModel, earlier: list[str]) -> LineInput:
         how = data.draw(st.integers(0, 9), label="line currency")
@@ -426,7 +434,16 @@ class LedgerMachine(RuleBasedStateMachine):
         actor = COORDINATOR if who == 8 else AUDITOR if who == 9 else officer(PARTNER_CODES[who % 6])
         number = data.draw(st.integers(1, 6), label="identifier")
         identifier = data.draw(
-            st.sampled_from([f"IT{number:011d}", f"it{number:011d}", f" IT{number:011d}  "]), label="typed as"
+            st.sampled_from(
+                [
+                    f"IT{number:011d}",
+                    f"it{number:011d}",
+                    f" IT{number:011d}  ",
+                    f"IT {number:011d}",
+                    f"I.T-{number:011d}",
+                ]
+            ),
+            label="typed as",
         )
         known = {sme.identifier for sme in self.m.smes.values()}
         expected: type[LedgerError] | None = None
