@@ -94,25 +94,31 @@ class BoundMapper(Mapper[UUID]):
         return super().to_domain_event(self.decrypted(stored_event))
 
     def decrypted(self, stored: StoredEvent) -> StoredEvent:
-        """The record with its plaintext (compressed, if so configured) state."""
+        """The record with its plaintext (compressed, if so configured) state. A bound record
+        decrypts only in its own place; one without the marker was written before records
+        were bound and decrypts as the library wrote it (no associated data)."""
         if self._aead is None:
             return stored
-        state = stored.state
+        bound = stored.state.startswith(BOUND)
+        body = stored.state[len(BOUND) :] if bound else stored.state
+        nonce, tag, encrypted = (
+            body[:NONCE_SIZE],
+            body[NONCE_SIZE : NONCE_SIZE + TAG_SIZE],
+            body[NONCE_SIZE + TAG_SIZE :],
+        )
+        aad = _place(b"record", stored.originator_id, stored.originator_version, stored.topic) if bound else None
         try:
-            if state.startswith(BOUND):
-                body = state[len(BOUND) :]
-                nonce, tag, encrypted = body[:NONCE_SIZE], body[NONCE_SIZE : NONCE_SIZE + TAG_SIZE], body[28:]
-                aad = _place(b"record", stored.originator_id, stored.originator_version, stored.topic)
-                plain = self._aead.decrypt(nonce, encrypted + tag, aad)
-            else:  # written before records were bound: the library's layout, no associated data
-                nonce, tag, encrypted = state[:NONCE_SIZE], state[NONCE_SIZE : NONCE_SIZE + TAG_SIZE], state[28:]
-                plain = self._aead.decrypt(nonce, encrypted + tag, None)
-        except (InvalidTag, ValueError) as error:
-            where = "in its place (moved here from another record, or altered)" if state.startswith(BOUND) else ""
+            plain = self._aead.decrypt(nonce, encrypted + tag, aad)
+        except (InvalidTag, ValueError) as error:  # ValueError: too short to hold a nonce
+            why = (
+                "in its place: it was moved here from another record, or altered"
+                if bound
+                else ": wrong key, or altered"
+            )
             raise MapperDeserialisationError(
                 f"Failed to deserialise state of stored event with topic '{stored.topic}', "
                 f"originator_id '{stored.originator_id}' and originator_version {stored.originator_version}: "
-                f"the ciphertext does not decrypt {where}".rstrip()
+                f"the ciphertext does not decrypt {why}".replace(" :", ":")
             ) from error
         return replace(stored, state=plain)
 

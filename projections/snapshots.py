@@ -68,8 +68,9 @@ class SnapshotReport:
         return "\n".join(self.lines())
 
 
-def _store(app: GrantLedger) -> TrustedSnapshots:
-    if not isinstance(app.snapshots, TrustedSnapshots):
+def _store(app: GrantLedger) -> TrustedSnapshots | None:
+    """The ledger's sealed snapshot store (None when snapshotting is switched off)."""
+    if app.snapshots is not None and not isinstance(app.snapshots, TrustedSnapshots):
         raise TypeError("the ledger's snapshot store is not the sealed one (ledger.records.TrustedSnapshots)")
     return app.snapshots
 
@@ -102,18 +103,17 @@ def snapshot_ids(recorder: AggregateRecorder) -> list[UUID]:
     return sorted(value if isinstance(value, UUID) else UUID(str(value)) for value in ids)
 
 
-def _stored_snapshots(app: GrantLedger) -> Iterator[tuple[UUID, Sequence[StoredEvent]]]:
-    recorder = _store(app).recorder
-    for aggregate_id in snapshot_ids(recorder):
-        yield aggregate_id, recorder.select_events(originator_id=aggregate_id)
+def _stored_snapshots(store: TrustedSnapshots) -> Iterator[tuple[UUID, Sequence[StoredEvent]]]:
+    for aggregate_id in snapshot_ids(store.recorder):
+        yield aggregate_id, store.recorder.select_events(originator_id=aggregate_id)
 
 
 def census(app: GrantLedger) -> tuple[int, Counter[Seal]]:
     """How many snapshots are stored, by what their seal says (no events are read)."""
-    mapper = _store(app).mapper
     seals: Counter[Seal] = Counter()
-    for _, records in _stored_snapshots(app):
-        seals.update(mapper.inspect(stored)[0] for stored in records)
+    if (store := _store(app)) is not None:
+        for _, records in _stored_snapshots(store):
+            seals.update(store.mapper.inspect(stored)[0] for stored in records)
     return sum(seals.values()), seals
 
 
@@ -187,11 +187,13 @@ def _check(mapper: SnapshotMapper, replay: _Replay, stored: StoredEvent) -> tupl
 
 def check_snapshots(app: GrantLedger) -> SnapshotReport:
     """Check every stored snapshot against its seal and the events it summarises."""
-    mapper = _store(app).mapper
     findings: list[SnapshotFinding] = []
     seals: Counter[Seal] = Counter()
     checked = 0
-    for aggregate_id, records in _stored_snapshots(app):
+    if (store := _store(app)) is None:
+        return SnapshotReport(0)
+    mapper = store.mapper
+    for aggregate_id, records in _stored_snapshots(store):
         replay = _Replay(app, aggregate_id)
         for stored in records:
             checked += 1

@@ -24,10 +24,11 @@ from eventsourcing.persistence import EventStore, Mapper, MapperDeserialisationE
 from api.cli import main
 from ledger.application import GrantLedger
 from ledger.budget import BudgetExceeded
+from ledger.records import BOUND, SEALED
 from ledger.storage import ENV_CIPHER_KEY, cipher_env, ddl_lock, library_env
 from tests.builders import eur
 from tests.conftest import PostgresSchema, require_postgres
-from tests.snapshot_story import ATTACKS, Story, build
+from tests.snapshot_story import ATTACKS, RawSnapshots, Story, build
 
 ENV_SNAPSHOT_KEY = "GRANTLEDGER_SNAPSHOT_KEY"
 
@@ -224,6 +225,7 @@ class TestBoundCiphertexts:
         monkeypatch.delenv(ENV_SNAPSHOT_KEY, raising=False)
         env = library_env(store_url) | ({} if cipher_key is None else cipher_env(cipher_key))
         story = build_with(store_url, cipher_key, LibraryLedger, env)
+        assert not RawSnapshots(store_url).read(story.line, 100).startswith(SEALED)
         app = story.open()
         try:
             with event_reads(app) as reads:
@@ -233,6 +235,8 @@ class TestBoundCiphertexts:
             with pytest.raises(BudgetExceeded, match=r"is EUR 510\.00"):
                 story.approve_pending(app)
             assert app.grant().code == "EU-ALLIANCE"
+            [first] = app.events.recorder.select_events(story.line, limit=1)
+            assert not first.state.startswith(BOUND)
         finally:
             app.close()
         code, out = verify(story, monkeypatch, capsys)
