@@ -24,13 +24,12 @@ from eventsourcing.persistence import EventStore, Mapper, MapperDeserialisationE
 from api.cli import main
 from ledger.application import GrantLedger
 from ledger.budget import BudgetExceeded
-from ledger.records import BOUND, SEALED
-from ledger.storage import ENV_CIPHER_KEY, cipher_env, ddl_lock, library_env
+from ledger.errors import InvalidInput
+from ledger.records import BOUND, ENV_SNAPSHOT_KEY, SEALED
+from ledger.storage import ENV_CIPHER_KEY, cipher_env, ddl_lock, library_env, open_ledger
 from tests.builders import eur
 from tests.conftest import PostgresSchema, require_postgres
 from tests.snapshot_story import ATTACKS, RawSnapshots, Story, build
-
-ENV_SNAPSHOT_KEY = "GRANTLEDGER_SNAPSHOT_KEY"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -162,10 +161,7 @@ class TestKeys:
         other.close()
 
     def test_a_malformed_snapshot_key_is_refused(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """A GRANTLEDGER_SNAPSHOT_KEY that is not base64 of at least 16 bytes is refused with the fix."""
-        from ledger.errors import InvalidInput
-        from ledger.storage import open_ledger
-
+        """A GRANTLEDGER_SNAPSHOT_KEY that is not base64 of at least 16 bytes is refused, saying what to set."""
         monkeypatch.setenv(ENV_SNAPSHOT_KEY, "c2hvcnQ=")
         with pytest.raises(InvalidInput, match="GRANTLEDGER_SNAPSHOT_KEY"):
             open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
