@@ -8,7 +8,8 @@ events), so the store is what a live ledger would hold.
 
 Both loads are ``repository.get`` on the same file with the aggregate cache off: once by
 the application as configured, once by the same application with snapshotting disabled,
-which replays every event. Both must give an equal aggregate.
+which replays every event. Both must give an equal aggregate. Every application here shares
+one GRANTLEDGER_SNAPSHOT_KEY, so the loader trusts the seals of the snapshots the builder took.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from eventsourcing.cryptography import AESCipher
+
 from bench.options import Options
 from bench.report import Figure
 from bench.workload import CLAIMS_PER_SME, MISSIONS, Workload, copy_history, officer
 from ledger.application import GrantLedger
 from ledger.budget import BudgetLine, line_id
 from ledger.grant import Category
+from ledger.records import ENV_SNAPSHOT_KEY
 from ledger.storage import library_env
 
 SECTION = "5 snapshots"
@@ -37,6 +41,8 @@ REPEATS, QUICK_REPEATS = 21, 11
 #: The application's snapshot interval for budget lines.
 INTERVAL = GrantLedger.snapshotting_intervals[BudgetLine]
 MISSION_NO = 0
+#: The key every application of this section seals and checks snapshots with.
+SNAPSHOT_KEY = {ENV_SNAPSHOT_KEY: AESCipher.create_key(32)}
 
 
 def grow_line(app: GrantLedger, events: int) -> uuid.UUID:
@@ -69,9 +75,9 @@ def grow_line(app: GrantLedger, events: int) -> uuid.UUID:
 def build_store(path: Path, events: int) -> tuple[uuid.UUID, int]:
     """A SQLite store whose FSTP line has ``events`` events, with the application's snapshots
     of that line; returns the line's id and the store's event count."""
-    memory = GrantLedger(env=library_env("memory://"))
+    memory = GrantLedger(env=library_env("memory://") | SNAPSHOT_KEY)
     line = grow_line(memory, events)
-    store = GrantLedger(env=library_env(f"sqlite:///{path}"))
+    store = GrantLedger(env=library_env(f"sqlite:///{path}") | SNAPSHOT_KEY)
     total = copy_history(memory, store)
     if memory.snapshots is None or store.snapshots is None:
         raise RuntimeError("GrantLedger takes snapshots: its snapshot stores must exist")
@@ -82,7 +88,7 @@ def build_store(path: Path, events: int) -> tuple[uuid.UUID, int]:
 
 def loader(path: Path, *, snapshots: bool) -> GrantLedger:
     """The application on ``path`` with the aggregate cache off, with or without its snapshots."""
-    env = library_env(f"sqlite:///{path}") | {GrantLedger.AGGREGATE_CACHE_MAXSIZE: ""}
+    env = library_env(f"sqlite:///{path}") | SNAPSHOT_KEY | {GrantLedger.AGGREGATE_CACHE_MAXSIZE: ""}
     if not snapshots:
         env["IS_SNAPSHOTTING_ENABLED"] = "n"
     app = GrantLedger(env=env)

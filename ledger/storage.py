@@ -118,7 +118,8 @@ def ddl_lock(env: dict[str, str]) -> Iterator[None]:
 
 def cipher_env(key: str) -> dict[str, str]:
     """Encrypt every stored event and snapshot with AES-GCM under ``key`` (base64 of 16, 24 or
-    32 random bytes; ``grantledger key create`` makes one)."""
+    32 random bytes; ``grantledger key create`` makes one), each ciphertext bound to its record
+    and the snapshots sealed with a key derived from it (ledger.records)."""
     try:
         size = len(base64.b64decode(key, validate=True))
     except ValueError:

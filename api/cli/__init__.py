@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--output", required=True, help="a directory for csv, else the file to write")
     exporter.set_defaults(run=cmd_export)
 
-    key = commands.add_parser("key", help="encryption keys for the events at rest")
+    key = commands.add_parser("key", help="keys for encryption at rest or for sealing snapshots")
     key_commands = key.add_subparsers(dest="key_command", required=True)
     key_commands.add_parser("create", help="print a new AES-256 key (alone on the last line)")
     key.set_defaults(run=cmd_key)

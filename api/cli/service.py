@@ -14,9 +14,11 @@ from api.cli.common import context
 from api.cli.tokens import service_store
 from api.demo import load_demo
 from api.demo_data import DEMO_ACTORS
+from ledger.records import Seal
 from ledger.storage import ENV_URL, database_url, library_env
 from projections.db import ENV_READ_URL
 from projections.replay import replay_and_compare
+from projections.snapshots import census
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -27,6 +29,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"read models: {ctx.read_db.url}")
         print(f"events recorded: {ctx.app.recorder.max_notification_id() or 0}")
         print(f"events projected: {ctx.read_db.position()}")
+        stored, seals = census(ctx.app)
+        print(f"snapshots stored: {stored} ({', '.join(f'{seals[seal]} {seal}' for seal in Seal)})")
+        if seals[Seal.BROKEN]:
+            print(f"  {seals[Seal.BROKEN]} fail their seal and are never used: run `grantledger verify` to name them")
     return 0
 
 

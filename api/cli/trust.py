@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 from api.cli.common import context
+from ledger.records import ENV_SNAPSHOT_KEY
 from ledger.storage import ENV_CIPHER_KEY
 from projections import export
 from projections import journal as journal_of
 from projections.chain import verify
+from projections.snapshots import check_snapshots
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -37,17 +39,25 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_key(_args: argparse.Namespace) -> int:
-    """Print a new AES-256 key for GRANTLEDGER_CIPHER_KEY (encryption of the events at rest)."""
+    """Print a new AES-256 key for GRANTLEDGER_CIPHER_KEY (encryption of the events at rest, and
+    the snapshots' seals) or GRANTLEDGER_SNAPSHOT_KEY (the snapshots' seals only)."""
     from eventsourcing.cryptography import AESCipher
 
-    print(f"keep it secret and safe: without it the events cannot be read; set {ENV_CIPHER_KEY} to it", file=sys.stderr)
+    print(
+        f"keep it secret and safe, outside the database: set {ENV_CIPHER_KEY} to it to encrypt the events "
+        f"(without it they cannot be read), or {ENV_SNAPSHOT_KEY} to seal snapshots only",
+        file=sys.stderr,
+    )
     print(AESCipher.create_key(32))
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Recompute the hash chain from the raw stored events; exit 1 at the first disagreement."""
+    """Recompute the hash chain from the raw stored events and check every snapshot against
+    its events; exit 1 at the first disagreement or on any bad snapshot."""
     with context(args) as ctx:
         verdict = verify(ctx.app, ctx.read_db)
         print(verdict)
-    return 0 if verdict.intact else 1
+        snapshots = check_snapshots(ctx.app)
+        print(snapshots)
+    return 0 if verdict.intact and snapshots.ok else 1

@@ -10,13 +10,14 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.deps import ActorDep, ContextDep, ReadDep
-from api.schemas import MAX_POSITION, AuditEventPublic, EntityHistory, VerdictPublic
+from api.schemas import MAX_POSITION, AuditEventPublic, BadSnapshotPublic, EntityHistory, VerdictPublic
 from api.views import not_found
 from ledger.actors import Role, require_role
 from projections import export, journal
 from projections import queries as q
 from projections.batch import plain
 from projections.chain import verify
+from projections.snapshots import check_snapshots
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -95,9 +96,11 @@ def entity_history(
 def verify_history(actor: ActorDep, context: ContextDep) -> VerdictPublic:
     """Auditors only. Recomputes every seal from the raw stored events and reports the first
     position where the store and the seals disagree (a changed byte, a deleted, inserted or
-    moved row), or the head seal and its position when the history is intact."""
+    moved row), or the head seal and its position when the history is intact; and checks every
+    stored snapshot against the events it summarises (``bad_snapshots``)."""
     require_role(actor, "verify the stored history", Role.AUDITOR)
     verdict = verify(context.app, context.read_db)
+    snapshots = check_snapshots(context.app)
     return VerdictPublic(
         intact=verdict.intact,
         checked=verdict.checked,
@@ -106,6 +109,14 @@ def verify_history(actor: ActorDep, context: ContextDep) -> VerdictPublic:
         first_bad_position=verdict.first_bad_position,
         problem=verdict.problem,
         unsealed=verdict.unsealed,
+        snapshots_checked=snapshots.checked,
+        bad_snapshots=[
+            BadSnapshotPublic(
+                aggregate_type=f.aggregate_type, aggregate_id=str(f.aggregate_id), version=f.version, problem=f.problem
+            )
+            for f in snapshots.findings
+        ],
+        snapshots_rejected=context.app.snapshot_tally.tampered,
         summary=str(verdict),
     )
 

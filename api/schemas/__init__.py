@@ -1,7 +1,7 @@
 """Request and response bodies (pydantic v2), one module per resource family; every name is
 importable from ``api.schemas``. Money is a decimal string with its currency, always."""
 
-from api.schemas.audit import AuditEventPublic, EntityHistory, VerdictPublic
+from api.schemas.audit import AuditEventPublic, BadSnapshotPublic, EntityHistory, VerdictPublic
 from api.schemas.budget import BudgetPublic, GrantCreate, LinePublic, PartnerIn, TransferCreate, TransferPublic
 from api.schemas.claims import (
     ApprovalCreate,
@@ -47,6 +47,7 @@ __all__ = [
     "MAX_POSITION",
     "ApprovalCreate",
     "AuditEventPublic",
+    "BadSnapshotPublic",
     "BudgetPublic",
     "ClaimCreate",
     "ClaimEventPublic",

@@ -31,6 +31,13 @@ class EntityHistory(BaseModel):
     events: list[AuditEventPublic] = Field(description="Its events up to that version, oldest first")
 
 
+class BadSnapshotPublic(BaseModel):
+    aggregate_type: str = Field(description="BudgetLine, Sme, ... as its events say")
+    aggregate_id: str
+    version: int = Field(description="The version the snapshot row claims")
+    problem: str = Field(description="What is wrong with it, in plain words")
+
+
 class VerdictPublic(BaseModel):
     intact: bool = Field(description="True when every stored event matches its seal")
     checked: int = Field(description="Events whose seals were recomputed")
@@ -39,4 +46,11 @@ class VerdictPublic(BaseModel):
     first_bad_position: int | None = Field(description="First position where store and seals disagree")
     problem: str = Field(description="What is wrong there, in plain words")
     unsealed: int = Field(description="Events recorded after the last seal (sealed as they are projected)")
+    snapshots_checked: int = Field(0, description="Stored snapshots checked against the events they summarise")
+    bad_snapshots: list[BadSnapshotPublic] = Field(
+        default_factory=list, description="Snapshots that lie or fail their seal (never used: loads replay events)"
+    )
+    snapshots_rejected: int = Field(
+        0, description="Loads by this service process that found a snapshot failing its seal and replayed events"
+    )
     summary: str

@@ -22,7 +22,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper, PersistenceError
 
 from ledger.actors import Actor
 from ledger.base import register_transcodings
@@ -43,6 +43,7 @@ from ledger.money import Money
 from ledger.payment import Payment, UnknownPayment
 from ledger.rates import ExchangeRate, Quote, RateMissing, rate_id
 from ledger.receipts import ReceiptIndex, legacy_receipt_id, receipt_id
+from ledger.records import ENV_SNAPSHOT_KEY, BoundMapper, SnapshotMapper, SnapshotTally, TrustedSnapshots, seal_secret
 from ledger.sme import (
     Sme,
     UnknownSme,
@@ -94,10 +95,31 @@ class LedgerCore(Application[UUID]):
         register_transcodings(transcoder)
 
     def __init__(self, env: Mapping[str, str] | None = None, *, today: Callable[[], date] | None = None) -> None:
+        #: Snapshots left aside when loading (tampered ones are also logged as warnings).
+        self.snapshot_tally = SnapshotTally()
         super().__init__(env)
         self._written = threading.local()
         #: The application's clock: no business date may lie after ``today()`` (UTC by default).
         self.today: Callable[[], date] = today or utc_today
+
+    # --- records bound to their place, snapshots sealed (ledger.records) ----------------
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=BoundMapper)
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots are sealed, and only those whose seal checks are ever loaded."""
+        cipher = self.factory.cipher()
+        events = self.mapper
+        mapper = SnapshotMapper(
+            events.transcoder,
+            compressor=events.compressor,
+            cipher=cipher,
+            secret=seal_secret(
+                events.cipher_key if isinstance(events, BoundMapper) else None, self.env.get(ENV_SNAPSHOT_KEY)
+            ),
+        )
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return TrustedSnapshots(mapper, recorder, self.snapshot_tally)
 
     def position_written(self) -> int | None:
         """Where in the event log this thread's last command wrote its events (None when it

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from eventsourcing.cryptography import AESCipher
 
 from api.cli import main
 from api.context import open_context
 from api.security import ServiceStore
+from tests.snapshot_story import build, roll_back
 
 
 @pytest.fixture
@@ -116,6 +118,35 @@ class TestReports:
         assert run(demo_url, "project") == 0
         assert run(demo_url, "replay") == 0
         assert "identical" in capsys.readouterr().out
+
+
+class TestSnapshotsOnTheCommandLine:
+    def test_info_counts_the_seals_and_verify_names_a_bad_snapshot(
+        self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """info says how many snapshots are stored and what their seals say; after a rollback
+        it counts the one failing its seal, and verify names it and exits 1."""
+        monkeypatch.setenv("GRANTLEDGER_SNAPSHOT_KEY", AESCipher.create_key(32))
+        story = build(url, None)
+        assert run(url, "info") == 0
+        assert "snapshots stored: 4 (4 sealed with this key, 0 sealed with another key" in capsys.readouterr().out
+        roll_back(story)
+        assert run(url, "info") == 0
+        out = capsys.readouterr().out
+        assert "3 sealed with this key, 0 sealed with another key, 0 without a seal, 1 sealed with this key but" in out
+        assert "1 fail their seal and are never used" in out
+        assert run(url, "verify") == 1
+        assert f"BAD SNAPSHOT of BudgetLine {story.line} at version 100" in capsys.readouterr().out
+
+    def test_key_create_makes_a_snapshot_key(
+        self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`key create` names both uses; its key is accepted as GRANTLEDGER_SNAPSHOT_KEY."""
+        assert run(url, "key", "create") == 0
+        captured = capsys.readouterr()
+        assert "GRANTLEDGER_SNAPSHOT_KEY" in captured.err
+        monkeypatch.setenv("GRANTLEDGER_SNAPSHOT_KEY", captured.out.strip().splitlines()[-1])
+        open_context(url).close()
 
 
 class TestImportRates:

@@ -9,6 +9,7 @@ import sqlite3
 from api.main import PREFIX
 from api.settings import Settings
 from tests.api.conftest import JSON, Alliance, Api, Tokens, bearer
+from tests.snapshot_story import build, roll_back
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 #: A position inside the history the alliance fixture records (a budget line opened with the grant).
@@ -70,3 +71,22 @@ class TestVerifyRoute:
         assert body["head_seal"] != before["head_seal"]
         assert "changed or moved" in body["problem"]
         assert f"TAMPERED at position {TARGET}" in body["summary"]
+
+
+class TestVerifySnapshots:
+    def test_a_rolled_back_snapshot_is_refused_counted_and_named(self, api: Api, settings: Settings) -> None:
+        """A budget line's snapshot rolled back in the file: the service still refuses the
+        over-budget approval (409, the true EUR 510 remaining), counts the snapshot it left
+        aside, and the verdict names it among the snapshots checked."""
+        story = build(settings.database_url, None)
+        assert verdict(api)["bad_snapshots"] == []
+        roll_back(story)
+        refused = api.post(f"/claims/{story.pending_claim}/approve", {"on": "2023-04-05"}, api.pointex)
+        assert refused.status_code == 409, refused.text
+        assert "510.00" in refused.json()["detail"]
+        body = verdict(api)
+        assert body["snapshots_checked"] == 4
+        assert body["snapshots_rejected"] >= 1
+        [bad] = body["bad_snapshots"]
+        assert (bad["aggregate_type"], bad["aggregate_id"], bad["version"]) == ("BudgetLine", str(story.line), 100)
+        assert "seal does not match" in bad["problem"]
