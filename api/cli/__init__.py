@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    info = commands.add_parser("info", help="create the stores if needed and say what they hold")
+    info = commands.add_parser("info", help="say what the stores hold")
     info.set_defaults(run=cmd_info)
 
     project = commands.add_parser("project", help="apply new events to the read models")

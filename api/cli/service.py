@@ -14,7 +14,7 @@ from api.cli.common import context
 from api.cli.tokens import service_store
 from api.demo import load_demo
 from api.demo_data import DEMO_ACTORS
-from ledger.storage import ENV_URL, database_url, library_env
+from ledger.storage import ENV_URL, database_url, library_env, shown_url
 from projections.db import ENV_READ_URL
 from projections.replay import replay_and_compare
 
@@ -23,7 +23,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     url = args.database_url or database_url()
     with context(args) as ctx:
         module = library_env(url)["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
-        print(f"store: {module} ({url})")
+        print(f"store: {module} ({shown_url(url)})")
         print(f"read models: {ctx.read_db.url}")
         print(f"events recorded: {ctx.app.recorder.max_notification_id() or 0}")
         print(f"events projected: {ctx.read_db.position()}")
@@ -84,7 +84,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     With --reuse, a store that already holds the demo is kept (the demo users get new tokens)."""
     url = args.database_url or database_url()
-    with context(args) as ctx:
+    with context(args, create=True) as ctx:
         if ctx.app.recorder.max_notification_id() and args.reuse:
             print(f"the demo is already loaded in {url}; issuing new tokens for its users")
         else:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from api.cli import main
 from api.context import open_context
 from api.security import ServiceStore
+from tests.conftest import PG_URL, PostgresSchema
 
 
 @pytest.fixture
@@ -136,3 +138,87 @@ class TestImportRates:
         assert "nothing was recorded" in err
         with open_context(demo_url) as ctx:
             assert ctx.app.recorder.max_notification_id() == (before or 0) + 2
+
+
+#: Every command that only reads, or that writes only into a ledger that must already exist.
+NEEDS_A_LEDGER = [
+    pytest.param(["verify"], id="verify"),
+    pytest.param(["info"], id="info"),
+    pytest.param(["budget"], id="budget"),
+    pytest.param(["replay"], id="replay"),
+    pytest.param(["export", "--format", "csv", "--output", "{out}"], id="export"),
+    pytest.param(["claims"], id="claims"),
+    pytest.param(["audit"], id="audit"),
+    pytest.param(["token", "list"], id="token-list"),
+    pytest.param(["token", "revoke", "--name", "maria"], id="token-revoke"),
+    pytest.param(["project"], id="project"),
+    pytest.param(["import-rates", "{rates}"], id="import-rates"),
+]
+
+
+def command(args: list[str], outside: Path) -> list[str]:
+    rates = outside / "rates.csv"
+    rates.write_text("currency,month,rate\nUSD,2023-07,1.0913\n")
+    return [a.format(out=outside / "export", rates=rates) for a in args]
+
+
+class TestMissingStore:
+    """A command that needs a ledger refuses a URL that holds none and creates nothing there,
+    so that an auditor cannot verify (or a user report on) an empty store made by a typo."""
+
+    @pytest.mark.parametrize("args", NEEDS_A_LEDGER)
+    def test_sqlite_path_with_no_file(
+        self,
+        tmp_path: Path,
+        tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str],
+        args: list[str],
+    ) -> None:
+        """No file at the path: exit 2 with where it looked and what to check; the folder stays
+        empty (no event file, no read-model file, no lock file)."""
+        url = f"sqlite:///{tmp_path / 'x.db'}"
+        assert run(url, *command(args, tmp_path_factory.mktemp("outside"))) == 2
+        err = capsys.readouterr().err
+        assert f"no ledger at {url}: the file does not exist; check --database-url or GRANTLEDGER_DATABASE_URL" in err
+        assert list(tmp_path.iterdir()) == []
+
+    def test_sqlite_file_that_holds_no_ledger(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """An empty file is not a ledger: verify says so and adds no table to it."""
+        path = tmp_path / "empty.db"
+        path.touch()
+        assert run(f"sqlite:///{path}", "verify") == 2
+        assert "the file holds no event tables" in capsys.readouterr().err
+        assert path.stat().st_size == 0
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+
+    @pytest.mark.postgres
+    def test_postgres_schema_with_no_event_tables(
+        self, pg_schema: PostgresSchema, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A schema that does not exist, then one that exists but is empty: every such command
+        exits 2 naming the schema, and creates neither the schema nor a table in it."""
+        for args in NEEDS_A_LEDGER:
+            assert run(pg_schema.url, *command(list(args.values[0]), tmp_path)) == 2, args.id
+            assert f"the schema {pg_schema.name!r} holds no event tables" in capsys.readouterr().err, args.id
+            assert schema_tables(pg_schema.name) is None, args.id
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{pg_schema.name}"')
+        for args in NEEDS_A_LEDGER:
+            assert run(pg_schema.url, *command(list(args.values[0]), tmp_path)) == 2, args.id
+            assert schema_tables(pg_schema.name) == [], args.id
+
+    def test_commands_that_start_a_ledger_still_create_it(self, tmp_path: Path) -> None:
+        """token create (the first step of a fresh install) creates the store; then verify runs."""
+        url = f"sqlite:///{tmp_path / 'new.db'}"
+        assert run(url, "token", "create", "--role", "auditor", "--name", "arthur") == 0
+        assert (tmp_path / "new.db").is_file()
+        assert run(url, "verify") == 0
+
+
+def schema_tables(schema: str) -> list[str] | None:
+    """The tables in a PostgreSQL schema, or None if the schema does not exist."""
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None:
+            return None
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
+        return [row[0] for row in rows]
