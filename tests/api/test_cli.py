@@ -141,19 +141,20 @@ class TestImportRates:
 
 
 #: Every command that only reads, or that writes only into a ledger that must already exist.
-NEEDS_A_LEDGER = [
-    pytest.param(["verify"], id="verify"),
-    pytest.param(["info"], id="info"),
-    pytest.param(["budget"], id="budget"),
-    pytest.param(["replay"], id="replay"),
-    pytest.param(["export", "--format", "csv", "--output", "{out}"], id="export"),
-    pytest.param(["claims"], id="claims"),
-    pytest.param(["audit"], id="audit"),
-    pytest.param(["token", "list"], id="token-list"),
-    pytest.param(["token", "revoke", "--name", "maria"], id="token-revoke"),
-    pytest.param(["project"], id="project"),
-    pytest.param(["import-rates", "{rates}"], id="import-rates"),
-]
+NEEDING_A_LEDGER: dict[str, list[str]] = {
+    "verify": ["verify"],
+    "info": ["info"],
+    "budget": ["budget"],
+    "replay": ["replay"],
+    "export": ["export", "--format", "csv", "--output", "{out}"],
+    "claims": ["claims"],
+    "audit": ["audit"],
+    "token-list": ["token", "list"],
+    "token-revoke": ["token", "revoke", "--name", "maria"],
+    "project": ["project"],
+    "import-rates": ["import-rates", "{rates}"],
+}
+NEEDS_A_LEDGER = [pytest.param(args, id=name) for name, args in NEEDING_A_LEDGER.items()]
 
 
 def command(args: list[str], outside: Path) -> list[str]:
@@ -197,15 +198,15 @@ class TestMissingStore:
     ) -> None:
         """A schema that does not exist, then one that exists but is empty: every such command
         exits 2 naming the schema, and creates neither the schema nor a table in it."""
-        for args in NEEDS_A_LEDGER:
-            assert run(pg_schema.url, *command(list(args.values[0]), tmp_path)) == 2, args.id
-            assert f"the schema {pg_schema.name!r} holds no event tables" in capsys.readouterr().err, args.id
-            assert schema_tables(pg_schema.name) is None, args.id
+        for name, args in NEEDING_A_LEDGER.items():
+            assert run(pg_schema.url, *command(args, tmp_path)) == 2, name
+            assert f"the schema {pg_schema.name!r} holds no event tables" in capsys.readouterr().err, name
+            assert schema_tables(pg_schema.name) is None, name
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{pg_schema.name}"')
-        for args in NEEDS_A_LEDGER:
-            assert run(pg_schema.url, *command(list(args.values[0]), tmp_path)) == 2, args.id
-            assert schema_tables(pg_schema.name) == [], args.id
+        for name, args in NEEDING_A_LEDGER.items():
+            assert run(pg_schema.url, *command(args, tmp_path)) == 2, name
+            assert schema_tables(pg_schema.name) == [], name
 
     def test_commands_that_start_a_ledger_still_create_it(self, tmp_path: Path) -> None:
         """token create (the first step of a fresh install) creates the store; then verify runs."""
