@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1; several run under gunicorn, on Unix)"
+    )
     serve.set_defaults(run=cmd_serve)
 
     token = commands.add_parser("token", help="create, list or revoke API tokens")

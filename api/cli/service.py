@@ -14,6 +14,7 @@ from api.cli.common import context
 from api.cli.tokens import service_store
 from api.demo import load_demo
 from api.demo_data import DEMO_ACTORS
+from api.serving import serve
 from ledger.storage import ENV_URL, database_url, library_env, shown_url
 from projections.db import ENV_READ_URL
 from projections.replay import replay_and_compare
@@ -105,12 +106,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the HTTP service (uvicorn); several workers are safe (each projects under a lock)."""
-    import uvicorn
-
+    """Run the HTTP service: uvicorn for one worker, gunicorn with uvicorn workers for several
+    (each projects under a lock; they all stop when gunicorn stops or dies). Creates the
+    stores on a fresh install."""
     if args.database_url:
         os.environ[ENV_URL] = args.database_url
     if args.read_database_url:
         os.environ[ENV_READ_URL] = args.read_database_url
-    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+    serve(args.host, args.port, args.workers)
     return 0
