@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -207,6 +208,19 @@ class TestMissingStore:
         for name, args in NEEDING_A_LEDGER.items():
             assert run(pg_schema.url, *command(args, tmp_path)) == 2, name
             assert schema_tables(pg_schema.name) == [], name
+
+    @pytest.mark.postgres
+    def test_the_message_never_shows_the_password(
+        self, pg_schema: PostgresSchema, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The URL in the refusal has its password masked (the test server trusts any)."""
+        parts = urlsplit(pg_schema.url)
+        user = parts.username or "postgres"
+        url = urlunsplit(parts._replace(netloc=f"{user}:s3cret-pw@{parts.hostname}:{parts.port or 5432}"))
+        assert run(url, "info") == 2
+        err = capsys.readouterr().err
+        assert f"no ledger at postgresql://{user}:***@{parts.hostname}" in err
+        assert "s3cret-pw" not in err
 
     def test_commands_that_start_a_ledger_still_create_it(self, tmp_path: Path) -> None:
         """token create (the first step of a fresh install) creates the store; then verify runs."""
