@@ -29,10 +29,18 @@ class LedgerContext:
         self.close()
 
 
-def open_context(url: str | None = None, read_url: str | None = None) -> LedgerContext:
+def open_context(url: str | None = None, read_url: str | None = None, *, must_exist: bool = False) -> LedgerContext:
     """Open the event store (``url`` or GRANTLEDGER_DATABASE_URL) and its read models
-    (``read_url`` or GRANTLEDGER_READ_DATABASE_URL, else derived from the store's URL)."""
+    (``read_url`` or GRANTLEDGER_READ_DATABASE_URL, else derived from the store's URL).
+
+    The event store is created if need be, unless ``must_exist``: then a URL holding no ledger
+    is refused (ledger.storage.NoLedger) before anything is created, read models included.
+    The read models of an existing ledger are (re)created when missing: they derive from it."""
     event_url = url or database_url()
-    app = open_ledger(event_url)
-    read_db = ReadDatabase(read_url or read_url_for(event_url))
+    app = open_ledger(event_url, create=not must_exist)
+    try:
+        read_db = ReadDatabase(read_url or read_url_for(event_url))
+    except BaseException:
+        app.close()
+        raise
     return LedgerContext(app, read_db, Projector(app, read_db))

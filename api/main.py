@@ -19,10 +19,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import docs
 from api.context import open_context
+from api.failures import InternalErrors
+from api.headers import SecurityHeaders
 from api.routes import audit, budget, claims, costs, missions, payments
 from api.schemas import Problem
 from api.security import ServiceStore
+from api.serving import keep_queries_out_of_access_logs
 from api.settings import Settings
 from api.views import LatestBody
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotAllowed, NotFound, Refused
@@ -160,6 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "accepts an `Idempotency-Key` header. Errors are RFC 9457 problem details."
         ),
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py serves them, without inline script
+        redoc_url=None,
     )
     app.state.settings = settings
     app.add_exception_handler(LedgerError, _ledger_error)
@@ -167,6 +173,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ProjectionLagging, _lagging)
     app.middleware("http")(idempotency)
+    app.add_middleware(InternalErrors)  # added last, so outermost: they see every answer
+    app.add_middleware(SecurityHeaders)
+    app.include_router(docs.router)
+    keep_queries_out_of_access_logs()
     for module in (budget, missions, claims, payments, costs, audit):
         app.include_router(module.router, prefix=PREFIX, responses=PROBLEM_RESPONSES)
 

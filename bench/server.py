@@ -36,10 +36,11 @@ class ServerFailed(RuntimeError):
 
 
 class Server:
-    """The service on ``database_url``, its output appended to ``log``."""
+    """The service on ``database_url`` with ``workers`` processes, its output appended to ``log``."""
 
-    def __init__(self, database_url: str, log: Path) -> None:
+    def __init__(self, database_url: str, log: Path, workers: int = 1) -> None:
         self.database_url = database_url
+        self.workers = workers
         self.log_path = log
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -47,7 +48,7 @@ class Server:
 
     def __enter__(self) -> Self:
         command = [sys.executable, "-m", "api.cli", "--database-url", self.database_url]
-        command += ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own command line
                 command, cwd=REPO, env=clean_env(), stdout=log, stderr=subprocess.STDOUT

@@ -8,7 +8,10 @@
 - ``memory://`` for an in-memory store (tests, demos that need not persist).
 
 Tables are created once and safely: concurrent start-ups take a lock (an advisory lock on
-PostgreSQL, a file lock on SQLite) around the DDL, so they never race on it.
+PostgreSQL, a file lock on SQLite) around the DDL, so they never race on it. A store opened
+with ``create=False`` is never created: no file, schema or table is made, and a URL that
+holds no ledger is refused (``NoLedger``), so a read-only command cannot check an empty store
+by mistake.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import base64
 import contextlib
 import fcntl
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from ledger.application import GrantLedger
@@ -32,7 +36,15 @@ ENV_CIPHER_KEY = "GRANTLEDGER_CIPHER_KEY"
 DEFAULT_URL = "sqlite:///grantledger.db"
 #: Seconds a writer waits for SQLite's single write lock before giving up.
 SQLITE_LOCK_TIMEOUT = "30"
+#: The library's events table in a SQLite file (SQLiteApplicationRecorder's default name).
+SQLITE_EVENTS = "stored_events"
 _DDL_LOCK_KEY = 0x4752414E54  # 'GRANT': advisory lock key serialising table creation
+
+
+class NoLedger(NotFound):
+    """The URL names no ledger: no file, no schema or no event tables there (nothing was created)."""
+
+    title = "No ledger"
 
 
 def database_url(environ: Mapping[str, str] | None = None) -> str:
@@ -131,14 +143,70 @@ def cipher_env(key: str) -> dict[str, str]:
     return {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": key}
 
 
-def open_ledger(url: str | None = None, cipher_key: str | None = None) -> GrantLedger:
-    """The ledger application on the store the URL (or GRANTLEDGER_DATABASE_URL) names,
-    encrypted at rest when a key is given (or GRANTLEDGER_CIPHER_KEY is set)."""
+def shown_url(url: str) -> str:
+    """The URL as it may be printed or logged: without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _no_ledger(url: str, reason: str) -> NoLedger:
+    return NoLedger(f"no ledger at {shown_url(url)}: {reason}; check --database-url or {ENV_URL}")
+
+
+def _sqlite_has_events(path: Path) -> bool:
+    """Whether a SQLite file holds the library's events table, looked at read-only (opening it
+    through the library would set its journal mode, a write)."""
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SQLITE_EVENTS,))
+        return found.fetchone() is not None
+
+
+def _open_existing(url: str, env: dict[str, str]) -> GrantLedger:
+    """The ledger already stored at ``url``, opened without creating anything (the library's
+    CREATE_TABLE off, no DDL lock); NoLedger if there is none."""
+    from eventsourcing.persistence import ConnectionUnavailableError, OperationalError, ProgrammingError
+
     from ledger.application import GrantLedger
 
-    env = library_env(url or database_url())
+    module = env["PERSISTENCE_MODULE"]
+    if module == "eventsourcing.popo":
+        raise _no_ledger(url, "an in-memory store starts empty in every process")
+    if module == "eventsourcing.sqlite":
+        path = Path(env["SQLITE_DBNAME"])
+        if not path.is_file():
+            raise _no_ledger(url, "the file does not exist")
+        if not _sqlite_has_events(path):
+            raise _no_ledger(url, "the file holds no event tables")
+    app = GrantLedger(env=env | {"CREATE_TABLE": "false"})
+    try:
+        app.recorder.max_notification_id()
+    except ConnectionUnavailableError:
+        app.close()
+        raise
+    except (ProgrammingError, OperationalError):  # no such table
+        app.close()
+        schema = env.get("POSTGRES_SCHEMA", "public")
+        where = "the file" if module == "eventsourcing.sqlite" else f"the schema {schema!r}"
+        raise _no_ledger(url, f"{where} holds no event tables") from None
+    return app
+
+
+def open_ledger(url: str | None = None, cipher_key: str | None = None, *, create: bool = True) -> GrantLedger:
+    """The ledger application on the store the URL (or GRANTLEDGER_DATABASE_URL) names,
+    encrypted at rest when a key is given (or GRANTLEDGER_CIPHER_KEY is set). The store's
+    tables are created if need be, unless ``create`` is False: then a store that does not
+    exist yet is refused with NoLedger and left uncreated."""
+    from ledger.application import GrantLedger
+
+    url = url or database_url()
+    env = library_env(url)
     key = cipher_key or os.environ.get(ENV_CIPHER_KEY)
     if key:
         env |= cipher_env(key)
+    if not create:
+        return _open_existing(url, env)
     with ddl_lock(env):
         return GrantLedger(env=env)

@@ -7,6 +7,9 @@ default, derived from the event store's URL:
 - ``postgresql://...?schema=S`` -> the same database and schema, tables prefixed ``rm_``;
 - ``memory://`` -> an in-memory SQLite database.
 
+Engines hide SQL parameters from their error messages (hide_parameters): a failed statement
+may be logged, the names, references and amounts it carried may not.
+
 A writer (the projector) takes the write lock before it reads its tracking position: BEGIN
 IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL. Two projectors therefore never apply
 the same events, whichever processes they run in.
@@ -58,10 +61,16 @@ def _engine_for(url: str) -> tuple[Engine, str | None]:
     if scheme == "sqlite":
         path = unquote(parts.path[1:])
         if not path:
-            engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+            engine = create_engine(
+                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True
+            )
         else:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(URL.create("sqlite", database=path), connect_args={"timeout": LOCK_TIMEOUT_SECONDS})
+            engine = create_engine(
+                URL.create("sqlite", database=path),
+                connect_args={"timeout": LOCK_TIMEOUT_SECONDS},
+                hide_parameters=True,
+            )
         _serialise_sqlite_writers(engine, file_backed=bool(path))
         return engine, None
     if scheme in {"postgresql", "postgres"}:
@@ -78,7 +87,7 @@ def _engine_for(url: str) -> tuple[Engine, str | None]:
             database=dbname,
         )
         pool_size = int(query.get("pool_size", ["2"])[0])
-        engine = create_engine(pg_url, pool_size=pool_size, max_overflow=8, pool_pre_ping=True)
+        engine = create_engine(pg_url, pool_size=pool_size, max_overflow=8, pool_pre_ping=True, hide_parameters=True)
         return engine, query.get("schema", [None])[0]
     raise InvalidInput(
         f"read database URL {url!r} is not understood; use sqlite:///file.db, postgresql://user@host:port/db "

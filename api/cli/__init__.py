@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    info = commands.add_parser("info", help="create the stores if needed and say what they hold")
+    info = commands.add_parser("info", help="say what the stores hold")
     info.set_defaults(run=cmd_info)
 
     project = commands.add_parser("project", help="apply new events to the read models")
@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1; several run under gunicorn, on Unix)"
+    )
     serve.set_defaults(run=cmd_serve)
 
     token = commands.add_parser("token", help="create, list or revoke API tokens")

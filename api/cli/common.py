@@ -21,8 +21,10 @@ def console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
-def context(args: argparse.Namespace) -> LedgerContext:
-    return open_context(args.database_url, args.read_database_url)
+def context(args: argparse.Namespace, *, create: bool = False) -> LedgerContext:
+    """The stores the command line names. Only commands that may start a ledger (demo, token
+    create) pass ``create``: the others refuse a URL that holds none, creating nothing."""
+    return open_context(args.database_url, args.read_database_url, must_exist=not create)
 
 
 def position(text: str) -> int:

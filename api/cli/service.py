@@ -14,8 +14,9 @@ from api.cli.common import context
 from api.cli.tokens import service_store
 from api.demo import load_demo
 from api.demo_data import DEMO_ACTORS
+from api.serving import serve
 from ledger.records import Seal
-from ledger.storage import ENV_URL, database_url, library_env
+from ledger.storage import ENV_URL, database_url, library_env, shown_url
 from projections.db import ENV_READ_URL
 from projections.replay import replay_and_compare
 from projections.snapshots import census
@@ -25,7 +26,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     url = args.database_url or database_url()
     with context(args) as ctx:
         module = library_env(url)["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
-        print(f"store: {module} ({url})")
+        print(f"store: {module} ({shown_url(url)})")
         print(f"read models: {ctx.read_db.url}")
         print(f"events recorded: {ctx.app.recorder.max_notification_id() or 0}")
         print(f"events projected: {ctx.read_db.position()}")
@@ -90,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     With --reuse, a store that already holds the demo is kept (the demo users get new tokens)."""
     url = args.database_url or database_url()
-    with context(args) as ctx:
+    with context(args, create=True) as ctx:
         if ctx.app.recorder.max_notification_id() and args.reuse:
             print(f"the demo is already loaded in {url}; issuing new tokens for its users")
         else:
@@ -111,12 +112,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the HTTP service (uvicorn); several workers are safe (each projects under a lock)."""
-    import uvicorn
-
+    """Run the HTTP service: uvicorn for one worker, gunicorn with uvicorn workers for several
+    (each projects under a lock; they all stop when gunicorn stops or dies). Creates the
+    stores on a fresh install."""
     if args.database_url:
         os.environ[ENV_URL] = args.database_url
     if args.read_database_url:
         os.environ[ENV_READ_URL] = args.read_database_url
-    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+    serve(args.host, args.port, args.workers)
     return 0

@@ -18,9 +18,9 @@ def service_store(ctx: LedgerContext) -> ServiceStore:
 
 def cmd_token(args: argparse.Namespace) -> int:
     """Create, list or revoke API tokens (only a hash is stored; a new token is shown once)."""
-    with context(args) as ctx:
+    action = args.token_command
+    with context(args, create=action == "create") as ctx:
         store = service_store(ctx)
-        action = args.token_command
         if action == "create":
             token = store.create_token(name=args.name, role=args.role, partner=args.partner)
             print(

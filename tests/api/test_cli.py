@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 from eventsourcing.cryptography import AESCipher
 
 from api.cli import main
 from api.context import open_context
 from api.security import ServiceStore
+from tests.conftest import PG_URL, PostgresSchema
 from tests.snapshot_story import build, roll_back
 
 
@@ -167,3 +170,101 @@ class TestImportRates:
         assert "nothing was recorded" in err
         with open_context(demo_url) as ctx:
             assert ctx.app.recorder.max_notification_id() == (before or 0) + 2
+
+
+#: Every command that only reads, or that writes only into a ledger that must already exist.
+NEEDING_A_LEDGER: dict[str, list[str]] = {
+    "verify": ["verify"],
+    "info": ["info"],
+    "budget": ["budget"],
+    "replay": ["replay"],
+    "export": ["export", "--format", "csv", "--output", "{out}"],
+    "claims": ["claims"],
+    "audit": ["audit"],
+    "token-list": ["token", "list"],
+    "token-revoke": ["token", "revoke", "--name", "maria"],
+    "project": ["project"],
+    "import-rates": ["import-rates", "{rates}"],
+}
+NEEDS_A_LEDGER = [pytest.param(args, id=name) for name, args in NEEDING_A_LEDGER.items()]
+
+
+def command(args: list[str], outside: Path) -> list[str]:
+    rates = outside / "rates.csv"
+    rates.write_text("currency,month,rate\nUSD,2023-07,1.0913\n")
+    return [a.format(out=outside / "export", rates=rates) for a in args]
+
+
+class TestMissingStore:
+    """A command that needs a ledger refuses a URL that holds none and creates nothing there,
+    so that an auditor cannot verify (or a user report on) an empty store made by a typo."""
+
+    @pytest.mark.parametrize("args", NEEDS_A_LEDGER)
+    def test_sqlite_path_with_no_file(
+        self,
+        tmp_path: Path,
+        tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str],
+        args: list[str],
+    ) -> None:
+        """No file at the path: exit 2 with where it looked and what to check; the folder stays
+        empty (no event file, no read-model file, no lock file)."""
+        url = f"sqlite:///{tmp_path / 'x.db'}"
+        assert run(url, *command(args, tmp_path_factory.mktemp("outside"))) == 2
+        err = capsys.readouterr().err
+        assert f"no ledger at {url}: the file does not exist; check --database-url or GRANTLEDGER_DATABASE_URL" in err
+        assert list(tmp_path.iterdir()) == []
+
+    def test_sqlite_file_that_holds_no_ledger(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """An empty file is not a ledger: verify says so and adds no table to it."""
+        path = tmp_path / "empty.db"
+        path.touch()
+        assert run(f"sqlite:///{path}", "verify") == 2
+        assert "the file holds no event tables" in capsys.readouterr().err
+        assert path.stat().st_size == 0
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+
+    @pytest.mark.postgres
+    def test_postgres_schema_with_no_event_tables(
+        self, pg_schema: PostgresSchema, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A schema that does not exist, then one that exists but is empty: every such command
+        exits 2 naming the schema, and creates neither the schema nor a table in it."""
+        for name, args in NEEDING_A_LEDGER.items():
+            assert run(pg_schema.url, *command(args, tmp_path)) == 2, name
+            assert f"the schema {pg_schema.name!r} holds no event tables" in capsys.readouterr().err, name
+            assert schema_tables(pg_schema.name) is None, name
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{pg_schema.name}"')
+        for name, args in NEEDING_A_LEDGER.items():
+            assert run(pg_schema.url, *command(args, tmp_path)) == 2, name
+            assert schema_tables(pg_schema.name) == [], name
+
+    @pytest.mark.postgres
+    def test_the_message_never_shows_the_password(
+        self, pg_schema: PostgresSchema, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The URL in the refusal has its password masked (the test server trusts any)."""
+        parts = urlsplit(pg_schema.url)
+        user = parts.username or "postgres"
+        url = urlunsplit(parts._replace(netloc=f"{user}:s3cret-pw@{parts.hostname}:{parts.port or 5432}"))
+        assert run(url, "info") == 2
+        err = capsys.readouterr().err
+        assert f"no ledger at postgresql://{user}:***@{parts.hostname}" in err
+        assert "s3cret-pw" not in err
+
+    def test_commands_that_start_a_ledger_still_create_it(self, tmp_path: Path) -> None:
+        """token create (the first step of a fresh install) creates the store; then verify runs."""
+        url = f"sqlite:///{tmp_path / 'new.db'}"
+        assert run(url, "token", "create", "--role", "auditor", "--name", "arthur") == 0
+        assert (tmp_path / "new.db").is_file()
+        assert run(url, "verify") == 0
+
+
+def schema_tables(schema: str) -> list[str] | None:
+    """The tables in a PostgreSQL schema, or None if the schema does not exist."""
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None:
+            return None
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
+        return [row[0] for row in rows]
