@@ -153,7 +153,8 @@ class ReadDatabase:
     def position(self) -> int:
         """The last event position applied to the read models."""
         with self.reading() as conn:
-            return int(conn.execute(select(tables.tracking.c.position)).scalar_one())
+            tracked = tables.tracking.c
+            return int(conn.execute(select(tracked.position).where(tracked.name == "read_models")).scalar_one())
 
     def close(self) -> None:
         self.engine.dispose()

@@ -10,7 +10,7 @@ from api.cli.common import context
 from ledger.storage import ENV_CIPHER_KEY
 from projections import export
 from projections import journal as journal_of
-from projections.chain import verify
+from projections.chain import Anchor, verify
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -46,8 +46,10 @@ def cmd_key(_args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Recompute the hash chain from the raw stored events; exit 1 at the first disagreement."""
+    """Recompute the hash chain from the raw stored events; exit 1 at the first disagreement,
+    or when the history differs from the head written down before (--expect-head)."""
+    anchor = None if args.expect_head is None else Anchor.parse(args.expect_head)
     with context(args) as ctx:
-        verdict = verify(ctx.app, ctx.read_db)
+        verdict = verify(ctx.app, ctx.read_db, expect_head=anchor)
         print(verdict)
-    return 0 if verdict.intact else 1
+    return 0 if verdict.ok else 1

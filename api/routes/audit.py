@@ -16,7 +16,7 @@ from ledger.actors import Role, require_role
 from projections import export, journal
 from projections import queries as q
 from projections.batch import plain
-from projections.chain import verify
+from projections.chain import Anchor, verify
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -92,12 +92,21 @@ def entity_history(
 
 
 @router.get("/verify", response_model=VerdictPublic, summary="Verify the hash chain over the stored events")
-def verify_history(actor: ActorDep, context: ContextDep) -> VerdictPublic:
+def verify_history(
+    actor: ActorDep,
+    context: ContextDep,
+    expect_head: Annotated[
+        str | None,
+        Query(max_length=100, description="A head written down before: POSITION:SEAL as `head` gives it, or the seal"),
+    ] = None,
+) -> VerdictPublic:
     """Auditors only. Recomputes every seal from the raw stored events and reports the first
     position where the store and the seals disagree (a changed byte, a deleted, inserted or
-    moved row), or the head seal and its position when the history is intact."""
+    moved row, a removed seal), or the head seal and its position when the history is intact.
+    With ``?expect_head=``, also whether the recomputed chain has that head (anchor_matches)."""
     require_role(actor, "verify the stored history", Role.AUDITOR)
-    verdict = verify(context.app, context.read_db)
+    anchor = None if expect_head is None else Anchor.parse(expect_head)
+    verdict = verify(context.app, context.read_db, expect_head=anchor)
     return VerdictPublic(
         intact=verdict.intact,
         checked=verdict.checked,
@@ -106,6 +115,9 @@ def verify_history(actor: ActorDep, context: ContextDep) -> VerdictPublic:
         first_bad_position=verdict.first_bad_position,
         problem=verdict.problem,
         unsealed=verdict.unsealed,
+        head=verdict.head,
+        anchor_matches=verdict.anchored,
+        anchor_problem=verdict.anchor_problem,
         summary=str(verdict),
     )
 
