@@ -83,6 +83,19 @@ def empty_read_database(ledger: Ledger) -> None:
     ledger.db.create()
 
 
+def doctor(ledger: Ledger, cipher: str | None) -> None:
+    """Doctor the history as an intruder could, so that it still projects: without encryption,
+    swap the values of two exchange rates (CAD and JPY); with it (no key: no ciphertext of one's
+    own), remove the CAD rate's event."""
+    if cipher is None:
+        first, second = ledger.stored.row(TARGET), ledger.stored.row(TARGET + 1)
+        assert first["topic"] == second["topic"] == "ledger.rates:ExchangeRate.Recorded"
+        ledger.stored.update_state(TARGET, second["state"])
+        ledger.stored.update_state(TARGET + 1, first["state"])
+    else:
+        ledger.stored.delete(TARGET)
+
+
 def sealed_positions(ledger: Ledger) -> list[int]:
     return [position for position, _ in ledger.chain()]
 
@@ -211,13 +224,7 @@ class TestExpectHead:
         if doctoring == "two rates swapped" and cipher is not None:
             pytest.skip("without the key an intruder writes no ciphertext that decrypts as another event")
         written_down = ledger.verify()
-        if doctoring == "two rates swapped":
-            first, second = ledger.stored.row(TARGET), ledger.stored.row(TARGET + 1)
-            assert first["topic"] == second["topic"]  # two exchange rates: CAD and JPY trade values
-            ledger.stored.update_state(TARGET, second["state"])
-            ledger.stored.update_state(TARGET + 1, first["state"])
-        else:
-            ledger.stored.delete(TARGET)
+        doctor(ledger, None if doctoring == "two rates swapped" else "encrypted")
         empty_read_database(ledger)
         ledger.projector.catch_up()
         resealed = ledger.verify()
@@ -262,6 +269,31 @@ class TestExpectHead:
         assert not verdict.ok
         early = ledger.chain()[TARGET - 2]
         assert verify(ledger.app, ledger.db, expect_head=Anchor(early[1])).anchored is True
+
+
+class TestReplay:
+    def test_a_doctored_history_is_a_difference(self, ledger: Ledger, cipher: str | None) -> None:
+        """A stored event changed behind the application: the rebuilt chain differs from the live
+        one from that position on, and replay reports it (as well as the read models it changes)."""
+        doctor(ledger, cipher)
+        report = replay_and_compare(ledger.app, ledger.db, max_differences=100_000)
+        chain = [d for d in report.differences if d.table == "rm_chain"]
+        assert chain, report.differences[:3]
+        assert chain[0].key == (TARGET,)
+        assert chain[-1].key == (ledger.stored.positions()[-1],)
+
+    def test_a_doctored_history_with_its_seals_removed_is_a_difference(
+        self, ledger: Ledger, cipher: str | None
+    ) -> None:
+        """The same with the seals removed from there on: the live projector refuses to seal them
+        again, and replay still rebuilds and names every seal missing from the live chain."""
+        doctor(ledger, cipher)
+        remove_seals(ledger, TARGET)
+        positions = ledger.stored.positions()
+        report = replay_and_compare(ledger.app, ledger.db, max_differences=100_000)
+        assert not report.identical
+        missing = [d.key for d in report.differences if d.table == "rm_chain" and d.live is None]
+        assert missing == [(p,) for p in positions if p >= TARGET]
 
 
 def test_a_malformed_anchor_is_invalid_input() -> None:
