@@ -23,6 +23,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, func, insert, select, update
@@ -64,6 +65,34 @@ def head(conn: Connection) -> tuple[int, str]:
     """The last sealed position and its seal ((0, GENESIS) before any event)."""
     row = conn.execute(select(t.chain).order_by(t.chain.c.position.desc()).limit(1)).one_or_none()
     return (0, GENESIS) if row is None else (int(row.position), row.seal)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Where in the history an export was made: the chain's head, read in the export's own
+    transaction, so that an auditor can later check that history (verify --expect-head)."""
+
+    position: int
+    head_seal: str
+    exported_at: datetime
+
+    @property
+    def head(self) -> str:
+        """POSITION:SEAL, as verify prints it and --expect-head takes it."""
+        return f"{self.position}:{self.head_seal}"
+
+    def lines(self) -> list[str]:
+        return [
+            f"GrantLedger export at event position {self.position}, head seal {self.head_seal}",
+            f"exported at {self.exported_at.isoformat(timespec='seconds')}",
+            f"check it later: grantledger verify --expect-head {self.head}",
+        ]
+
+
+def stamp(conn: Connection) -> Stamp:
+    """The head of the chain, now, in ``conn``'s transaction (read it with the exported data)."""
+    position, head_seal = head(conn)
+    return Stamp(position, head_seal, datetime.now(UTC))
 
 
 def seal_batch(conn: Connection, notifications: Sequence[Notification], previous: str | None = None) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from projections import tables as t
+from projections.chain import Stamp
 
 #: Event payload fields that name the claim a budget-line change belongs to.
 _CLAIM_FIELD = "claim_id"
@@ -110,6 +111,11 @@ def _transaction(rows: list[Any], smes: dict[str, str]) -> Transaction:
 
 def _amount(value: Decimal) -> str:
     return f"{value:.2f} EUR"
+
+
+def stamped(text: str, at: Stamp) -> str:
+    """The journal with comment lines on top naming the head it was made at (both tools skip them)."""
+    return "".join(f"; {line}\n" for line in at.lines()) + text
 
 
 def hledger(conn: Connection) -> str:

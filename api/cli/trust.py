@@ -10,29 +10,33 @@ from api.cli.common import context
 from ledger.storage import ENV_CIPHER_KEY
 from projections import export
 from projections import journal as journal_of
-from projections.chain import Anchor, verify
+from projections.chain import Anchor, stamp, verify
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the audit trail, claims, budget and SME support as CSV files or one XLSX workbook."""
     with context(args) as ctx:
         ctx.projector.catch_up()
-        with ctx.read_db.reading() as conn:
+        with ctx.read_db.reading(snapshot=True) as conn:
+            at = stamp(conn)  # the head, in the same snapshot as the exported data
             tables = export.sheets(conn)
             journal = {"hledger": journal_of.hledger, "beancount": journal_of.beancount}.get(args.format)
-            text = None if journal is None else journal(conn)
+            text = None if journal is None else journal_of.stamped(journal(conn), at)
         output = Path(args.output)
         if text is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8")
             print(f"wrote {output} ({args.format} journal)")
         elif args.format == "csv":
-            for path in export.write_csv(tables, output):
+            paths = export.write_csv(tables, output)
+            for path in [*paths, export.write_manifest(at, paths, output)]:
                 print(f"wrote {path}")
         else:
             output.parent.mkdir(parents=True, exist_ok=True)
+            tables = [export.cover(at), *tables]
             output.write_bytes(export.to_xlsx(tables))
             print(f"wrote {output} ({', '.join(sheet.name for sheet in tables)})")
+        print("\n".join(at.lines()))
     return 0
 
 
