@@ -303,8 +303,8 @@ class _Watch:
             )
         if self.seen is None:
             return False, (
-                f"the store holds no event at position {at}, where the anchor was written down (the last "
-                f"stored event is at position {last}): the history differs from the anchor"
+                f"the store holds no event at position {at}, where the anchor was written down (it was "
+                "removed, or the history was cut short): the history differs from the anchor"
             )
         if self.seen != expected:
             return False, (

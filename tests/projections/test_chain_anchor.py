@@ -145,6 +145,21 @@ class TestNoPositionIsSealedTwice:
         assert verdict.first_bad_position == positions[-3]
         assert f"up to position {positions[-1]} are missing" in verdict.problem
 
+    def test_a_history_cut_short_with_its_seals_is_detected(self, ledger: Ledger) -> None:
+        """The three newest events removed from the store together with their seals: nothing is
+        left to compare, but the chain had reached further; verify says so, the projector refuses."""
+        positions = ledger.stored.positions()
+        for position in positions[-3:]:
+            ledger.stored.delete(position)
+        remove_seals(ledger, positions[-3])
+        verdict = ledger.verify()
+        assert not verdict.intact
+        assert verdict.first_bad_position == positions[-4] + 1
+        assert f"up to position {positions[-1]} are missing" in verdict.problem
+        assert "so are the events" in verdict.problem
+        with pytest.raises(ChainBroken):
+            ledger.projector.run_batch()
+
     @pytest.mark.parametrize("rewound", ["high-water mark", "high-water mark and read-model position"])
     def test_read_models_ahead_of_the_chain_are_detected(self, ledger: Ledger, rewound: str) -> None:
         """The newest seals deleted and the chain's high-water mark (even the read models' own
