@@ -154,15 +154,21 @@ class ReadDatabase:
                 yield conn
 
     @contextlib.contextmanager
-    def reading(self) -> Iterator[Connection]:
-        """One read transaction: a consistent view of every read model."""
-        with self._turns, self.engine.connect() as conn, conn.begin():
-            yield conn
+    def reading(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        """One read transaction: a consistent view of every read model. On PostgreSQL each
+        statement sees the latest commit unless ``snapshot`` (REPEATABLE READ: every statement
+        sees the same state, as SQLite's read transactions always do), which exports need."""
+        with self._turns, self.engine.connect() as conn:
+            if snapshot and not self.is_sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     def position(self) -> int:
         """The last event position applied to the read models."""
         with self.reading() as conn:
-            return int(conn.execute(select(tables.tracking.c.position)).scalar_one())
+            tracked = tables.tracking.c
+            return int(conn.execute(select(tracked.position).where(tracked.name == "read_models")).scalar_one())
 
     def close(self) -> None:
         self.engine.dispose()

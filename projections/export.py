@@ -10,6 +10,7 @@ through ``rows``: free text that a spreadsheet would run as a formula is neutral
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, select
 
 from projections import queries as q
 from projections import tables as t
+from projections.chain import Stamp
 from projections.escaping import Cell, cell
 
 
@@ -169,6 +171,26 @@ def write_csv(all_sheets: list[Sheet], directory: Path) -> list[Path]:
         path.write_text(to_csv(sheet), encoding="utf-8")
         written.append(path)
     return written
+
+
+def cover(at: Stamp) -> Sheet:
+    """A first sheet naming the head the workbook was made at."""
+    rows = [("position", at.position), ("head_seal", at.head_seal), ("expect_head", at.head)]
+    return Sheet("export", ("field", "value"), [*rows, ("exported_at", at.exported_at.isoformat(timespec="seconds"))])
+
+
+def write_manifest(at: Stamp, files: list[Path], directory: Path) -> Path:
+    """manifest.json beside the CSV files: the head they were made at and each file's SHA-256."""
+    manifest = {
+        "position": at.position,
+        "head_seal": at.head_seal,
+        "expect_head": at.head,
+        "exported_at": at.exported_at.isoformat(timespec="seconds"),
+        "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in files},
+    }
+    path = directory / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def to_xlsx(all_sheets: list[Sheet]) -> bytes:

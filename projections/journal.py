@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from projections import tables as t
+from projections.chain import Stamp
 from projections.escaping import account_component, beancount_meta, beancount_string, journal_text
 
 #: Event payload fields that name the claim a budget-line change belongs to.
@@ -109,6 +110,11 @@ def _transaction(rows: list[Any], smes: dict[str, str]) -> Transaction:
 
 def _amount(value: Decimal) -> str:
     return f"{value:.2f} EUR"
+
+
+def stamped(text: str, at: Stamp) -> str:
+    """The journal with comment lines on top naming the head it was made at (both tools skip them)."""
+    return "".join(f"; {line}\n" for line in at.lines()) + text
 
 
 def hledger(conn: Connection) -> str:

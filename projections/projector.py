@@ -5,7 +5,9 @@ position, fetch the next notifications after it (ids may have gaps: we ask for i
 position, never position + 1), apply them, write the new position, commit. A crash before the
 commit loses the whole batch and the next run applies it again; after the commit it is never
 applied again. Several projectors (threads or processes) may run: the lock lets one at a time
-take a batch.
+take a batch. Each batch first checks the hash chain against the read models: seals removed
+below the chain's high-water mark, or read models ahead of the chain, stop the projector
+(``ChainBroken``) rather than let it seal a doctored history.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ from sqlalchemy import select, update
 from ledger.application import GrantLedger
 from projections import tables as t
 from projections.batch import Batch
-from projections.chain import head as chain_head
-from projections.chain import seal_batch
+from projections.chain import ChainBroken, marks, seal_backlog, seal_batch
 from projections.db import ReadDatabase
 from projections.handlers import HANDLERS
 
@@ -60,13 +61,11 @@ class Projector:
         with self.db.writing() as conn:
             tracked = select(t.tracking.c.position).where(t.tracking.c.name == "read_models").with_for_update()
             position = int(conn.execute(tracked).scalar_one())
-            sealed_to, _ = chain_head(conn)
-            if sealed_to < position:  # read models older than the chain: seal what they hold
-                backlog = self.app.recorder.select_notifications(
-                    start=sealed_to, limit=self.batch_size, stop=position, inclusive_of_start=False
-                )
-                seal_batch(conn, backlog)
-                return len(backlog)
+            chain = marks(conn)
+            if (broken := chain.broken()) is not None:
+                raise ChainBroken(*broken)
+            if chain.before_the_chain and position > 0:  # read models older than the chain: seal them once
+                return seal_backlog(conn, self.app, position, self.batch_size)
             if stop is not None and position >= stop:
                 return 0
             notifications = self.app.recorder.select_notifications(
@@ -78,7 +77,7 @@ class Projector:
             for notification in notifications:
                 batch.apply(notification.id, self.app.mapper.to_domain_event(notification))
             batch.flush()
-            seal_batch(conn, notifications)
+            seal_batch(conn, notifications, chain.head_seal)
             conn.execute(
                 update(t.tracking).where(t.tracking.c.name == "read_models").values(position=notifications[-1].id)
             )

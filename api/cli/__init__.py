@@ -14,6 +14,7 @@ from api.cli.tokens import cmd_token
 from api.cli.trust import cmd_export, cmd_key, cmd_verify
 from ledger.errors import LedgerError
 from ledger.storage import ENV_URL
+from projections.chain import ChainBroken
 from projections.db import ENV_READ_URL
 
 
@@ -57,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "verify", help="check the stored events against their hash chain (exit 1 at the first tampered position)"
+    )
+    check.add_argument(
+        "--expect-head",
+        metavar="SEAL",
+        help="the head written down before, POSITION:SEAL as verify prints it (or the seal alone): "
+        "exit 1 unless the history recomputed from the stored events has it",
     )
     check.set_defaults(run=cmd_verify)
 
@@ -119,3 +126,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LedgerError as error:
         print(f"grantledger: {error.title}: {error.detail}", file=sys.stderr)
         return 2
+    except ChainBroken as error:
+        print(f"grantledger: {error}", file=sys.stderr)
+        return 1

@@ -11,7 +11,7 @@ from ledger.records import ENV_SNAPSHOT_KEY
 from ledger.storage import ENV_CIPHER_KEY
 from projections import export
 from projections import journal as journal_of
-from projections.chain import verify
+from projections.chain import Anchor, stamp, verify
 from projections.snapshots import check_snapshots
 
 
@@ -19,22 +19,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the audit trail, claims, budget and SME support as CSV files or one XLSX workbook."""
     with context(args) as ctx:
         ctx.projector.catch_up()
-        with ctx.read_db.reading() as conn:
+        with ctx.read_db.reading(snapshot=True) as conn:
+            at = stamp(conn)  # the head, in the same snapshot as the exported data
             tables = export.sheets(conn)
             journal = {"hledger": journal_of.hledger, "beancount": journal_of.beancount}.get(args.format)
-            text = None if journal is None else journal(conn)
+            text = None if journal is None else journal_of.stamped(journal(conn), at)
         output = Path(args.output)
         if text is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8")
             print(f"wrote {output} ({args.format} journal)")
         elif args.format == "csv":
-            for path in export.write_csv(tables, output):
+            paths = export.write_csv(tables, output)
+            for path in [*paths, export.write_manifest(at, paths, output)]:
                 print(f"wrote {path}")
         else:
             output.parent.mkdir(parents=True, exist_ok=True)
+            tables = [export.cover(at), *tables]
             output.write_bytes(export.to_xlsx(tables))
             print(f"wrote {output} ({', '.join(sheet.name for sheet in tables)})")
+        print("\n".join(at.lines()))
     return 0
 
 
@@ -54,10 +58,12 @@ def cmd_key(_args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Recompute the hash chain from the raw stored events and check every snapshot against
-    its events; exit 1 at the first disagreement or on any bad snapshot."""
+    its events; exit 1 at the first disagreement, on any bad snapshot, or when the history
+    differs from the head written down before (--expect-head)."""
+    anchor = None if args.expect_head is None else Anchor.parse(args.expect_head)
     with context(args) as ctx:
-        verdict = verify(ctx.app, ctx.read_db)
+        verdict = verify(ctx.app, ctx.read_db, expect_head=anchor)
         print(verdict)
         snapshots = check_snapshots(ctx.app)
         print(snapshots)
-    return 0 if verdict.intact and snapshots.ok else 1
+    return 0 if verdict.ok and snapshots.ok else 1

@@ -16,7 +16,7 @@ from ledger.actors import Role, require_role
 from projections import export, journal
 from projections import queries as q
 from projections.batch import plain
-from projections.chain import verify
+from projections.chain import Anchor, Stamp, stamp, verify
 from projections.snapshots import check_snapshots
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -93,13 +93,22 @@ def entity_history(
 
 
 @router.get("/verify", response_model=VerdictPublic, summary="Verify the hash chain over the stored events")
-def verify_history(actor: ActorDep, context: ContextDep) -> VerdictPublic:
+def verify_history(
+    actor: ActorDep,
+    context: ContextDep,
+    expect_head: Annotated[
+        str | None,
+        Query(description="A head written down before: POSITION:SEAL as `head` gives it, or the seal alone"),
+    ] = None,
+) -> VerdictPublic:
     """Auditors only. Recomputes every seal from the raw stored events and reports the first
     position where the store and the seals disagree (a changed byte, a deleted, inserted or
-    moved row), or the head seal and its position when the history is intact; and checks every
-    stored snapshot against the events it summarises (``bad_snapshots``)."""
+    moved row, a removed seal), or the head seal and its position when the history is intact;
+    checks every stored snapshot against the events it summarises (``bad_snapshots``); and with
+    ``?expect_head=``, whether the recomputed chain has that head (anchor_matches)."""
     require_role(actor, "verify the stored history", Role.AUDITOR)
-    verdict = verify(context.app, context.read_db)
+    anchor = None if expect_head is None else Anchor.parse(expect_head)
+    verdict = verify(context.app, context.read_db, expect_head=anchor)
     snapshots = check_snapshots(context.app)
     return VerdictPublic(
         intact=verdict.intact,
@@ -109,6 +118,9 @@ def verify_history(actor: ActorDep, context: ContextDep) -> VerdictPublic:
         first_bad_position=verdict.first_bad_position,
         problem=verdict.problem,
         unsealed=verdict.unsealed,
+        head=verdict.head,
+        anchor_matches=verdict.anchored,
+        anchor_problem=verdict.anchor_problem,
         snapshots_checked=snapshots.checked,
         bad_snapshots=[
             BadSnapshotPublic(
@@ -127,14 +139,17 @@ def verify_history(actor: ActorDep, context: ContextDep) -> VerdictPublic:
     summary="Download one table as CSV",
     responses={200: {"content": {"text/csv": {}}, "description": "The table as CSV"}},
 )
-def export_csv(table: ExportTable, conn: ReadDep, actor: ActorDep) -> Response:
-    """Auditors only: audit_trail, claims, budget or sme_support, amounts as exact decimals."""
+def export_csv(table: ExportTable, actor: ActorDep, context: ContextDep) -> Response:
+    """Auditors only: audit_trail, claims, budget or sme_support, amounts as exact decimals; the
+    head it was made at in X-Ledger-Position and X-Ledger-Head-Seal."""
     require_role(actor, "export the books", Role.AUDITOR)
-    sheet = next(s for s in export.sheets(conn) if s.name == table.value)
+    with context.read_db.reading(snapshot=True) as conn:
+        at = stamp(conn)
+        sheet = next(s for s in export.sheets(conn) if s.name == table.value)
     return Response(
         export.to_csv(sheet),
         media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{table.value}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{table.value}.csv"', **_head(at)},
     )
 
 
@@ -144,13 +159,16 @@ def export_csv(table: ExportTable, conn: ReadDep, actor: ActorDep) -> Response:
     summary="Download every table as one XLSX workbook",
     responses={200: {"content": {XLSX: {}}, "description": "The workbook"}},
 )
-def export_xlsx(conn: ReadDep, actor: ActorDep) -> Response:
-    """Auditors only: one sheet per table."""
+def export_xlsx(actor: ActorDep, context: ContextDep) -> Response:
+    """Auditors only: a first sheet "export" with the head it was made at, then one sheet per table."""
     require_role(actor, "export the books", Role.AUDITOR)
+    with context.read_db.reading(snapshot=True) as conn:
+        at = stamp(conn)
+        tables = export.sheets(conn)
     return Response(
-        export.to_xlsx(export.sheets(conn)),
+        export.to_xlsx([export.cover(at), *tables]),
         media_type=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="grantledger.xlsx"'},
+        headers={"Content-Disposition": 'attachment; filename="grantledger.xlsx"', **_head(at)},
     )
 
 
@@ -160,13 +178,20 @@ def export_xlsx(conn: ReadDep, actor: ActorDep) -> Response:
     summary="Download the whole ledger as an hledger or beancount journal",
     responses={200: {"content": {"text/plain": {}}, "description": "The journal"}},
 )
-def export_journal(kind: JournalKind, conn: ReadDep, actor: ActorDep) -> Response:
+def export_journal(kind: JournalKind, actor: ActorDep, context: ContextDep) -> Response:
     """Auditors only: ledger.journal (hledger) or ledger.beancount; `hledger bal Assets:Budget`
-    or beancount reproduce the budget overview to the cent."""
+    or beancount reproduce the budget overview to the cent. Comment lines on top name the head."""
     require_role(actor, "export the books", Role.AUDITOR)
-    text = journal.hledger(conn) if kind is JournalKind.HLEDGER else journal.beancount(conn)
+    with context.read_db.reading(snapshot=True) as conn:
+        at = stamp(conn)
+        text = journal.hledger(conn) if kind is JournalKind.HLEDGER else journal.beancount(conn)
     return Response(
-        text,
+        journal.stamped(text, at),
         media_type="text/plain",
-        headers={"Content-Disposition": f'attachment; filename="grantledger.{kind.value}"'},
+        headers={"Content-Disposition": f'attachment; filename="grantledger.{kind.value}"', **_head(at)},
     )
+
+
+def _head(at: Stamp) -> dict[str, str]:
+    """The head an export was made at, as response headers."""
+    return {"X-Ledger-Position": str(at.position), "X-Ledger-Head-Seal": at.head_seal}

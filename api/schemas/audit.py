@@ -46,6 +46,11 @@ class VerdictPublic(BaseModel):
     first_bad_position: int | None = Field(description="First position where store and seals disagree")
     problem: str = Field(description="What is wrong there, in plain words")
     unsealed: int = Field(description="Events recorded after the last seal (sealed as they are projected)")
+    head: str = Field(description="POSITION:SEAL, as ?expect_head= and `grantledger verify --expect-head` take it")
+    anchor_matches: bool | None = Field(
+        default=None, description="With ?expect_head=: whether the chain recomputed from the stored events has it"
+    )
+    anchor_problem: str = Field(default="", description="With ?expect_head=: how the history differs from it")
     snapshots_checked: int = Field(0, description="Stored snapshots checked against the events they summarise")
     bad_snapshots: list[BadSnapshotPublic] = Field(
         default_factory=list, description="Snapshots that lie or fail their seal (never used: loads replay events)"

@@ -57,7 +57,7 @@ class TestCommandLine:
         path = tmp_path / "ledger.xlsx"
         assert main(["--database-url", demo, "export", "--format", "xlsx", "--output", str(path)]) == 0
         book = load_workbook(path)
-        assert book.sheetnames == ["audit_trail", "claims", "budget", "sme_support"]
+        assert book.sheetnames == ["export", "audit_trail", "claims", "budget", "sme_support"]
         rows = list(book["budget"].iter_rows(values_only=True))
         assert rows[0][:3] == ("partner", "category", "allocated")
         assert rows[-1][0] == "TOTAL"
@@ -76,7 +76,7 @@ class TestDownloads:
         assert rows[0]["requested_eur"] == "210.00"
         workbook = api.get("/audit/exports/ledger.xlsx", api.tokens.auditor)
         assert workbook.status_code == 200
-        assert load_workbook(io.BytesIO(workbook.content)).sheetnames[0] == "audit_trail"
+        assert load_workbook(io.BytesIO(workbook.content)).sheetnames[1] == "audit_trail"
 
     def test_downloads_neutralise_formulas_and_keep_amounts_numeric(self, api: Api, alliance: Alliance) -> None:
         """An SME named =HYPERLINK(...) and a rejection reason starting with '@' reach the

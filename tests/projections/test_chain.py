@@ -28,7 +28,7 @@ from bench.workload import Workload
 from ledger.application import GrantLedger
 from ledger.storage import open_ledger
 from projections import tables as t
-from projections.chain import GENESIS, Verdict, seal, verify
+from projections.chain import GENESIS, HIGH_WATER, Verdict, seal, verify
 from projections.db import ENV_READ_URL, ReadDatabase, read_url_for
 from projections.projector import Projector
 from projections.replay import rebuild, scratch_database
@@ -79,6 +79,10 @@ class StoredEvents:
         state = bytearray(self.row(position)["state"])
         state[index] ^= 0x01
         self._run(update(self.events).where(self.position == position).values(state=bytes(state)))
+
+    def update_state(self, position: int, state: bytes) -> None:
+        """Overwrite the stored state at ``position``."""
+        self._run(update(self.events).where(self.position == position).values(state=state))
 
     def delete(self, position: int) -> dict[str, Any]:
         """Remove the row at ``position``; what it held."""
@@ -327,10 +331,12 @@ class TestUnsealedEvents:
 class TestReadModelsOlderThanTheChain:
     def test_a_missing_chain_is_sealed_from_the_start_not_reported_as_tampering(self, sealed: Ledger) -> None:
         """Read models projected before seals existed (an empty rm_chain behind the tracking
-        position) get their backlog sealed by the projector, in order, and verify is intact."""
+        position, and no high-water mark ever written) get their backlog sealed by the
+        projector, in order, and verify is intact."""
         before = sealed.verify()
         with sealed.db.writing() as conn:
             conn.execute(t.chain.delete())
+            conn.execute(t.tracking.delete().where(t.tracking.c.name == HIGH_WATER))
         sealed.record_rates(1)
         Projector(sealed.app, sealed.db).catch_up()
         after = sealed.verify()

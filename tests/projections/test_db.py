@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select, update
+
 from ledger.storage import open_ledger
+from projections import tables as t
 from projections.db import ReadDatabase, read_url_for
 from projections.projector import Projector
 from tests.builders import open_mission, selected_sme, sign_alliance
@@ -64,3 +67,22 @@ class TestInMemoryReadDatabase:
         assert db.position() == app.recorder.max_notification_id()
         db.close()
         app.close()
+
+
+class TestSnapshotReads:
+    def test_a_snapshot_read_sees_one_state_throughout(self, store_url: str) -> None:
+        """Exports read the chain's head and the tables in one snapshot: a commit made meanwhile
+        (here, the read models' position moved) is not seen by the rest of the transaction, on
+        PostgreSQL too, where each statement of a plain read transaction sees the latest commit."""
+        db = ReadDatabase(read_url_for(store_url, environ={}))
+        tracked = t.tracking.c
+        query = select(tracked.position).where(tracked.name == "read_models")
+        try:
+            with db.reading(snapshot=True) as conn:
+                before = conn.execute(query).scalar_one()
+                with db.engine.begin() as other:
+                    other.execute(update(t.tracking).where(tracked.name == "read_models").values(position=before + 7))
+                assert conn.execute(query).scalar_one() == before
+            assert db.position() == before + 7
+        finally:
+            db.close()
