@@ -23,6 +23,7 @@ from sqlalchemy import delete, update
 from api.cli import main
 from bench.workload import Workload
 from ledger.errors import InvalidInput
+from ledger.records import BoundMapper
 from ledger.storage import ENV_CIPHER_KEY, open_ledger
 from projections import tables as t
 from projections.chain import GENESIS, HIGH_WATER, Anchor, ChainBroken, verify
@@ -50,7 +51,8 @@ def ledger(store_url: str, cipher: str | None, monkeypatch: pytest.MonkeyPatch) 
     """A history of 8 claims (about 160 events), projected: every event sealed."""
     monkeypatch.delenv(ENV_READ_URL, raising=False)
     app = open_ledger(store_url)
-    assert (app.mapper.cipher is None) is (cipher is None)
+    assert isinstance(app.mapper, BoundMapper)
+    assert (app.mapper.cipher_key is None) is (cipher is None)
     db = ReadDatabase(read_url_for(store_url, environ={}))
     stored = StoredEvents(store_url)
     try:
