@@ -192,8 +192,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.latest_budget = LatestBody()  # per context: positions mean nothing across stores
         try:
             context.projector.catch_up()
-        except Exception:  # the projector recorded the failure: start degraded, and say so
-            log.exception("the read models could not catch up at startup; the service starts degraded")
+        except Exception:  # the projector recorded (and logged) the failure: start degraded
+            log.error("the read models could not catch up at startup; the service starts degraded")
         stopping = threading.Event()
         follower = threading.Thread(
             target=context.projector.follow, args=(stopping, settings.follow_interval), daemon=True

@@ -30,7 +30,7 @@ from projections import tables as t
 from projections.batch import Batch
 from projections.db import ReadDatabase, read_url_for
 from projections.handlers import HANDLERS
-from projections.projector import ProjectionFailed, Projector
+from projections.projector import ProjectionFailed, ProjectionFailure, Projector
 from projections.queries import audit_trail, claim_detail, mission_summaries, sme_summaries
 from projections.replay import replay_and_compare
 from tests.builders import COORDINATOR, officer, open_mission, selected_sme, sign_alliance
@@ -60,6 +60,12 @@ def register(app: GrantLedger, legal_name: str) -> UUID:
 def position_of(app: GrantLedger, aggregate_id: UUID) -> int:
     notifications = app.recorder.select_notifications(start=0, limit=100_000, inclusive_of_start=False)
     return next(n.id for n in notifications if n.originator_id == aggregate_id)
+
+
+def failure_of(projector: Projector) -> ProjectionFailure | None:
+    """The projector's failure state as of now (a call, so that a type checker does not
+    carry an earlier check of the attribute past the calls that change it)."""
+    return projector.failure
 
 
 @pytest.fixture
@@ -109,7 +115,7 @@ class TestFailureState:
 
         monkeypatch.undo()  # the release that fixes the handler
         projector.catch_up()
-        assert projector.failure is None
+        assert failure_of(projector) is None
         assert db.position() == app.recorder.max_notification_id()
 
     def test_a_batch_that_fails_when_written_is_narrowed_to_its_event(
@@ -131,9 +137,11 @@ class TestFailureState:
         projector = Projector(app, db)
         with pytest.raises(ValueError, match="refused a row"):
             projector.catch_up()
-        assert projector.failure is not None
-        assert (projector.failure.position, projector.failure.aggregate_id) == (position_of(app, bad), str(bad))
-        assert db.position() == projector.failure.position - 1
+        failure = projector.failure
+        assert failure is not None
+        assert failure.position is not None
+        assert (failure.position, failure.aggregate_id) == (position_of(app, bad), str(bad))
+        assert db.position() == failure.position - 1
 
     @pytest.mark.usefixtures("boom")
     def test_the_follower_keeps_retrying_and_resumes(
@@ -150,16 +158,16 @@ class TestFailureState:
         follower.start()
         try:
             deadline = time.monotonic() + 20
-            while projector.failure is None and time.monotonic() < deadline:
+            while failure_of(projector) is None and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert projector.failure is not None
+            assert failure_of(projector) is not None
             time.sleep(0.2)
             assert follower.is_alive()
-            assert projector.failure is not None
+            assert failure_of(projector) is not None
             monkeypatch.undo()
-            while projector.failure is not None and time.monotonic() < deadline:
+            while failure_of(projector) is not None and time.monotonic() < deadline:
                 time.sleep(0.02)
-            assert projector.failure is None
+            assert failure_of(projector) is None
             assert db.position() == app.recorder.max_notification_id()
         finally:
             stopping.set()

@@ -101,9 +101,12 @@ def test_accepted_text_projects_and_reads_back(
             on=date(2023, 4, 1),
         )
     )
-    rejected = submitted is not None and accepted(
-        lambda: app.reject_claim(actor=POINTEX, claim_id=claim_id, reason=reason, on=date(2023, 4, 2)) or True
-    )
+
+    def reject() -> bool:
+        app.reject_claim(actor=POINTEX, claim_id=claim_id, reason=reason, on=date(2023, 4, 2))
+        return True
+
+    rejected = submitted is not None and accepted(reject)
     cost_id = uuid.uuid4()
     cost = accepted(
         lambda: app.record_cost(
