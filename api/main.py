@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import docs
 from api.context import open_context
@@ -30,7 +31,7 @@ from api.serving import keep_queries_out_of_access_logs
 from api.settings import Settings
 from api.views import LatestBody
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotAllowed, NotFound, Refused
-from projections.projector import ProjectionLagging
+from projections.projector import ProjectionFailed, ProjectionFailure, ProjectionLagging
 
 log = logging.getLogger("grantledger.api")
 PREFIX = "/api/v1"
@@ -79,6 +80,54 @@ def _lagging(_request: Request, error: Exception) -> Response:
     return problem(503, "Read models are catching up", f"{error}; the write itself was recorded")
 
 
+DEGRADED = "Read models stopped"
+#: Methods that only read: everything else under the API prefix is a write.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _projection_failed(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, ProjectionFailed)  # noqa: S101 - registered for ProjectionFailed only
+    return problem(
+        503,
+        DEGRADED,
+        f"the write was recorded, but {error.failure.describe()}. Reads show the books as of the event "
+        "before it, and no further write is accepted until a release can apply it",
+    )
+
+
+def _failure_of(request: Request) -> ProjectionFailure | None:
+    """What stopped the read models, if anything (None before the service started)."""
+    context = getattr(request.app.state, "context", None)
+    return None if context is None else context.projector.failure
+
+
+class RefuseWritesWhenDegraded:
+    """While the read models are stopped at an event they cannot apply, a write would be
+    recorded but never shown: refuse it with 503 before the ledger records anything.
+
+    Plain ASGI rather than ``app.middleware("http")``: every request passes through it, and it
+    costs one attribute lookup when all is well."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and scope["path"].startswith(PREFIX):
+            context = getattr(scope["app"].state, "context", None)
+            failure = None if context is None else context.projector.failure
+            if failure is not None:
+                refusal = problem(
+                    503,
+                    DEGRADED,
+                    f"nothing was recorded: {failure.describe()}. Writes are refused until a release can "
+                    f"apply {failure.event}; reads show the books as of the event before it "
+                    "(GET /health says when it is over)",
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 Call = Callable[[Request], Awaitable[Response]]
 
 #: Every route may answer with these problem details (documented in the OpenAPI schema).
@@ -91,7 +140,11 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "An id the ledger does not know"),
         (409, "Refused by a rule of the grant (with the numbers), or an unresolved conflict"),
         (422, "Invalid input, with the fields at fault"),
-        (503, "Recorded, but the read models did not catch up in time"),
+        (
+            503,
+            "Recorded, but the read models did not catch up in time; or refused, nothing recorded, while "
+            "the read models are stopped at an event they cannot apply",
+        ),
     )
 }
 
@@ -141,7 +194,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.context = context
         app.state.store = ServiceStore(context.read_db)
         app.state.latest_budget = LatestBody()  # per context: positions mean nothing across stores
-        context.projector.catch_up()
+        try:
+            context.projector.catch_up()
+        except Exception:  # the projector recorded (and logged) the failure: start degraded
+            log.error("the read models could not catch up at startup; the service starts degraded")
         stopping = threading.Event()
         follower = threading.Thread(
             target=context.projector.follow, args=(stopping, settings.follow_interval), daemon=True
@@ -172,7 +228,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ProjectionLagging, _lagging)
+    app.add_exception_handler(ProjectionFailed, _projection_failed)
     app.middleware("http")(idempotency)
+    app.add_middleware(RefuseWritesWhenDegraded)  # runs before the idempotency replay
     app.add_middleware(InternalErrors)  # added last, so outermost: they see every answer
     app.add_middleware(SecurityHeaders)
     app.include_router(docs.router)
@@ -181,7 +239,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=PREFIX, responses=PROBLEM_RESPONSES)
 
     @app.get("/health", include_in_schema=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health(request: Request) -> Response:
+        """200 ``ok``; 503 ``degraded`` with the event the read models cannot apply."""
+        failure = _failure_of(request)
+        if failure is None:
+            return JSONResponse({"status": "ok"})
+        return JSONResponse(
+            {"status": "degraded", "detail": failure.describe(), "failure": failure.as_dict()}, status_code=503
+        )
 
     return app

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ledger.errors import InvalidInput, NotAllowed
+from ledger.text import clean_text
 
 
 class Role(StrEnum):
@@ -16,15 +17,19 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The acting user: an id, a role and, for officers, the partner they work for."""
+    """The acting user: an id, a role and, for officers, the partner they work for.
+
+    Built from a token or a command line, the id and partner are checked like any text the
+    ledger records (an event decoded from the store is taken as it was recorded)."""
 
     id: str
     role: str
     partner: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.id or not self.id.strip():
-            raise InvalidInput("the acting user must have an id")
+        object.__setattr__(self, "id", clean_text(self.id, "actor id", missing="the acting user must have an id"))
+        if self.partner is not None:
+            object.__setattr__(self, "partner", clean_text(self.partner, "actor partner", required=False))
         try:
             role = Role(self.role)
         except ValueError:

@@ -61,12 +61,23 @@ class DataclassAsDict(Transcoding):
     def __init__(self, cls: type[Any], name: str) -> None:
         self.type = cls
         self.name = name
+        self._defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+        self._names = frozenset(f.name for f in dataclasses.fields(cls))
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
 
     def decode(self, data: dict[str, Any]) -> Any:
-        return self.type(**data)
+        """The value object as it was recorded: its checks (``__post_init__``) are not run
+        again, so an event recorded under older, looser rules still loads and projects."""
+        unknown = set(data) - self._names
+        absent = self._names - set(data) - set(self._defaults)
+        if unknown or absent:
+            raise TypeError(f"{self.name}: unknown fields {sorted(unknown)}, missing fields {sorted(absent)}")
+        obj: Any = object.__new__(self.type)
+        for name, value in (self._defaults | data).items():
+            object.__setattr__(obj, name, value)
+        return obj
 
 
 def register_transcodings(transcoder: JSONTranscoder) -> None:

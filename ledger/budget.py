@@ -15,6 +15,7 @@ from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, Refused
 from ledger.ids import natural_id
 from ledger.money import EUR, Money
+from ledger.text import clean_optional, clean_text
 
 if TYPE_CHECKING:
     from datetime import date
@@ -236,8 +237,10 @@ class Transfer(LedgerAggregate):
             raise InvalidInput(f"a transfer needs two different lines, got {source.label} twice")
         if amount.currency != EUR or not amount.is_positive:
             raise InvalidInput(f"a transfer moves a positive EUR amount, got {amount}")
-        if not decision_ref.strip():
-            raise InvalidInput("a transfer needs the reference of the consortium decision")
+        decision_ref = clean_text(
+            decision_ref, "decision_ref", missing="a transfer needs the reference of the consortium decision"
+        )
+        reason = clean_optional(reason, "reason", multiline=True)
         source.transfer_out(actor=actor, transfer_id=transfer_id, amount=amount, on=on)
         target.transfer_in(actor=actor, transfer_id=transfer_id, amount=amount, on=on)
         return cls._create(

@@ -22,6 +22,7 @@ from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.money import EUR, Money, money_sum
 from ledger.rates import Quote, month_of
+from ledger.text import clean_optional, clean_text
 
 
 class ClaimState(StrEnum):
@@ -50,6 +51,15 @@ class ExpenseLine:
     receipt_ref: str
     description: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cost_type", clean_text(self.cost_type, "lines.cost_type"))
+        object.__setattr__(
+            self,
+            "receipt_ref",
+            clean_text(self.receipt_ref, "lines.receipt_ref", missing="the receipt reference is missing"),
+        )
+        object.__setattr__(self, "description", clean_optional(self.description, "lines.description", multiline=True))
+
 
 @dataclass(frozen=True, slots=True)
 class LineDecision:
@@ -58,6 +68,10 @@ class LineDecision:
     line_no: int
     accepted: Money
     reason: str
+
+    def __post_init__(self) -> None:
+        field = f"decisions.reason (line {self.line_no})"
+        object.__setattr__(self, "reason", clean_optional(self.reason, field, multiline=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +291,7 @@ class Claim(LedgerAggregate):
         on: date,
     ) -> None:
         self._require(ClaimState.SUBMITTED, "approve")
+        reason = clean_optional(reason, "reason", multiline=True)
         self._not_before_submission(on, "approval")
         self.trigger_event(
             self.Approved,
@@ -293,15 +308,13 @@ class Claim(LedgerAggregate):
     def reject(self, *, actor: Actor, reason: str, on: date) -> None:
         self._require(ClaimState.SUBMITTED, "reject")
         self._not_before_submission(on, "rejection")
-        if not reason.strip():
-            raise InvalidInput("a rejection needs a reason the SME can read")
+        reason = clean_text(reason, "reason", multiline=True, missing="a rejection needs a reason the SME can read")
         self.trigger_event(self.Rejected, actor=actor, effective_date=on, reason=reason)
 
     def withdraw(self, *, actor: Actor, reason: str, on: date) -> None:
         self._require(ClaimState.SUBMITTED, "withdraw")
         self._not_before_submission(on, "withdrawal")
-        if not reason.strip():
-            raise InvalidInput("a withdrawal needs a reason")
+        reason = clean_text(reason, "reason", multiline=True, missing="a withdrawal needs a reason")
         self.trigger_event(self.Withdrawn, actor=actor, effective_date=on, reason=reason)
 
     def record_payment(self, *, actor: Actor, payment_id: UUID, amount: Money, bank_reference: str, on: date) -> Money:
@@ -323,8 +336,7 @@ class Claim(LedgerAggregate):
                 f"payment value date {on} is before the claim's approval date {self.approved_on}; "
                 "a claim is paid after it is approved"
             )
-        if not bank_reference.strip():
-            raise InvalidInput("a payment needs its bank reference")
+        bank_reference = clean_text(bank_reference, "bank_reference", missing="a payment needs its bank reference")
         self.trigger_event(
             self.ReimbursementPaid,
             actor=actor,
@@ -338,8 +350,9 @@ class Claim(LedgerAggregate):
     def reverse_payment(self, *, actor: Actor, payment_id: UUID, reason: str, on: date) -> None:
         if self.payment_id != payment_id or self.paid is None:
             raise ClaimNotInState(f"payment {payment_id} is not the current payment of claim {self.id}")
-        if not reason.strip():
-            raise InvalidInput("a payment reversal needs a reason (e.g. bank return, wrong IBAN)")
+        reason = clean_text(
+            reason, "reason", multiline=True, missing="a payment reversal needs a reason (e.g. bank return, wrong IBAN)"
+        )
         self.trigger_event(
             self.PaymentReversed, actor=actor, effective_date=on, payment_id=payment_id, amount=self.paid, reason=reason
         )

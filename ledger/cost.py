@@ -15,6 +15,7 @@ from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound
 from ledger.money import Money
+from ledger.text import clean_optional, clean_text
 
 
 class UnknownCost(NotFound):
@@ -82,8 +83,12 @@ class Cost(LedgerAggregate):
     ) -> Cost:
         if not amount.is_positive:
             raise InvalidInput(f"a cost is a positive amount, got {amount}")
-        if not document_ref.strip():
-            raise InvalidInput("a cost needs the reference of its supporting document (invoice, payslip...)")
+        document_ref = clean_text(
+            document_ref,
+            "document_ref",
+            missing="a cost needs the reference of its supporting document (invoice, payslip...)",
+        )
+        description = clean_optional(description, "description", multiline=True)
         return cls._create(
             cls.Recorded,
             id=cost_id,
@@ -96,7 +101,7 @@ class Cost(LedgerAggregate):
             rate=rate,
             rate_month=rate_month,
             rate_source=rate_source,
-            document_ref=document_ref.strip(),
+            document_ref=document_ref,
             description=description,
         )
 
@@ -110,8 +115,7 @@ class Cost(LedgerAggregate):
             )
         if amount == self.amount:
             raise InvalidInput(f"the cost is already {amount}: nothing to correct")
-        if not reason.strip():
-            raise InvalidInput("a correction needs a reason")
+        reason = clean_text(reason, "reason", multiline=True, missing="a correction needs a reason")
         if on < self.cost_date:
             raise InvalidInput(
                 f"correction date {on} is before the cost's date {self.cost_date}; "

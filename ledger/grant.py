@@ -13,6 +13,7 @@ from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.ids import natural_id
 from ledger.money import EUR, Money, parse_fraction
+from ledger.text import clean_country, clean_text
 
 
 class Category(StrEnum):
@@ -56,6 +57,11 @@ class PartnerInfo:
     code: str
     name: str
     country: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", clean_text(self.code, "partners.code"))
+        object.__setattr__(self, "name", clean_text(self.name, f"partners.name ({self.code})"))
+        object.__setattr__(self, "country", clean_country(self.country, f"partners.country ({self.code})"))
 
 
 class GrantNotSigned(NotFound):
@@ -154,6 +160,10 @@ class Grant(LedgerAggregate):
         decision_ref: str,
         signed_on: date,
     ) -> Grant:
+        code = clean_text(code, "code", missing="a grant needs its code, e.g. EU-ALLIANCE")
+        title = clean_text(title, "title")
+        coordinator = clean_text(coordinator, "coordinator")
+        decision_ref = clean_text(decision_ref, "decision_ref", missing="write the grant agreement's reference")
         funding_rate = parse_fraction(funding_rate, "funding rate")
         if not Decimal(0) <= indirect_rate < 1:
             raise InvalidInput(f"the indirect flat rate must be a fraction such as 0.07, got {indirect_rate}")

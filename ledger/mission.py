@@ -13,6 +13,7 @@ from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.ids import legacy_key, natural_id
 from ledger.money import EUR, Money, parse_fraction
+from ledger.text import clean_country, clean_text
 
 
 class CostType(StrEnum):
@@ -97,8 +98,10 @@ class Mission(LedgerAggregate):
         eligible_cost_types: list[str],
         opened_on: date,
     ) -> Mission:
-        if not code.strip():
-            raise InvalidInput("a mission needs a code, e.g. USA-2022")
+        key = code  # the id follows from the code as given, as the use case looks it up
+        code = clean_text(code, "code", missing="a mission needs a code, e.g. USA-2022")
+        country = clean_country(country, "country")
+        city = clean_text(city, "city", missing="a mission needs the city it goes to")
         if end < start:
             raise InvalidInput(f"mission {code} ends ({end}) before it starts ({start})")
         if cap_per_sme.currency != EUR or not cap_per_sme.is_positive:
@@ -109,10 +112,10 @@ class Mission(LedgerAggregate):
         types = sorted({parse_cost_type(t).value for t in eligible_cost_types})
         return cls._create(
             cls.Opened,
-            id=mission_id(code),
+            id=mission_id(key),
             actor=actor,
             effective_date=opened_on,
-            code=code.strip(),
+            code=code,
             country=country,
             city=city,
             start=start,

@@ -10,6 +10,7 @@ from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.money import Money
+from ledger.text import clean_text
 
 
 class UnknownPayment(NotFound):
@@ -69,7 +70,7 @@ class Payment(LedgerAggregate):
             claim_id=claim_id,
             partner=partner,
             amount=amount,
-            bank_reference=bank_reference.strip(),
+            bank_reference=clean_text(bank_reference, "bank_reference", missing="a payment needs its bank reference"),
         )
 
     def reverse(self, *, actor: Actor, reason: str, on: date) -> None:
@@ -80,4 +81,7 @@ class Payment(LedgerAggregate):
                 f"reversal date {on} is before the payment's value date {self.value_date}; "
                 "a payment is reversed after it was made"
             )
+        reason = clean_text(
+            reason, "reason", multiline=True, missing="a payment reversal needs a reason (e.g. bank return, wrong IBAN)"
+        )
         self.trigger_event(self.Reversed, actor=actor, effective_date=on, reason=reason)

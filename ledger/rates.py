@@ -19,6 +19,7 @@ from ledger.base import LedgerAggregate
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.ids import natural_id
 from ledger.money import EUR, check_currency, parse_rate
+from ledger.text import clean_text
 
 DEFAULT_SOURCE = "InforEuro"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -100,8 +101,7 @@ class ExchangeRate(LedgerAggregate):
             raise InvalidInput("EUR needs no exchange rate: it converts to itself at 1")
         parse_month(month)
         rate = parse_rate(rate, f"{currency} rate for {month}")
-        if not source.strip():
-            raise InvalidInput("say where the rate comes from, e.g. InforEuro")
+        source = clean_text(source, "source", missing="say where the rate comes from, e.g. InforEuro")
         year, mon = (int(p) for p in month.split("-"))
         return cls._create(
             cls.Recorded,
@@ -111,12 +111,12 @@ class ExchangeRate(LedgerAggregate):
             currency=currency,
             month=month,
             rate=rate,
-            source=source.strip(),
+            source=source,
         )
 
     def correct(self, *, actor: Actor, rate: Decimal, source: str, reason: str) -> None:
-        if not reason.strip():
-            raise InvalidInput("a rate correction needs a reason")
+        reason = clean_text(reason, "reason", multiline=True, missing="a rate correction needs a reason")
+        source = clean_text(source, "source", missing="say where the rate comes from, e.g. InforEuro")
         rate = parse_rate(rate, f"{self.currency} rate for {self.month}")
         if rate == self.rate and source == self.source:
             raise InvalidInput(f"the {self.currency} rate for {self.month} is already {rate}")

@@ -17,6 +17,7 @@ from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import Refused
 from ledger.ids import canonical_key, legacy_key, natural_id
+from ledger.text import clean_optional, clean_text
 
 
 class ReceiptAlreadyUsed(Refused):
@@ -71,7 +72,7 @@ class ReceiptIndex(LedgerAggregate):
             id=receipt_id(reference),
             actor=actor,
             effective_date=on,
-            reference=reference,
+            reference=clean_text(reference, "receipt reference"),
             holder_kind=holder_kind,
             holder_id=holder_id,
         )
@@ -93,4 +94,5 @@ class ReceiptIndex(LedgerAggregate):
 
     def release(self, *, actor: Actor, holder_id: UUID, reason: str, on: date) -> None:
         if self.holder_id == holder_id:
+            reason = clean_optional(reason, "reason", multiline=True)
             self.trigger_event(self.Released, actor=actor, effective_date=on, holder_id=holder_id, reason=reason)

@@ -13,9 +13,10 @@ from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
-from ledger.errors import Conflict, InvalidInput, NotFound, Refused
+from ledger.errors import Conflict, NotFound, Refused
 from ledger.ids import canonical_key, legacy_key, natural_id
 from ledger.money import EUR, Money
+from ledger.text import clean_country, clean_text
 
 
 class UnknownSme(NotFound):
@@ -112,19 +113,18 @@ class Sme(LedgerAggregate):
 
     @classmethod
     def register(cls, *, sme_id: UUID, actor: Actor, legal_name: str, country: str, identifier: str, on: date) -> Sme:
-        if not legal_name.strip():
-            raise InvalidInput("an SME needs its legal name")
-        if len(country) != 2 or not country.isalpha() or not country.isupper():
-            raise InvalidInput(f"country {country!r} must be an ISO 3166 alpha-2 code such as IT or FR")
-        if not identifier.strip():
-            raise InvalidInput("an SME needs its VAT or national registration number")
+        legal_name = clean_text(legal_name, "legal_name", missing="an SME needs its legal name")
+        country = clean_country(country, "country")
+        identifier = clean_text(
+            identifier, "identifier", missing="an SME needs its VAT or national registration number"
+        )
         canonical_key(identifier, "SME identifier")  # refused if it has no letter or digit, or mixes scripts
         return cls._create(
             cls.Registered,
             id=sme_id,
             actor=actor,
             effective_date=on,
-            legal_name=legal_name.strip(),
+            legal_name=legal_name,
             country=country,
             identifier=legacy_key(identifier),
         )

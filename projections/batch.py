@@ -79,10 +79,25 @@ def _json_default(value: Any) -> Any:
     return converted
 
 
+def _storable(value: Any) -> Any:
+    """JSON-ready data with every string as the read models hold text (``t.storable``)."""
+    if isinstance(value, str):
+        return t.storable(value)
+    if isinstance(value, dict):
+        return {t.storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 def payload_of(event: Any) -> str:
-    """The event's own fields (not its envelope) as canonical JSON."""
+    """The event's own fields (not its envelope) as canonical JSON; a NUL in a text stands as
+    in every other read-model column, so that no reader of the payload meets one."""
     fields = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=_json_default)
+    payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=_json_default)
+    if "\\u0000" in payload:  # rare: an event recorded before the ledger refused NUL
+        payload = json.dumps(_storable(plain(fields)), sort_keys=True, separators=(",", ":"))
+    return payload
 
 
 class Row(dict[str, Any]):

@@ -8,16 +8,26 @@ applied again. Several projectors (threads or processes) may run: the lock lets 
 take a batch. Each batch first checks the hash chain against the read models: seals removed
 below the chain's high-water mark, or read models ahead of the chain, stop the projector
 (``ChainBroken``) rather than let it seal a doctored history.
+
+When a batch fails (a handler, the flush, the seal or the commit raises), the projector
+applies the events of that batch one by one, so that the read models reach the event just
+before the one that fails, and records what failed (``Projector.failure``): the position, the
+event and the error in one line. The service reads it to say it is degraded and to refuse
+writes it could not show; it is cleared once a batch gets past that position.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import select, update
+from eventsourcing.persistence import Notification
+from sqlalchemy import Connection, select, update
 
 from ledger.application import GrantLedger
 from projections import tables as t
@@ -30,12 +40,77 @@ from projections.handlers import HANDLERS
 BATCH_SIZE = 500
 #: Seconds between looks at the event log when following it and nothing is new.
 POLL_INTERVAL = 0.2
+#: Longest pause, in seconds, between retries of a batch that keeps failing while following.
+MAX_BACKOFF = 30.0
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
 
 class ProjectionLagging(TimeoutError):
     """The read models did not reach a position in time."""
+
+
+@dataclass(frozen=True)
+class ProjectionFailure:
+    """The event the read models could not apply, and why (the error's first line)."""
+
+    #: Position of the event in the log (None if the failure came before any event was read).
+    position: int | None
+    #: The event's class, e.g. ``Sme.Registered``, and its full topic.
+    event_type: str | None
+    topic: str | None
+    aggregate_id: str | None
+    version: int | None
+    #: ``ExceptionType: first line of its message``.
+    error: str
+    failed_at: datetime
+
+    @classmethod
+    def of(cls, notification: Notification | None, error: BaseException) -> ProjectionFailure:
+        lines = str(error).strip().splitlines()
+        message = f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+        if notification is None:
+            return cls(None, None, None, None, None, message[:500], datetime.now(UTC))
+        return cls(
+            position=notification.id,
+            event_type=notification.topic.rpartition(":")[2],
+            topic=notification.topic,
+            aggregate_id=str(notification.originator_id),
+            version=notification.originator_version,
+            error=message[:500],
+            failed_at=datetime.now(UTC),
+        )
+
+    @property
+    def event(self) -> str:
+        """``event 42 (Sme.Registered of <id>, version 1)``."""
+        if self.position is None:
+            return "the next batch of events"
+        return f"event {self.position} ({self.event_type} of {self.aggregate_id}, version {self.version})"
+
+    def describe(self) -> str:
+        return f"the read models cannot apply {self.event}: {self.error}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "position": self.position,
+            "event_type": self.event_type,
+            "topic": self.topic,
+            "aggregate_id": self.aggregate_id,
+            "version": self.version,
+            "error": self.error,
+            "failed_at": self.failed_at.isoformat(),
+        }
+
+
+class ProjectionFailed(RuntimeError):
+    """The read models stopped at an event they cannot apply (see ``failure``)."""
+
+    def __init__(self, failure: ProjectionFailure) -> None:
+        super().__init__(failure.describe())
+        self.failure = failure
 
 
 class Projector:
@@ -46,6 +121,10 @@ class Projector:
         self.db = db
         self.batch_size = batch_size
         self._line_keys: dict[UUID, tuple[str, str]] | None = None
+        #: What stopped the read models, until a batch gets past it (None when all is well).
+        self.failure: ProjectionFailure | None = None
+        #: The notification being applied or written, for the failure record.
+        self._current: Notification | None = None
 
     def _known_lines(self) -> dict[UUID, tuple[str, str]]:
         if self._line_keys is None:
@@ -56,7 +135,45 @@ class Projector:
         return self._line_keys
 
     def run_batch(self, stop: int | None = None) -> int:
-        """Apply the next batch of events (up to position ``stop``); return how many."""
+        """Apply the next batch of events (up to position ``stop``); return how many.
+
+        If the batch fails, apply its events one at a time up to the one that fails, record
+        the failure (``self.failure``) and re-raise that event's error."""
+        try:
+            applied, position = self._run_batch(stop, self.batch_size)
+        except Exception as error:
+            if self._current is None or self.batch_size == 1:
+                self._failed(error)
+                raise
+            applied, position = self._one_by_one(stop)
+        if self.failure is not None and (self.failure.position is None or position >= self.failure.position):
+            log.warning("the read models got past %s and are current again", self.failure.event)
+            self.failure = None
+        return applied
+
+    def _one_by_one(self, stop: int | None) -> tuple[int, int]:
+        """Apply a failed batch's events in transactions of one event: all but the failing
+        one are applied; its error is recorded and raised."""
+        applied, position = 0, 0
+        for _ in range(self.batch_size):
+            try:
+                count, position = self._run_batch(stop, 1)
+            except Exception as error:
+                self._failed(error)
+                raise
+            if not count:
+                break
+            applied += count
+        return applied, position
+
+    def _failed(self, error: BaseException) -> None:
+        self.failure = ProjectionFailure.of(self._current, error)
+        log.error("projection stopped: %s", self.failure.describe())
+
+    def _run_batch(self, stop: int | None, limit: int) -> tuple[int, int]:
+        """One transaction of at most ``limit`` events: how many it applied and the read
+        models' position after it."""
+        self._current = None
         line_keys = dict(self._known_lines())
         with self.db.writing() as conn:
             tracked = select(t.tracking.c.position).where(t.tracking.c.name == "read_models").with_for_update()
@@ -65,24 +182,33 @@ class Projector:
             if (broken := chain.broken()) is not None:
                 raise ChainBroken(*broken)
             if chain.before_the_chain and position > 0:  # read models older than the chain: seal them once
-                return seal_backlog(conn, self.app, position, self.batch_size)
+                return seal_backlog(conn, self.app, position, self.batch_size), position
             if stop is not None and position >= stop:
-                return 0
+                return 0, position
             notifications = self.app.recorder.select_notifications(
-                start=position, limit=self.batch_size, stop=stop, inclusive_of_start=False
+                start=position, limit=limit, stop=stop, inclusive_of_start=False
             )
             if not notifications:
-                return 0
-            batch = Batch(conn, line_keys, HANDLERS)
-            for notification in notifications:
-                batch.apply(notification.id, self.app.mapper.to_domain_event(notification))
-            batch.flush()
+                return 0, position
+            self._apply(conn, line_keys, notifications)
+            self._current = notifications[0]  # flushing, sealing, committing: the batch as a whole
             seal_batch(conn, notifications, chain.head_seal)
             conn.execute(
                 update(t.tracking).where(t.tracking.c.name == "read_models").values(position=notifications[-1].id)
             )
         self._line_keys = line_keys  # only once committed
-        return len(notifications)
+        self._current = None
+        return len(notifications), notifications[-1].id
+
+    def _apply(
+        self, conn: Connection, line_keys: dict[UUID, tuple[str, str]], notifications: Sequence[Notification]
+    ) -> None:
+        batch = Batch(conn, line_keys, HANDLERS)
+        for notification in notifications:
+            self._current = notification
+            batch.apply(notification.id, self.app.mapper.to_domain_event(notification))
+        self._current = notifications[0]
+        batch.flush()
 
     def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
         """Apply every event recorded so far (or up to ``stop``); return how many were applied."""
@@ -100,7 +226,13 @@ class Projector:
             return
         deadline = time.monotonic() + timeout
         while self.db.position() < position:
-            if not self.run_batch(stop=position):
+            try:
+                applied = self.run_batch(stop=position)
+            except Exception as error:
+                if self.failure is None:
+                    raise
+                raise ProjectionFailed(self.failure) from error
+            if not applied:
                 if time.monotonic() > deadline:
                     raise ProjectionLagging(
                         f"the read models are at event {self.db.position()}, not yet at {position}; "
@@ -110,7 +242,19 @@ class Projector:
 
     def follow(self, stopping: threading.Event, poll_interval: float = POLL_INTERVAL) -> None:
         """Keep the read models current until ``stopping`` is set (SQLite has no notifications:
-        we poll; so do we on PostgreSQL, which keeps one code path)."""
+        we poll; so do we on PostgreSQL, which keeps one code path).
+
+        A batch that fails does not end the follower: the failure stays recorded (the service
+        reports it) and the batch is tried again after a pause that doubles up to MAX_BACKOFF,
+        so that a release that can apply the event, or a database back online, resumes it."""
+        backoff = poll_interval
         while not stopping.is_set():
-            if not self.run_batch():
+            try:
+                applied = self.run_batch()
+            except Exception:  # recorded in self.failure and logged by run_batch
+                stopping.wait(backoff)
+                backoff = min(max(backoff, 0.05) * 2, MAX_BACKOFF)
+                continue
+            backoff = poll_interval
+            if not applied:
                 stopping.wait(poll_interval)

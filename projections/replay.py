@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, Table, select
+from sqlalchemy import String, Table, TypeDecorator, select
+from sqlalchemy.types import TypeEngine
 
 from ledger.application import GrantLedger
 from projections import tables as t
@@ -85,10 +86,15 @@ def rebuild(
     return Projector(app, target, batch_size=REBUILD_BATCH_SIZE).catch_up(stop=stop, progress=progress)
 
 
+def _is_text(column_type: TypeEngine[Any]) -> bool:
+    impl = column_type.impl if isinstance(column_type, TypeDecorator) else column_type
+    return isinstance(impl, String)
+
+
 def _rows(db: ReadDatabase, table: Table) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
     key_columns = list(table.primary_key.columns) or list(table.columns)
     # Byte order on both stores, so that Python's comparison of keys agrees with SQL's.
-    order = [c.collate("C") if isinstance(c.type, String) and not db.is_sqlite else c for c in key_columns]
+    order = [c.collate("C") if _is_text(c.type) and not db.is_sqlite else c for c in key_columns]
     with (
         db.engine.connect() as conn,
         conn.execution_options(yield_per=2000).execute(select(table).order_by(*order)) as result,

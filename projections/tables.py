@@ -3,6 +3,7 @@
 Money never touches a float: EUR amounts are whole cents in BIGINT columns (exact, and SQL
 can sum them), amounts in other currencies and rates are exact decimal strings. Recorded
 times are stored as naive UTC and read back as aware UTC, the same on SQLite and PostgreSQL.
+Text columns hold any text the event store holds (``StoredText``), the same on both stores.
 Every table can be dropped and rebuilt from the events (``projections.replay``).
 """
 
@@ -81,6 +82,37 @@ class UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+#: Stands for a NUL in the read models (U+2400 SYMBOL FOR NULL): PostgreSQL text cannot hold one.
+NUL_STANDIN = "\u2400"
+
+
+def storable(value: str) -> str:
+    """Text as every read model holds it, identically on SQLite and PostgreSQL.
+
+    The ledger refuses control characters (ledger/text.py), but events recorded before it
+    did may hold a NUL, which PostgreSQL text cannot store: it stands as NUL_STANDIN, so the
+    read models can still be built (and rebuilt equal) from such a store, events unchanged.
+    (A lone surrogate never reaches a store: it cannot be encoded as UTF-8.)"""
+    return value.replace("\x00", NUL_STANDIN) if "\x00" in value else value
+
+
+class StoredText(TypeDecorator[str]):
+    """Text from the events, as every read model can hold it (``storable``)."""
+
+    impl: type[String] = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return storable(value) if isinstance(value, str) else value
+
+
+class StoredString(StoredText):
+    """``StoredText`` in a column of bounded length (VARCHAR)."""
+
+    impl = String
+    cache_ok = True
+
+
 metadata = MetaData()
 
 #: How far each projection has applied the event log (its tracking position).
@@ -95,17 +127,17 @@ grant = Table(
     "rm_grant",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("code", Text, nullable=False),
-    Column("title", Text, nullable=False),
+    Column("code", StoredText, nullable=False),
+    Column("title", StoredText, nullable=False),
     Column("total", Cents, nullable=False),
     Column("funding_rate", ExactDecimal, nullable=False),
     Column("eu_cap", Cents, nullable=False),
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
-    Column("coordinator", Text, nullable=False),
+    Column("coordinator", StoredText, nullable=False),
     Column("indirect_rate", ExactDecimal, nullable=False),
     Column("sme_support_cap", Cents, nullable=False),
-    Column("decision_ref", Text, nullable=False),
+    Column("decision_ref", StoredText, nullable=False),
     Column("signed_on", Date, nullable=False),
     Column("position", BigInteger, nullable=False),
 )
@@ -113,16 +145,16 @@ grant = Table(
 partners = Table(
     "rm_partners",
     metadata,
-    Column("code", Text, primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("country", String(2), nullable=False),
+    Column("code", StoredText, primary_key=True),
+    Column("name", StoredText, nullable=False),
+    Column("country", StoredString(2), nullable=False),
 )
 
 budget_lines = Table(
     "rm_budget_lines",
     metadata,
-    Column("partner", Text, primary_key=True),
-    Column("category", Text, primary_key=True),
+    Column("partner", StoredText, primary_key=True),
+    Column("category", StoredText, primary_key=True),
     Column("line_id", String(36), nullable=False, unique=True),
     Column("allocated", Cents, nullable=False),
     Column("pending", Cents, nullable=False),
@@ -139,8 +171,8 @@ movements = Table(
     Column("seq", Integer, primary_key=True),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("effective_date", Date, nullable=False),
-    Column("partner", Text, nullable=False),
-    Column("category", Text, nullable=False),
+    Column("partner", StoredText, nullable=False),
+    Column("category", StoredText, nullable=False),
     Column("measure", String(12), nullable=False),
     Column("delta", Cents, nullable=False),
     Index("ix_rm_budget_movements_effective", "effective_date"),
@@ -150,15 +182,15 @@ missions = Table(
     "rm_missions",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("code", Text, nullable=False),
-    Column("country", String(2), nullable=False),
-    Column("city", Text, nullable=False),
+    Column("code", StoredText, nullable=False),
+    Column("country", StoredString(2), nullable=False),
+    Column("city", StoredText, nullable=False),
     Column("start", Date, nullable=False),
     Column("end", Date, nullable=False),
-    Column("partner", Text, nullable=False),
+    Column("partner", StoredText, nullable=False),
     Column("reimbursement_rate", ExactDecimal, nullable=False),
     Column("cap_per_sme", Cents, nullable=False),
-    Column("cost_types", Text, nullable=False),
+    Column("cost_types", StoredText, nullable=False),
     Column("opened_on", Date, nullable=False),
 )
 
@@ -177,9 +209,9 @@ smes = Table(
     "rm_smes",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("legal_name", Text, nullable=False),
-    Column("country", String(2), nullable=False),
-    Column("identifier", Text, nullable=False),
+    Column("legal_name", StoredText, nullable=False),
+    Column("country", StoredString(2), nullable=False),
+    Column("identifier", StoredText, nullable=False),
     Column("registered_on", Date, nullable=False),
 )
 
@@ -200,17 +232,17 @@ claims = Table(
     Column("id", String(36), primary_key=True),
     Column("sme_id", String(36), nullable=False, index=True),
     Column("mission_id", String(36), nullable=False, index=True),
-    Column("partner", Text, nullable=False, index=True),
+    Column("partner", StoredText, nullable=False, index=True),
     Column("state", String(12), nullable=False, index=True),
     Column("submitted_on", Date, nullable=False),
     Column("requested", Cents, nullable=False),
     Column("eligible_eur", Cents),
     Column("approved", Cents),
-    Column("capped_by", Text),
+    Column("capped_by", StoredText),
     Column("decided_on", Date),
     Column("paid", Cents),
     Column("payment_id", String(36)),
-    Column("reason", Text, nullable=False),
+    Column("reason", StoredText, nullable=False),
     Column("version", Integer, nullable=False),
     Column("position", BigInteger, nullable=False),
 )
@@ -220,18 +252,18 @@ claim_lines = Table(
     metadata,
     Column("claim_id", String(36), primary_key=True),
     Column("line_no", Integer, primary_key=True),
-    Column("cost_type", Text, nullable=False),
+    Column("cost_type", StoredText, nullable=False),
     Column("expense_date", Date, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("amount", ExactDecimal, nullable=False),
-    Column("receipt_ref", Text, nullable=False),
-    Column("description", Text, nullable=False),
+    Column("receipt_ref", StoredText, nullable=False),
+    Column("description", StoredText, nullable=False),
     Column("accepted", ExactDecimal),
     Column("rate", ExactDecimal),
     Column("rate_month", String(7)),
-    Column("rate_source", Text),
+    Column("rate_source", StoredText),
     Column("eur", Cents),
-    Column("reason", Text, nullable=False),
+    Column("reason", StoredText, nullable=False),
 )
 
 #: The decisions and payments of each claim, in order.
@@ -241,13 +273,13 @@ claim_history = Table(
     Column("claim_id", String(36), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("position", BigInteger, nullable=False),
-    Column("event_type", Text, nullable=False),
+    Column("event_type", StoredText, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("effective_date", Date, nullable=False),
-    Column("actor_id", Text, nullable=False),
+    Column("actor_id", StoredText, nullable=False),
     Column("role", String(20), nullable=False),
     Column("amount", Cents),
-    Column("reason", Text, nullable=False),
+    Column("reason", StoredText, nullable=False),
 )
 
 payments = Table(
@@ -255,26 +287,26 @@ payments = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("claim_id", String(36), nullable=False, index=True),
-    Column("partner", Text, nullable=False),
+    Column("partner", StoredText, nullable=False),
     Column("amount", Cents, nullable=False),
-    Column("bank_reference", Text, nullable=False),
+    Column("bank_reference", StoredText, nullable=False),
     Column("value_date", Date, nullable=False),
     Column("reversed", Boolean, nullable=False),
-    Column("reversal_reason", Text, nullable=False),
+    Column("reversal_reason", StoredText, nullable=False),
 )
 
 costs = Table(
     "rm_costs",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("partner", Text, nullable=False),
-    Column("category", Text, nullable=False),
+    Column("partner", StoredText, nullable=False),
+    Column("category", StoredText, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("amount", ExactDecimal, nullable=False),
     Column("eur", Cents, nullable=False),
     Column("cost_date", Date, nullable=False),
-    Column("document_ref", Text, nullable=False),
-    Column("description", Text, nullable=False),
+    Column("document_ref", StoredText, nullable=False),
+    Column("description", StoredText, nullable=False),
     Column("version", Integer, nullable=False),
 )
 
@@ -285,7 +317,7 @@ rates = Table(
     Column("currency", String(3), primary_key=True),
     Column("month", String(7), primary_key=True),
     Column("rate", ExactDecimal, nullable=False),
-    Column("source", Text, nullable=False),
+    Column("source", StoredText, nullable=False),
     Column("version", Integer, nullable=False),
 )
 
@@ -296,15 +328,15 @@ audit = Table(
     Column("position", BigInteger, primary_key=True),
     Column("recorded_at", UtcDateTime, nullable=False, index=True),
     Column("effective_date", Date, nullable=False),
-    Column("actor_id", Text, nullable=False, index=True),
+    Column("actor_id", StoredText, nullable=False, index=True),
     Column("role", String(20), nullable=False),
-    Column("partner", Text),
-    Column("aggregate_type", Text, nullable=False),
+    Column("partner", StoredText),
+    Column("aggregate_type", StoredText, nullable=False),
     Column("aggregate_id", String(36), nullable=False, index=True),
     Column("version", Integer, nullable=False),
-    Column("event_type", Text, nullable=False, index=True),
-    Column("reason", Text, nullable=False),
-    Column("payload", Text, nullable=False),
+    Column("event_type", StoredText, nullable=False, index=True),
+    Column("reason", StoredText, nullable=False),
+    Column("payload", StoredText, nullable=False),
 )
 
 #: The hash chain over the stored events (projections.chain): one seal per event position.

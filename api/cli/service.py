@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import threading
 import time
 
@@ -40,7 +41,19 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_project(args: argparse.Namespace) -> int:
     """Bring the read models up to date, or keep them so with --follow."""
     with context(args) as ctx:
-        applied = ctx.projector.catch_up()
+        try:
+            applied = ctx.projector.catch_up()
+        except Exception:  # the projector recorded which event failed: name it, exit non-zero
+            failure = ctx.projector.failure
+            if failure is None:
+                raise
+            print(
+                f"{failure.describe()}\nread models stopped at event {ctx.read_db.position()} "
+                f"(event type {failure.topic}, aggregate {failure.aggregate_id} version {failure.version}); "
+                "nothing after it was applied",
+                file=sys.stderr,
+            )
+            return 1
         print(f"applied {applied} events; read models at event {ctx.read_db.position()}")
         if args.follow:
             stopping = threading.Event()

@@ -17,6 +17,7 @@ from ledger.grant import (
     parse_category,
 )
 from ledger.money import EUR, Money
+from ledger.text import clean_text
 from ledger.usecases.core import INDIRECT_RATE, SME_SUPPORT_CAP, LedgerCore, Outcome, terms_of, try_create
 
 
@@ -115,7 +116,7 @@ class BudgetCases(LedgerCore):
                     (from_partner, from_category),
                     (to_partner, to_category),
                     amount,
-                    decision_ref,
+                    clean_text(decision_ref, "decision_ref"),
                 )
                 return self._same(existing, "transfer", same), []
             grant = self.grant()

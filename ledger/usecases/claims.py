@@ -28,6 +28,7 @@ from ledger.sme import (
     SmeCapReached,
     SmeNotSelected,
 )
+from ledger.text import clean_text
 from ledger.usecases.core import LedgerCore, Outcome
 
 
@@ -197,7 +198,7 @@ class ClaimCases(LedgerCore):
                 same = (existing.claim_id, existing.amount, existing.bank_reference, existing.value_date) == (
                     claim_id,
                     amount,
-                    bank_reference.strip(),
+                    clean_text(bank_reference, "bank_reference"),
                     on,
                 )
                 return self._same(existing, "payment", same), []

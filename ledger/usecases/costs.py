@@ -15,6 +15,7 @@ from ledger.grant import (
 )
 from ledger.money import EUR, Money
 from ledger.rates import DEFAULT_SOURCE, ExchangeRate, Quote, RateAlreadyRecorded, RateMissing, month_of, rate_id
+from ledger.text import clean_text
 from ledger.usecases.core import LedgerCore, Outcome
 
 
@@ -31,7 +32,7 @@ class CostCases(LedgerCore):
             xr = ExchangeRate.record(actor=actor, currency=currency, month=month, rate=rate, source=source)
             existing = self._find(ExchangeRate, xr.id)
             if existing is not None:
-                if (existing.rate, existing.source) != (rate, source.strip()):
+                if (existing.rate, existing.source) != (rate, xr.source):
                     raise RateAlreadyRecorded(
                         f"the {currency} rate for {month} is already recorded as {existing.rate} "
                         f"({existing.source}); to change it, record a correction with a reason"
@@ -83,7 +84,7 @@ class CostCases(LedgerCore):
                     partner,
                     category,
                     on,
-                    document_ref.strip(),
+                    clean_text(document_ref, "document_ref"),
                 ) and existing.amount == amount
                 return self._same(existing, "cost", same), []
             grant = self.grant()

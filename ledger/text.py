@@ -1,0 +1,125 @@
+"""Text as the ledger records it: one check for every free-text and identifier field.
+
+Whatever a command accepts ends up in events kept for years, in read models on SQLite and
+PostgreSQL, in exports and journals. So the ledger refuses, at the edge of the domain, what
+no reader can show or store faithfully:
+- control characters (Unicode category Cc: NUL, escape, ...); a line break or a tab only in
+  multi-line text (descriptions and reasons), where CR LF becomes LF;
+- line and paragraph separators (Zl, Zp), which break lines where a plain line break is not
+  expected;
+- invisible format characters (Cf: zero width spaces and joiners, the byte order mark, soft
+  hyphen, bidirectional overrides and isolates, which can make a text read differently from
+  what it holds);
+- code points that are not characters: unassigned (Cn), private use (Co), lone surrogates (Cs).
+What it accepts is normalised to NFC (one encoding for one visible text) and trimmed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from ledger.errors import InvalidInput
+
+#: Longest single-line text (a name, code or reference), in characters.
+LINE_MAX = 500
+#: Longest multi-line text (a description or reason), in characters.
+TEXT_MAX = 4000
+
+#: Names of the control characters, which the Unicode database leaves unnamed.
+_CONTROL_NAMES = {
+    0x00: "NULL",
+    0x07: "BELL",
+    0x08: "BACKSPACE",
+    0x09: "CHARACTER TABULATION",
+    0x0A: "LINE FEED",
+    0x0B: "LINE TABULATION",
+    0x0C: "FORM FEED",
+    0x0D: "CARRIAGE RETURN",
+    0x1B: "ESCAPE",
+    0x7F: "DELETE",
+    0x85: "NEXT LINE",
+}
+
+
+def describe_char(char: str) -> str:
+    """``U+200B ZERO WIDTH SPACE``: a character's code point and name, for messages."""
+    code = ord(char)
+    name = _CONTROL_NAMES.get(code) or unicodedata.name(char, "")
+    return f"U+{code:04X} {name}".rstrip()
+
+
+def _fault(char: str, following: str, multiline: bool) -> tuple[str, str] | None:
+    """What is wrong with one character of a text and what to do, or None if it may stay."""
+    category = unicodedata.category(char)
+    retype = "retype the text without it"
+    if category == "Cc":
+        if multiline and (char in "\n\t" or (char == "\r" and following == "\n")):
+            return None
+        if char == "\r" and multiline:
+            return "a carriage return without a line feed", "use a plain line break"
+        if char in "\r\n":
+            return "a line break", "write it on one line"
+        if char == "\t":
+            return "a tab", "use a space instead"
+        return "a control character", retype
+    if category in {"Zl", "Zp"}:
+        return "a line or paragraph separator", "use a plain line break" if multiline else "write it on one line"
+    if category == "Cf":
+        return "an invisible character", retype
+    if category == "Cn":
+        return "an unassigned code point", f"it is not a character: {retype}"
+    if category == "Co":
+        return "a private-use character", f"it shows differently on every system: {retype}"
+    if category == "Cs":
+        return "a lone surrogate", "it is not valid Unicode: send the text again as UTF-8"
+    return None
+
+
+def clean_text(
+    value: object,
+    field: str,
+    *,
+    multiline: bool = False,
+    max_length: int | None = None,
+    required: bool = True,
+    missing: str | None = None,
+) -> str:
+    """The text as the ledger records it, or InvalidInput naming ``field`` and what to do.
+
+    ``multiline`` allows line breaks (CR LF normalised to LF) and tabs; ``max_length``
+    defaults to LINE_MAX or TEXT_MAX; ``required`` refuses a text that is empty once trimmed,
+    with ``missing`` as the explanation if given (else a generic one).
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field}: must be text, got {type(value).__name__}")
+    if not (value.isascii() and value.isprintable()):
+        for index, char in enumerate(value):
+            fault = _fault(char, value[index + 1 : index + 2], multiline)
+            if fault is not None:
+                what, advice = fault
+                raise InvalidInput(
+                    f"{field}: contains {what} ({describe_char(char)}) at position {index + 1}; {advice}"
+                )
+        if multiline:
+            value = value.replace("\r\n", "\n")
+        value = unicodedata.normalize("NFC", value)
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"{field}: {missing or 'is empty; write it in'}")
+    limit = max_length if max_length is not None else (TEXT_MAX if multiline else LINE_MAX)
+    if len(value) > limit:
+        raise InvalidInput(f"{field}: is {len(value)} characters long; shorten it to at most {limit}")
+    return value
+
+
+def clean_optional(value: object, field: str, *, multiline: bool = False, max_length: int | None = None) -> str:
+    """``clean_text`` of a text that may be empty (a description, an optional reason)."""
+    return clean_text(value, field, multiline=multiline, max_length=max_length, required=False)
+
+
+def clean_country(value: object, field: str) -> str:
+    """An ISO 3166 alpha-2 country code such as IT or FR."""
+    country = clean_text(value, field)
+    if len(country) != 2 or not country.isascii() or not country.isalpha() or not country.isupper():
+        raise InvalidInput(f"{field}: country {country!r} must be an ISO 3166 alpha-2 code such as IT or FR")
+    return country
