@@ -5,8 +5,6 @@ same idempotent request), and a 422 says in the user's words what to write inste
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,109 +14,24 @@ from api.main import PREFIX, create_app
 from api.settings import Settings
 from ledger.actors import Role
 from tests.api.conftest import (
-    JSON,
     Alliance,
     Api,
     Tokens,
     bearer,
     checked,
     expense,
-    grant_body,
-    mission_body,
-    money,
-    sme_body,
 )
-
-UNKNOWN = str(uuid.uuid4())
+from tests.api.writes import UNKNOWN, UNKNOWN_IDS, WRITES, Body, Ids, paid_ids
 
 
 @pytest.fixture
-def paid(api: Api, alliance: Alliance) -> dict[str, str]:
-    """Real ids to write against: the mission, an SME, an approved claim and its payment."""
-    claim = api.submit(alliance)
-    api.approve(claim["id"])
-    payment = api.pay(claim["id"], "700.00")
-    return {"mission": alliance.mission_id, "sme": alliance.sme_id, "claim": claim["id"], "payment": payment["id"]}
+def paid(api: Api, alliance: Alliance) -> Ids:
+    return paid_ids(api, alliance)
 
 
-Ids = dict[str, str]
-Body = Callable[[Ids], JSON]
-
-#: Every write: its path (with ids), a valid body, and the roles that may ever make it.
-ROUTES: list[tuple[str, str, Body, set[Role]]] = [
-    ("grant", "/grant", lambda ids: grant_body(), {Role.COORDINATOR}),
-    (
-        "transfer",
-        "/budget/transfers",
-        lambda ids: {
-            "from_partner": "NIDV",
-            "from_category": "PERSONNEL",
-            "to_partner": "NIDV",
-            "to_category": "FSTP",
-            "amount": money("5000.00"),
-            "decision_ref": "SC-2022-03",
-            "reason": "more SMEs",
-            "on": "2022-11-15",
-        },
-        {Role.COORDINATOR},
-    ),
-    ("mission", "/missions", lambda ids: mission_body(code="USA-2022"), {Role.COORDINATOR}),
-    (
-        "selection",
-        "/missions/{mission}/selections",
-        lambda ids: {"sme_id": ids["sme"], "on": "2022-12-06"},
-        {Role.OFFICER},
-    ),
-    ("sme", "/smes", lambda ids: sme_body("IT55555555555"), {Role.OFFICER, Role.COORDINATOR}),
-    (
-        "rate",
-        "/exchange-rates",
-        lambda ids: {"currency": "USD", "month": "2023-03", "rate": "1.0987"},
-        {Role.OFFICER, Role.COORDINATOR},
-    ),
-    (
-        "claim",
-        "/claims",
-        lambda ids: {
-            "sme_id": ids["sme"],
-            "mission_id": ids["mission"],
-            "lines": [expense(receipt="R-9")],
-            "on": "2023-04-02",
-        },
-        {Role.OFFICER},
-    ),
-    ("approve", "/claims/{claim}/approve", lambda ids: {"on": "2023-04-10"}, {Role.OFFICER}),
-    ("reject", "/claims/{claim}/reject", lambda ids: {"reason": "no", "on": "2023-04-10"}, {Role.OFFICER}),
-    ("withdraw", "/claims/{claim}/withdraw", lambda ids: {"reason": "x", "on": "2023-04-10"}, {Role.OFFICER}),
-    (
-        "payment",
-        "/claims/{claim}/payments",
-        lambda ids: {"amount": money("10.00"), "bank_reference": "SEPA-9", "on": "2023-04-20"},
-        {Role.OFFICER},
-    ),
-    (
-        "reversal",
-        "/payments/{payment}/reversal",
-        lambda ids: {"reason": "bank return", "on": "2023-05-02"},
-        {Role.OFFICER},
-    ),
-    (
-        "cost",
-        "/costs",
-        lambda ids: {
-            "partner": "POINTEX",
-            "category": "TRAVEL",
-            "amount": money("412.80"),
-            "document_ref": "INV-9",
-            "on": "2023-03-20",
-        },
-        {Role.OFFICER},
-    ),
-]
-UNKNOWN_IDS: Ids = {"mission": UNKNOWN, "sme": UNKNOWN, "claim": UNKNOWN, "payment": UNKNOWN}
-ALL_ROUTES = [pytest.param(path, body, id=name) for name, path, body, _ in ROUTES]
-COORDINATOR_MAY_NOT = [pytest.param(path, body, id=name) for name, path, body, r in ROUTES if Role.COORDINATOR not in r]
-OFFICER_MAY_NOT = [pytest.param(path, body, id=name) for name, path, body, r in ROUTES if Role.OFFICER not in r]
+ALL_ROUTES = [pytest.param(path, body, id=name) for name, path, body, _ in WRITES]
+COORDINATOR_MAY_NOT = [pytest.param(path, body, id=name) for name, path, body, r in WRITES if Role.COORDINATOR not in r]
+OFFICER_MAY_NOT = [pytest.param(path, body, id=name) for name, path, body, r in WRITES if Role.OFFICER not in r]
 
 
 def send(api: Api, path: str, content: bytes, token: str | None, key: str | None = None) -> Any:
@@ -212,8 +125,9 @@ class TestRoleFirst:
         expected = {
             path.replace("{mission}", "{mission_id}")
             .replace("{claim}", "{claim_id}")
+            .replace("{pending}", "{claim_id}")
             .replace("{payment}", "{payment_id}"): roles
-            for _, path, _, roles in ROUTES
+            for _, path, _, roles in WRITES
         }
         assert declared == expected
         document = app.openapi()
