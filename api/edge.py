@@ -24,7 +24,6 @@ from fastapi import HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from fastapi.security.utils import get_authorization_scheme_param
 
 from api.deps import bearer, known_actor, token_of
 from api.security import ServiceStore
@@ -184,8 +183,7 @@ async def _actor(request: Request) -> Actor:
     known: Actor | None = getattr(request.state, "actor", None)
     if known is not None:
         return known
-    scheme, _ = get_authorization_scheme_param(request.headers.get("Authorization"))
-    token = token_of(await bearer(request) if scheme else None)
+    token = token_of(await bearer(request))
     store: ServiceStore = request.app.state.store
     actor = known_actor(await run_in_threadpool(store.actor_for, token))
     request.state.actor = actor

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from api.cli import main
 from api.cli.common import iso_date
+from api.context import open_context
 from api.main import create_app
 from api.schemas import PATTERN_HINTS
 from api.settings import Settings
 from tests.api.conftest import JSON, Alliance, Api, Tokens, expense, mission_body, money
+from tests.builders import sign_alliance
 
 #: Words of pydantic, the JSON decoder or the UUID parser that a user cannot act on.
 JARGON = re.compile(
@@ -124,6 +128,21 @@ class TestDates:
         with pytest.raises(argparse.ArgumentTypeError, match=r"use YYYY-MM-DD, e\.g\. 2023-03-15"):
             iso_date(text)
         assert str(iso_date("2023-03-01")) == "2023-03-01"
+
+    @pytest.mark.parametrize(("cell", "says"), [("1e3", "e.g. 1000"), (" 155.12", "has spaces around it")])
+    def test_import_rates_refuses_a_rate_that_is_not_plain(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: str, says: str
+    ) -> None:
+        """A CSV rate cell follows the same rule: the file is refused, naming the line."""
+        url = f"sqlite:///{tmp_path / 'ledger.db'}"
+        with open_context(url) as ctx:
+            sign_alliance(ctx.app)
+        rates = tmp_path / "rates.csv"
+        rates.write_text(f"currency,month,rate\nUSD,2023-07,1.0913\nJPY,2023-07,{cell}\n")
+        assert main(["--database-url", url, "import-rates", str(rates)]) == 2
+        err = capsys.readouterr().err
+        assert "line 3" in err
+        assert says in err
 
     def test_a_month_is_yyyy_mm_in_ascii_digits(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
         """A rate's month: '2023-3' and Arabic-Indic digits are refused with the form to use."""
