@@ -39,13 +39,13 @@ async def get_store(request: Request) -> ServiceStore:
     return store
 
 
-def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "send 'Authorization: Bearer <token>'; `grantledger token create` makes one")
     return credentials.credentials
 
 
-def _known(actor: Actor | None) -> Actor:
+def known_actor(actor: Actor | None) -> Actor:
     if actor is None:
         raise HTTPException(401, "this token is unknown or was revoked; ask for a new one")
     return actor
@@ -63,8 +63,8 @@ async def current_actor(
     known: Actor | None = getattr(request.state, "actor", None)
     if known is not None:
         return known
-    token = _token(credentials)
-    actor = _known(await run_in_threadpool(store.actor_for, token))
+    token = token_of(credentials)
+    actor = known_actor(await run_in_threadpool(store.actor_for, token))
     request.state.actor = actor
     return actor
 
@@ -80,10 +80,10 @@ def read_connection(
     The token is checked inside it (401 otherwise): one connection and one trip to the thread
     pool for both. Holding a read connection while waiting for a second one for the token,
     as every concurrent request would, could starve the connection pool under load."""
-    token = _token(credentials)
+    token = token_of(credentials)
     with context.read_db.reading() as conn:
         if getattr(request.state, "actor", None) is None:
-            request.state.actor = _known(store.actor_for(token, conn))
+            request.state.actor = known_actor(store.actor_for(token, conn))
         yield conn
 
 
@@ -114,7 +114,7 @@ class Reader:
     def _read(self, read: Callable[[Connection, int], T]) -> T:
         with self.context.read_db.reading() as conn:
             position, actor = self.store.position_and_actor(self.token, conn)
-            self.request.state.actor = _known(actor)
+            self.request.state.actor = known_actor(actor)
             return read(conn, position)
 
 
@@ -125,7 +125,7 @@ async def reader(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Reader:
     """A Reader for this request; 401 at once without a bearer token."""
-    return Reader(request, context, store, _token(credentials))
+    return Reader(request, context, store, token_of(credentials))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -2,14 +2,15 @@
 
 Errors are problem details (RFC 9457): 401 without a valid token, 403 for the wrong role or
 partner, 404 for unknown ids, 409 for refusals by a rule of the grant and for conflicts,
-422 for invalid input (with field errors). Every POST honours an Idempotency-Key header.
+422 for invalid input (with field errors in the user's words: api.invalid). Every write checks
+the caller's role before it reads its body and honours an Idempotency-Key header (api.edge).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
@@ -24,6 +25,7 @@ from api import docs
 from api.context import open_context
 from api.failures import InternalErrors
 from api.headers import SecurityHeaders
+from api.invalid import field_errors
 from api.routes import audit, budget, claims, costs, missions, payments
 from api.schemas import Problem
 from api.security import ServiceStore
@@ -63,9 +65,7 @@ def _ledger_error(_request: Request, error: Exception) -> Response:
 
 def _validation_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)  # noqa: S101
-    fields = [
-        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]} for e in error.errors()
-    ]
+    fields = field_errors(error.errors())
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     return problem(422, "Invalid input", f"the request was not recorded: {summary}", fields)
 
@@ -128,8 +128,6 @@ class RefuseWritesWhenDegraded:
         await self.app(scope, receive, send)
 
 
-Call = Callable[[Request], Awaitable[Response]]
-
 #: Every route may answer with these problem details (documented in the OpenAPI schema).
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": why, "content": {PROBLEM: {}}}
@@ -147,41 +145,6 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         ),
     )
 }
-
-
-async def idempotency(request: Request, call_next: Call) -> Response:
-    """Same Idempotency-Key and same body: the first response again, nothing recorded.
-    Same key with another body: refused (422). Keys are per user and survive restarts."""
-    key = request.headers.get("Idempotency-Key")
-    if request.method != "POST" or not key or not request.url.path.startswith(PREFIX):
-        return await call_next(request)
-    store: ServiceStore = request.app.state.store
-    auth = request.headers.get("Authorization", "")
-    actor = store.actor_for(auth[7:].strip()) if auth[:7].lower() == "bearer " else None
-    if actor is None:
-        return await call_next(request)  # the route answers 401
-    if len(key) > 200:
-        return problem(422, "Invalid input", "the Idempotency-Key header is longer than 200 characters")
-    body = await request.body()
-    digest = store.request_hash(request.method, request.url.path, body)
-    first = store.recall(actor.id, key)
-    if first is not None:
-        if first.request_hash != digest:
-            return problem(
-                422,
-                "Idempotency-Key reused",
-                f"the Idempotency-Key {key!r} was first used for a different request; "
-                "use a new key for a new request, or repeat the first one exactly",
-            )
-        return Response(
-            first.body, status_code=first.status, media_type="application/json", headers={"Idempotent-Replayed": "true"}
-        )
-    response = await call_next(request)
-    if 200 <= response.status_code < 300:
-        content = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-        store.remember(actor.id, key, digest, response.status_code, content.decode())
-        return Response(content, status_code=response.status_code, media_type="application/json")
-    return response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -229,8 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ProjectionLagging, _lagging)
     app.add_exception_handler(ProjectionFailed, _projection_failed)
-    app.middleware("http")(idempotency)
-    app.add_middleware(RefuseWritesWhenDegraded)  # runs before the idempotency replay
+    app.add_middleware(RefuseWritesWhenDegraded)  # before the routes' idempotent replays
     app.add_middleware(InternalErrors)  # added last, so outermost: they see every answer
     app.add_middleware(SecurityHeaders)
     app.include_router(docs.router)

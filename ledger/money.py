@@ -6,8 +6,9 @@ Nothing here ever touches a binary float. An amount that does not fit its curren
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Final
 
 from ledger.errors import InvalidInput
@@ -40,6 +41,55 @@ class MoneyError(InvalidInput):
     """An amount or currency that cannot be money in this ledger."""
 
 
+#: What a decimal text may look like: an optional minus, ASCII digits, and optionally a dot
+#: followed by ASCII digits. Nothing else: no exponent, sign, separator, space or other script.
+PLAIN_DECIMAL: Final = r"^-?[0-9]+(\.[0-9]+)?$"
+_PLAIN_DECIMAL: Final = re.compile(PLAIN_DECIMAL)
+_EXPONENT: Final = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]{1,3}")
+_NON_FINITE: Final = frozenset({"nan", "snan", "inf", "infinity"})
+
+
+def _decimal_hint(text: str) -> str:
+    """Why ``text`` is not a plain decimal and what to write instead."""
+    bare = text.strip()
+    if not bare:
+        return "is empty; write a number such as 1234.50"
+    if bare != text:
+        return f"has spaces around it; write {bare} without them"
+    body = bare.lstrip("+-")
+    if body.lower() in _NON_FINITE:
+        return "is not a finite number; write an amount such as 1234.50"
+    if any(ch.isdigit() and not "0" <= ch <= "9" for ch in bare):
+        return "uses digits other than 0-9; write it with ASCII digits, e.g. 1234.50"
+    if "," in bare:
+        return "is not a plain decimal number; use a dot as decimal separator and no thousands separator, e.g. 1234.50"
+    if "_" in bare or "'" in bare or " " in bare:
+        return "is not a plain decimal number; write it without separators between digits, e.g. 1000000"
+    if _EXPONENT.fullmatch(body):
+        number = Decimal(bare)
+        full = f"{number:f}" if abs(number.adjusted()) <= 30 else "1000 for 1e3"
+        return f"uses an exponent; write the number out in full, e.g. {full}"
+    if re.search(r"[0-9][eE][+-]?[0-9]", bare):
+        return "uses an exponent; write the number out in full, e.g. 1000 for 1e3"
+    if bare.startswith("+"):
+        return f"has a plus sign; write {body} without it"
+    if body.startswith(".") or body.endswith("."):
+        return "has a dot without digits on both sides; write 0.5 for .5 and 5 for 5."
+    return "is not a plain decimal number; write digits with an optional minus sign and one decimal dot, e.g. 1234.50"
+
+
+def parse_decimal_text(text: str, what: str = "") -> Decimal:
+    """The exact Decimal a plain decimal text stands for: an optional minus sign, ASCII digits,
+    optionally a dot and more digits ("1234.50", "-3", "0.0001"). Anything else that Decimal()
+    would take (exponents, underscores, padding, a plus sign, ".5", "5.", NaN, digits of other
+    scripts) is refused, saying what to write instead."""
+    if _PLAIN_DECIMAL.fullmatch(text):
+        number = Decimal(text)
+        return abs(number) if number.is_zero() else number  # "-0" is 0
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    raise MoneyError(f"{what + ': ' if what else ''}{shown!r} {_decimal_hint(text)}")
+
+
 def _as_decimal(value: object, what: str) -> Decimal:
     if isinstance(value, bool):
         raise MoneyError(f"{what}: {value!r} is not a decimal number")
@@ -48,13 +98,12 @@ def _as_decimal(value: object, what: str) -> Decimal:
             f"{what}: {value!r} is a binary floating-point number; "
             "give the amount as a decimal string such as '1234.50'"
         )
+    if isinstance(value, str):
+        return parse_decimal_text(value, what)
     if isinstance(value, Decimal):
         number = value
-    elif isinstance(value, int | str):
-        try:
-            number = Decimal(value.strip() if isinstance(value, str) else value)
-        except InvalidOperation:
-            raise MoneyError(f"{what}: {value!r} is not a decimal number") from None
+    elif isinstance(value, int):
+        number = Decimal(value)
     else:
         raise MoneyError(f"{what}: {value!r} is not a decimal number")
     if not number.is_finite():

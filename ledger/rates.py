@@ -22,7 +22,7 @@ from ledger.money import EUR, check_currency, parse_rate
 from ledger.text import clean_text
 
 DEFAULT_SOURCE = "InforEuro"
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # ASCII digits only, the whole text
 
 
 class RateMissing(NotFound):
@@ -34,8 +34,10 @@ class RateAlreadyRecorded(Conflict):
 
 
 def parse_month(value: str) -> str:
-    if not _MONTH.match(value):
+    if not isinstance(value, str) or not _MONTH.fullmatch(value):
         raise InvalidInput(f"month {value!r} must be written YYYY-MM, e.g. 2022-10")
+    if value.startswith("0000"):
+        raise InvalidInput(f"month {value!r} is in year 0, which no calendar has; write YYYY-MM, e.g. 2022-10")
     return value
 
 

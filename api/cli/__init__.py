@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import date
 
 from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates
-from api.cli.common import position
+from api.cli.common import iso_date, position
 from api.cli.service import cmd_demo, cmd_info, cmd_project, cmd_replay, cmd_serve
 from api.cli.tokens import cmd_token
 from api.cli.trust import cmd_export, cmd_key, cmd_verify
@@ -69,11 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     budget = commands.add_parser("budget", help="the budget overview, now or as of a past point")
     when = budget.add_mutually_exclusive_group()
-    when.add_argument("--as-of", type=date.fromisoformat, metavar="DATE", help="as recorded by the end of DATE (UTC)")
+    when.add_argument("--as-of", type=iso_date, metavar="DATE", help="as recorded by the end of DATE (UTC)")
     when.add_argument("--position", type=position, metavar="N", help="as recorded up to event position N")
-    when.add_argument(
-        "--effective", type=date.fromisoformat, metavar="DATE", help="as effective on DATE (business dates)"
-    )
+    when.add_argument("--effective", type=iso_date, metavar="DATE", help="as effective on DATE (business dates)")
     budget.add_argument("--partner", help="only this partner's lines")
     budget.set_defaults(run=cmd_budget)
 

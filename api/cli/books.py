@@ -88,7 +88,7 @@ def cmd_import_rates(args: argparse.Namespace) -> int:
         for number, row in enumerate(csv.DictReader(handle), start=2):
             currency, month = (row.get("currency") or "").strip(), (row.get("month") or "").strip()
             try:
-                rate = parse_rate((row.get("rate") or "").strip(), "rate")
+                rate = parse_rate(row.get("rate") or "", "rate")
                 check_currency(currency)
                 with contextlib.suppress(RateMissing):
                     known = ctx.app.quote(currency, month)

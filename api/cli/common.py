@@ -1,15 +1,16 @@
-"""Shared pieces of the command line: opening the stores, printing, parsing positions."""
+"""Shared pieces of the command line: opening the stores, printing, parsing positions and dates."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from decimal import Decimal
 
 from rich.console import Console
 
 from api.context import LedgerContext, open_context
-from api.schemas import MAX_POSITION
+from api.schemas import MAX_POSITION, parse_iso_date
 
 
 def money(amount: Decimal) -> str:
@@ -36,3 +37,11 @@ def position(text: str) -> int:
     if not 0 <= value <= MAX_POSITION:
         raise argparse.ArgumentTypeError(f"{text} is not an event position (0 to {MAX_POSITION})")
     return value
+
+
+def iso_date(text: str) -> date:
+    """A date on the command line, as in a request body: YYYY-MM-DD and nothing else."""
+    try:
+        return parse_iso_date(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

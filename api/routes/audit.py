@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -10,7 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.deps import ActorDep, ContextDep, ReadDep
-from api.schemas import MAX_POSITION, AuditEventPublic, BadSnapshotPublic, EntityHistory, VerdictPublic
+from api.edge import GuardedRoute
+from api.schemas import MAX_POSITION, AuditEventPublic, BadSnapshotPublic, EntityHistory, IsoDate, VerdictPublic
 from api.views import not_found
 from ledger.actors import Role, require_role
 from projections import export, journal
@@ -19,7 +19,7 @@ from projections.batch import plain
 from projections.chain import Anchor, Stamp, stamp, verify
 from projections.snapshots import check_snapshots
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -43,8 +43,8 @@ def events(
     aggregate_type: Annotated[str | None, Query(description="Claim, BudgetLine, Sme, Mission...")] = None,
     actor: Annotated[str | None, Query(description="Only this user's events")] = None,
     event_type: Annotated[str | None, Query(description="Approved, Submitted, ...")] = None,
-    effective_from: Annotated[date | None, Query()] = None,
-    effective_to: Annotated[date | None, Query()] = None,
+    effective_from: Annotated[IsoDate | None, Query()] = None,
+    effective_to: Annotated[IsoDate | None, Query()] = None,
     after: Annotated[
         int | None, Query(ge=0, le=MAX_POSITION, description="Page on: events after this position")
     ] = None,

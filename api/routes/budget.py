@@ -10,19 +10,31 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Connection
 
 from api.deps import ActorDep, ContextDep, ReadDep, ReaderDep, SettingsDep
+from api.edge import GuardedRoute, allowed
 from api.routes._write import then_read
-from api.schemas import MAX_POSITION, BudgetPublic, GrantCreate, MoneyOut, TransferCreate, TransferPublic, Written
+from api.schemas import (
+    MAX_POSITION,
+    BudgetPublic,
+    GrantCreate,
+    IsoDate,
+    MoneyOut,
+    TransferCreate,
+    TransferPublic,
+    Written,
+)
 from api.views import LatestBody, budget_public, json_response, money, new_id, not_found
+from ledger.actors import Role
 from ledger.application import SME_SUPPORT_CAP
 from ledger.errors import InvalidInput
 from ledger.grant import PartnerInfo
 from ledger.money import Money
 from projections import queries as q
 
-router = APIRouter(tags=["budget"])
+router = APIRouter(tags=["budget"], route_class=GuardedRoute)
 
 
 @router.post("/grant", status_code=201, response_model=Written[BudgetPublic], summary="Sign in the grant agreement")
+@allowed(Role.COORDINATOR)
 def sign_grant(body: GrantCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep) -> Written[BudgetPublic]:
     """Coordinator only. Opens every partner x category budget line; the lines must sum to the total."""
     context.app.sign_grant(
@@ -53,6 +65,7 @@ def _overview(conn: Connection, as_of: q.AsOf | None = None) -> BudgetPublic:
 
 
 @router.post("/budget/transfers", status_code=201, response_model=Written[TransferPublic], summary="Transfer budget")
+@allowed(Role.COORDINATOR)
 def transfer_budget(
     body: TransferCreate, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[TransferPublic]:
@@ -102,11 +115,11 @@ class AsOfQuery:
 
 
 async def as_of_params(
-    as_of: Annotated[date | None, Query(description="As recorded by the end of this day (UTC)")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="As recorded by the end of this day (UTC)")] = None,
     position: Annotated[
         int | None, Query(ge=0, le=MAX_POSITION, description="As recorded up to this event position")
     ] = None,
-    effective: Annotated[date | None, Query(description="As effective on this business date")] = None,
+    effective: Annotated[IsoDate | None, Query(description="As effective on this business date")] = None,
 ) -> AsOfQuery:
     """Checks the query string only (no I/O), so ``async``: no thread-pool hop."""
     given = [v for v in (as_of, position, effective) if v is not None]

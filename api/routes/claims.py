@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 
 from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
+from api.edge import GuardedRoute, allowed
 from api.routes._write import then_read
 from api.schemas import (
     MAX_POSITION,
@@ -21,13 +22,15 @@ from api.schemas import (
     Written,
 )
 from api.views import claim_by_id, claim_public, money, new_id, payment_by_id
+from ledger.actors import Role
 from ledger.claim import ClaimState, ExpenseLine, LineDecision
 from projections import queries as q
 
-router = APIRouter(prefix="/claims", tags=["claims"])
+router = APIRouter(prefix="/claims", tags=["claims"], route_class=GuardedRoute)
 
 
 @router.post("", status_code=201, response_model=Written[ClaimPublic], summary="Record a claim an SME submitted")
+@allowed(Role.OFFICER)
 def submit_claim(
     body: ClaimCreate, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[ClaimPublic]:
@@ -76,6 +79,7 @@ def claim(claim_id: UUID, conn: ReadDep, _actor: ActorDep) -> ClaimPublic:
 
 
 @router.post("/{claim_id}/approve", response_model=Written[ClaimPublic], summary="Approve a claim, fully or partly")
+@allowed(Role.OFFICER)
 def approve_claim(
     claim_id: UUID, body: ApprovalCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[ClaimPublic]:
@@ -93,6 +97,7 @@ def approve_claim(
 
 
 @router.post("/{claim_id}/reject", response_model=Written[ClaimPublic], summary="Reject a claim")
+@allowed(Role.OFFICER)
 def reject_claim(
     claim_id: UUID, body: ClosureCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[ClaimPublic]:
@@ -103,6 +108,7 @@ def reject_claim(
 
 
 @router.post("/{claim_id}/withdraw", response_model=Written[ClaimPublic], summary="Withdraw a claim")
+@allowed(Role.OFFICER)
 def withdraw_claim(
     claim_id: UUID, body: ClosureCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[ClaimPublic]:
@@ -115,6 +121,7 @@ def withdraw_claim(
 @router.post(
     "/{claim_id}/payments", status_code=201, response_model=Written[PaymentPublic], summary="Record the reimbursement"
 )
+@allowed(Role.OFFICER)
 def record_payment(
     claim_id: UUID, body: PaymentCreate, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[PaymentPublic]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from api.deps import ActorDep, ContextDep, SettingsDep
+from api.edge import GuardedRoute, allowed
 from api.routes._write import then_read
 from api.schemas import CostCreate, CostPublic, Written
 from api.views import cost_by_id, money, new_id
+from ledger.actors import Role
 
-router = APIRouter(prefix="/costs", tags=["own costs"])
+router = APIRouter(prefix="/costs", tags=["own costs"], route_class=GuardedRoute)
 
 
 @router.post("", status_code=201, response_model=Written[CostPublic], summary="Record a partner's own cost")
+@allowed(Role.OFFICER)
 def record_cost(
     body: CostCreate, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[CostPublic]:

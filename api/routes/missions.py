@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 
 from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
+from api.edge import GuardedRoute, allowed
 from api.routes._write import then_read
 from api.schemas import (
     MissionCreate,
@@ -19,9 +20,10 @@ from api.schemas import (
     Written,
 )
 from api.views import mission_public, money, new_id, not_found, rate_public, sme_public
+from ledger.actors import Role
 from projections import queries as q
 
-router = APIRouter(tags=["missions and SMEs"])
+router = APIRouter(tags=["missions and SMEs"], route_class=GuardedRoute)
 
 
 def _mission(conn: ReadDep, mission_id: UUID | str) -> MissionPublic:
@@ -39,6 +41,7 @@ def _sme(conn: ReadDep, sme_id: UUID | str) -> SmePublic:
 
 
 @router.post("/missions", status_code=201, response_model=Written[MissionPublic], summary="Open a mission")
+@allowed(Role.COORDINATOR)
 def open_mission(
     body: MissionCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[MissionPublic]:
@@ -77,6 +80,7 @@ def mission(mission_id: UUID, conn: ReadDep, _actor: ActorDep) -> MissionPublic:
     response_model=Written[SmePublic],
     summary="Select an SME for a mission",
 )
+@allowed(Role.OFFICER)
 def select_sme(
     mission_id: UUID, body: SelectionCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[SmePublic]:
@@ -87,6 +91,7 @@ def select_sme(
 
 
 @router.post("/smes", status_code=201, response_model=Written[SmePublic], summary="Register an SME")
+@allowed(Role.OFFICER, Role.COORDINATOR)
 def register_sme(
     body: SmeCreate, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[SmePublic]:
@@ -115,6 +120,7 @@ def sme(sme_id: UUID, conn: ReadDep, _actor: ActorDep) -> SmePublic:
 
 
 @router.post("/exchange-rates", status_code=201, response_model=Written[RatePublic], summary="Record a monthly rate")
+@allowed(Role.OFFICER, Role.COORDINATOR)
 def record_rate(body: RateCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep) -> Written[RatePublic]:
     """Officers and the coordinator: units of the currency one euro buys in that month (InforEuro)."""
     context.app.record_rate(actor=actor, currency=body.currency, month=body.month, rate=body.rate, source=body.source)

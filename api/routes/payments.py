@@ -7,11 +7,13 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
+from api.edge import GuardedRoute, allowed
 from api.routes._write import then_read
 from api.schemas import PaymentPublic, ReversalCreate, Written
 from api.views import payment_by_id
+from ledger.actors import Role
 
-router = APIRouter(prefix="/payments", tags=["payments"])
+router = APIRouter(prefix="/payments", tags=["payments"], route_class=GuardedRoute)
 
 
 @router.get("/{payment_id}", response_model=PaymentPublic, summary="One payment")
@@ -20,6 +22,7 @@ def payment(payment_id: UUID, conn: ReadDep, _actor: ActorDep) -> PaymentPublic:
 
 
 @router.post("/{payment_id}/reversal", response_model=Written[PaymentPublic], summary="Reverse a payment")
+@allowed(Role.OFFICER)
 def reverse_payment(
     payment_id: UUID, body: ReversalCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[PaymentPublic]:

@@ -20,16 +20,21 @@ from api.schemas.claims import (
 )
 from api.schemas.common import (
     MAX_POSITION,
+    PATTERN_HINTS,
     Code,
+    Country,
     Currency,
     DecimalString,
+    IsoDate,
     MoneyIn,
     MoneyOut,
+    Month,
     Page,
     Problem,
     Strict,
     Text,
     Written,
+    parse_iso_date,
 )
 from api.schemas.missions import (
     CurrencyTotals,
@@ -45,6 +50,7 @@ from api.schemas.missions import (
 
 __all__ = [
     "MAX_POSITION",
+    "PATTERN_HINTS",
     "ApprovalCreate",
     "AuditEventPublic",
     "BadSnapshotPublic",
@@ -57,18 +63,21 @@ __all__ = [
     "Code",
     "CostCreate",
     "CostPublic",
+    "Country",
     "Currency",
     "CurrencyTotals",
     "DecimalString",
     "EntityHistory",
     "ExpenseLineIn",
     "GrantCreate",
+    "IsoDate",
     "LineDecisionIn",
     "LinePublic",
     "MissionCreate",
     "MissionPublic",
     "MoneyIn",
     "MoneyOut",
+    "Month",
     "Page",
     "PartnerIn",
     "PaymentCreate",
@@ -87,4 +96,5 @@ __all__ = [
     "TransferPublic",
     "VerdictPublic",
     "Written",
+    "parse_iso_date",
 ]

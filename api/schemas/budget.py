@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Code, DecimalString, MoneyIn, MoneyOut, RandomId, Strict, Text
+from api.schemas.common import Code, Country, DecimalString, IsoDate, MoneyIn, MoneyOut, RandomId, Strict, Text
 
 
 class PartnerIn(Strict):
     code: Code
     name: Text
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    country: Country
 
 
 class GrantCreate(Strict):
@@ -44,13 +43,13 @@ class GrantCreate(Strict):
     total: MoneyIn
     funding_rate: DecimalString = Field(description="Share of eligible costs the EU pays, e.g. 0.90")
     eu_cap: MoneyIn
-    period_start: date
-    period_end: date
+    period_start: IsoDate
+    period_end: IsoDate
     coordinator: Code
     partners: list[PartnerIn] = Field(min_length=1)
     budget: dict[str, dict[str, MoneyIn]] = Field(description="partner code -> category -> allocated EUR")
     decision_ref: Text
-    signed_on: date
+    signed_on: IsoDate
     sme_support_cap: MoneyIn | None = Field(default=None, description="Cap per SME over the grant (EUR 60,000)")
 
 
@@ -106,7 +105,7 @@ class TransferCreate(Strict):
     amount: MoneyIn
     decision_ref: Text = Field(description="Reference of the consortium decision")
     reason: Text
-    on: date = Field(description="Business date of the transfer")
+    on: IsoDate = Field(description="Business date of the transfer")
 
 
 class TransferPublic(BaseModel):

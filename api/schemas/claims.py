@@ -8,12 +8,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Code, MoneyIn, MoneyOut, RandomId, Strict, Text
+from api.schemas.common import Code, IsoDate, MoneyIn, MoneyOut, RandomId, Strict, Text
 
 
 class ExpenseLineIn(Strict):
     cost_type: Code
-    expense_date: date
+    expense_date: IsoDate
     amount: MoneyIn
     receipt_ref: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=500)] = ""
@@ -47,7 +47,7 @@ class ClaimCreate(Strict):
     sme_id: UUID
     mission_id: UUID
     lines: list[ExpenseLineIn] = Field(min_length=1, max_length=100)
-    on: date = Field(description="Date the SME submitted the claim")
+    on: IsoDate = Field(description="Date the SME submitted the claim")
 
 
 class LineDecisionIn(Strict):
@@ -75,7 +75,7 @@ class ApprovalCreate(Strict):
             ]
         },
     )
-    on: date
+    on: IsoDate
     reason: Annotated[str, Field(max_length=500)] = ""
     decisions: list[LineDecisionIn] = Field(
         default_factory=list, description="Per-line decisions for a partial approval"
@@ -87,7 +87,7 @@ class ClosureCreate(Strict):
         extra="forbid", json_schema_extra={"examples": [{"reason": "boarding pass missing", "on": "2023-04-10"}]}
     )
     reason: Text
-    on: date
+    on: IsoDate
 
 
 class PaymentCreate(Strict):
@@ -108,7 +108,7 @@ class PaymentCreate(Strict):
     )
     amount: MoneyIn
     bank_reference: Text
-    on: date = Field(description="Value date of the payment")
+    on: IsoDate = Field(description="Value date of the payment")
 
 
 class ReversalCreate(Strict):
@@ -116,7 +116,7 @@ class ReversalCreate(Strict):
         extra="forbid", json_schema_extra={"examples": [{"reason": "bank return: account closed", "on": "2023-05-02"}]}
     )
     reason: Text
-    on: date
+    on: IsoDate
 
 
 class ClaimLinePublic(BaseModel):
@@ -201,7 +201,7 @@ class CostCreate(Strict):
     amount: MoneyIn
     document_ref: Text
     description: Annotated[str, Field(max_length=500)] = ""
-    on: date
+    on: IsoDate
 
 
 class CostPublic(BaseModel):

@@ -5,17 +5,37 @@ because a float cannot hold every cent."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from ledger.money import MINOR_UNITS
+from ledger.errors import LedgerError
+from ledger.money import MINOR_UNITS, PLAIN_DECIMAL, parse_decimal_text
 
 T = TypeVar("T")
 #: The largest event position or offset (a signed 64-bit integer in every store).
 MAX_POSITION = 2**63 - 1
+
+#: Every pattern a request field must match, with what to write instead when it does not
+#: (api.invalid words the 422 with it). A pattern without a hint here is a test failure.
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+CURRENCY = r"^[A-Z]{3}$"
+COUNTRY = r"^[A-Z]{2}$"
+CODE = r"^[A-Z0-9_-]+$"
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PATTERN_HINTS: dict[str, str] = {
+    PLAIN_DECIMAL: "a plain decimal number; write digits with an optional minus sign and decimal dot, e.g. 1234.50",
+    ISO_DATE: "a date; use YYYY-MM-DD, e.g. 2023-03-15",
+    CURRENCY: "a currency code; write the three-letter ISO 4217 code in capitals, e.g. EUR",
+    COUNTRY: "a country code; write the two-letter ISO 3166 code in capitals, e.g. IT",
+    CODE: "a code; use capital letters A-Z, digits, '-' and '_' only, e.g. JPN-2023",
+    MONTH: "a month; use YYYY-MM, e.g. 2023-03",
+}
+_ISO_DATE = re.compile(ISO_DATE)
 
 
 def _decimal_string(value: Any) -> Decimal:
@@ -25,21 +45,44 @@ def _decimal_string(value: Any) -> Decimal:
             "a binary float cannot hold every cent"
         )
     try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
-    if not number.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
-    return number
+        return parse_decimal_text(value)
+    except LedgerError as error:
+        raise ValueError(error.detail) from None
 
 
 DecimalString = Annotated[
     Decimal,
     BeforeValidator(_decimal_string),
-    WithJsonSchema({"type": "string", "pattern": r"^\s*-?\d+(\.\d+)?\s*$", "examples": ["1234.50"]}),
+    WithJsonSchema({"type": "string", "pattern": PLAIN_DECIMAL, "examples": ["1234.50"]}),
 ]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code: EUR, USD, CAD, JPY or IDR")]
-Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9_-]+$")]
+
+
+def parse_iso_date(value: object) -> date:
+    """A date written YYYY-MM-DD (ASCII digits, that exact form); any other text or type is
+    refused with what to write instead. Shared by the bodies, the query strings and the CLI."""
+    if not isinstance(value, str):
+        kind = "a number" if isinstance(value, int | float) and not isinstance(value, bool) else "not text"
+        raise ValueError(f'{value!r} is {kind}; write the date as a string, YYYY-MM-DD, e.g. "2023-03-15"')
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    if not _ISO_DATE.fullmatch(value):
+        raise ValueError(f"{shown!r} is not written as a date; use YYYY-MM-DD, e.g. 2023-03-15")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{shown!r} is not a day of the calendar (check the month and the day); use YYYY-MM-DD, e.g. 2023-03-15"
+        ) from None
+
+
+IsoDate = Annotated[
+    date,
+    BeforeValidator(parse_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DATE, "examples": ["2023-03-15"]}),
+]
+Currency = Annotated[str, Field(pattern=CURRENCY, description="ISO 4217 code: EUR, USD, CAD, JPY or IDR")]
+Country = Annotated[str, Field(pattern=COUNTRY, description="ISO 3166 alpha-2 code, e.g. IT")]
+Month = Annotated[str, Field(pattern=MONTH, description="YYYY-MM")]
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=CODE)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 
 

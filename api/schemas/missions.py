@@ -8,7 +8,19 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Code, Currency, DecimalString, MoneyIn, MoneyOut, RandomId, Strict, Text
+from api.schemas.common import (
+    Code,
+    Country,
+    Currency,
+    DecimalString,
+    IsoDate,
+    MoneyIn,
+    MoneyOut,
+    Month,
+    RandomId,
+    Strict,
+    Text,
+)
 
 
 class MissionCreate(Strict):
@@ -32,15 +44,15 @@ class MissionCreate(Strict):
         },
     )
     code: Code
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    country: Country
     city: Text
-    start: date
-    end: date
+    start: IsoDate
+    end: IsoDate
     responsible_partner: Code
     reimbursement_rate: DecimalString = Field(description="Share of eligible costs reimbursed, e.g. 0.70")
     cap_per_sme: MoneyIn
     eligible_cost_types: list[Code] = Field(min_length=1)
-    on: date
+    on: IsoDate
 
 
 class CurrencyTotals(BaseModel):
@@ -87,9 +99,9 @@ class SmeCreate(Strict):
         default=None, description="Client-chosen random id (UUID version 4 or 7; else derived from the Idempotency-Key)"
     )
     legal_name: Text
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    country: Country
     identifier: Annotated[str, Field(min_length=2, max_length=40, description="VAT or national company number")]
-    on: date
+    on: IsoDate
 
 
 class SelectionCreate(Strict):
@@ -98,7 +110,7 @@ class SelectionCreate(Strict):
         json_schema_extra={"examples": [{"sme_id": "0b7e7e0e-3c1a-4a52-9d7e-1f2b3c4d5e6f", "on": "2022-12-06"}]},
     )
     sme_id: UUID
-    on: date
+    on: IsoDate
 
 
 class SmeMission(BaseModel):
@@ -128,7 +140,7 @@ class RateCreate(Strict):
         json_schema_extra={"examples": [{"currency": "JPY", "month": "2023-03", "rate": "144.83"}]},
     )
     currency: Currency
-    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+    month: Month
     rate: DecimalString = Field(description="Units of the currency one euro buys (InforEuro)")
     source: Annotated[str, Field(min_length=1, max_length=40)] = "InforEuro"
 

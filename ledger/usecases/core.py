@@ -84,6 +84,20 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
+def _decided(decide: Callable[[], Outcome[T]]) -> Outcome[T]:
+    """What a command decided. Arithmetic that fails on the command's own numbers (a Decimal
+    result past any precision, from amounts or rates far out of range) refuses the command as
+    invalid input, before anything is saved; it is logged, so that a fault stays visible."""
+    try:
+        return decide()
+    except ArithmeticError:
+        log.warning("a command's arithmetic failed on its inputs; refused as invalid input", exc_info=True)
+        raise InvalidInput(
+            "the amounts or rates of this command are too far out of range to compute exactly; "
+            "check them (amounts up to 1,000,000,000, rates as InforEuro quotes them). Nothing was recorded"
+        ) from None
+
+
 class LedgerCore(Application[UUID]):
     """What every use case builds on; ``GrantLedger`` assembles the use cases."""
 
@@ -140,7 +154,7 @@ class LedgerCore(Application[UUID]):
         """Decide and save atomically; on a concurrent change, reload and decide again."""
         self._written.position = None
         for attempt in range(MAX_ATTEMPTS):
-            result, changed = decide()
+            result, changed = _decided(decide)
             if not any(a.pending_events for a in changed):
                 return result
             try:

@@ -172,10 +172,6 @@ class TestErrorAfterTheResponseStarted:
         assert "a fault after the first rows" in caplog.text
         assert "Maria Rossi" not in caplog.text, caplog.text
 
-    @pytest.mark.xfail(
-        reason="the idempotency middleware (Starlette's BaseHTTPMiddleware) ends a broken stream as if it were "
-        "complete and raises only afterwards; a pure ASGI idempotency middleware makes this pass",
-    )
     def test_the_client_sees_an_incomplete_body(self, port: int) -> None:
         """The server drops the connection: the client never takes a cut body for a whole one."""
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -185,7 +185,8 @@ class TestWritesInGeneral:
     ) -> None:
         """A binary float can't hold every cent, so an amount or rate sent as a JSON number is
         refused with a field error that names the field, and nothing is recorded."""
-        response = api.post(path, body, tokens.coordinator)
+        writer = tokens.coordinator if path in {"/grant", "/budget/transfers", "/missions"} else tokens.pointex
+        response = api.post(path, body, writer)
         errors = field_errors(response)
         assert errors == {field: "value_error"}
         assert "decimal strings" in response.json()["detail"]
@@ -519,7 +520,8 @@ class TestSelections:
         sme = api.ok(api.post("/smes", sme_body("IT33333333333"), tokens.pointex))
         body = {"sme_id": sme["id"], "on": "2022-12-06"}
         details = rejected_payload(api, f"/missions/{alliance.mission_id}/selections", body, getattr(tokens, who), 403)
-        assert "JPN-2023" in details["detail"]
+        # the coordinator and auditors are refused by role before any lookup; NTT by partner after it
+        assert ("JPN-2023" if who == "ntt" else "only an officer may") in details["detail"]
         assert api.get(f"/smes/{sme['id']}").json()["missions"] == []
 
     def test_an_unknown_mission_or_sme_is_404(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
@@ -631,7 +633,8 @@ class TestSubmitClaims:
     ) -> None:
         """An officer of NTT, the coordinator, an auditor: 403, no claim and no pending amount."""
         details = rejected_payload(api, "/claims", api.claim_body(alliance), getattr(tokens, who), 403)
-        assert "JPN-2023" in details["detail"]
+        # the coordinator and auditors are refused by role before any lookup; NTT by partner after it
+        assert ("JPN-2023" if who == "ntt" else "only an officer may") in details["detail"]
         assert api.get("/claims").json()["count"] == 0
         assert api.line("POINTEX", "FSTP")["pending"] == money("0.00")
 
@@ -1067,7 +1070,8 @@ class TestCosts:
     ) -> None:
         """A cost of POINTEX recorded by NTT's officer, the coordinator or an auditor: 403."""
         details = rejected_payload(api, "/costs", cost_body(), getattr(tokens, who), 403)
-        assert "POINTEX" in details["detail"]
+        # the coordinator and auditors are refused by role before any lookup; NTT by partner after it
+        assert ("POINTEX" if who == "ntt" else "only an officer may") in details["detail"]
         assert api.line("POINTEX", "TRAVEL")["own_costs"] == money("0.00")
 
     def test_refusals_by_the_rules(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:

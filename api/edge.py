@@ -1,0 +1,217 @@
+"""The edge of every write, before a route reads or validates its body.
+
+Each write route declares the roles that may ever make it (``@allowed(Role.OFFICER)``), and
+``GuardedRoute`` checks them first: 401 without a known token, then 403 for a role that may never
+make this write, whatever the body (malformed, incomplete, naming unknown ids). Only then is
+the body read, once: a JSON body that names a key twice in one object is refused (422, naming
+the key), and the same body in canonical form (keys sorted, no layout) keys the
+Idempotency-Key record, so the same request laid out differently is the same request. Then
+FastAPI validates the body (from the same bytes) and the route runs.
+
+Which partner an officer may act for depends on the record (the mission's or the claim's
+partner): that check stays in the use case, after the lookup.
+"""
+
+from __future__ import annotations
+
+import email.message
+import json
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+from api.deps import bearer, known_actor, token_of
+from api.security import ServiceStore
+from ledger.actors import Actor, Role
+from ledger.errors import InvalidInput, NotAllowed
+
+F = TypeVar("F", bound=Callable[..., Any])
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+_ROLES = "__grantledger_roles__"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_KEY = 200
+_AS_STRINGS = 'amounts and rates are decimal strings, e.g. "1234.50"'
+
+
+class KeyReused(InvalidInput):
+    title = "Idempotency-Key reused"
+
+
+def allowed(*roles: Role) -> Callable[[F], F]:
+    """Declare the roles that may ever make this write (checked before the body is read)."""
+    if not roles:
+        raise ValueError("name at least one role")
+
+    def declare(endpoint: F) -> F:
+        setattr(endpoint, _ROLES, tuple(roles))
+        return endpoint
+
+    return declare
+
+
+def _who(roles: tuple[Role, ...]) -> str:
+    return " or ".join(("an " if role.value[0] in "aeiou" else "a ") + role.value for role in roles)
+
+
+# --- the body, read once ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class JsonBody:
+    """A request body as the edge read it: the bytes that key its idempotency record (the
+    canonical JSON when it is JSON, else the raw bytes), and where a key is named twice."""
+
+    digest_bytes: bytes
+    duplicate: tuple[str | int, ...] | None = None
+    unreadable: str | None = None
+
+
+def _is_json(content_type: str | None) -> bool:
+    """The content types FastAPI reads as JSON (none given counts, as for FastAPI)."""
+    if not content_type:
+        return True
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _path_to(target: object, value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """Where the object ``target`` sits inside ``value`` (found by identity)."""
+    if value is target:
+        return path
+    items: Any = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _path_to(target, item, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def read_json_body(raw: bytes, content_type: str | None) -> JsonBody:
+    """Parse a body once: its canonical form and the first key named twice in an object. A body
+    that is not JSON is left to FastAPI (422, saying where); one that cannot be read at all
+    (not UTF-8, nested too deeply, a number too long) says why, for a 400."""
+    if not raw or not _is_json(content_type):
+        return JsonBody(raw)
+    twice: list[tuple[dict[str, Any], str]] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj: dict[str, Any] = {}
+        for key, item in items:
+            if key in obj and not twice:
+                twice.append((obj, key))
+            obj[key] = item
+        return obj
+
+    try:
+        value = json.loads(raw, object_pairs_hook=pairs)
+        canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except json.JSONDecodeError:  # FastAPI answers 422, saying where
+        return JsonBody(raw)
+    except UnicodeDecodeError:
+        return JsonBody(raw, unreadable="the body is not UTF-8 text; send the JSON encoded as UTF-8")
+    except RecursionError:
+        return JsonBody(raw, unreadable="the body nests lists or objects too deeply; send the object shown in /docs")
+    except ValueError:  # an integer past Python's digit limit
+        return JsonBody(raw, unreadable=f"a number in the body has too many digits; {_AS_STRINGS}")
+    if twice:
+        obj, key = twice[0]
+        return JsonBody(canonical, (*(_path_to(obj, value) or ()), key))
+    return JsonBody(canonical)
+
+
+def _refuse_duplicate(location: tuple[str | int, ...]) -> RequestValidationError:
+    key = location[-1]
+    return RequestValidationError(
+        [
+            {
+                "type": "duplicate_key",
+                "loc": ("body", *location),
+                "msg": f"the body names {key!r} twice in one object; give each field once",
+                "input": key,
+            }
+        ]
+    )
+
+
+# --- the route class --------------------------------------------------------------------------
+class GuardedRoute(APIRoute):
+    """A route whose writes check the caller's role before anything else (see the module)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        roles: tuple[Role, ...] | None = getattr(endpoint, _ROLES, None)
+        methods = {m.upper() for m in kwargs.get("methods") or ()}
+        if methods & WRITES and not roles:
+            raise TypeError(f"the write {path} must declare who may make it: @allowed(Role.OFFICER, ...)")
+        self.roles = roles or ()
+        if roles:
+            extra = dict(kwargs.get("openapi_extra") or {})
+            extra["x-allowed-roles"] = [role.value for role in roles]
+            kwargs["openapi_extra"] = extra
+        super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+        if not self.roles:
+            return handler
+        roles = self.roles
+        summary = self.summary or self.name.replace("_", " ")
+        action = summary[:1].lower() + summary[1:]
+
+        async def guarded(request: Request) -> Response:
+            actor = await _actor(request)
+            if actor.role not in {role.value for role in roles}:
+                raise NotAllowed(f"{actor.describe()} may not {action}: only {_who(roles)} may")
+            body = read_json_body(await request.body(), request.headers.get("content-type"))
+            if body.unreadable is not None:
+                raise HTTPException(400, body.unreadable)
+            if body.duplicate is not None:
+                raise _refuse_duplicate(body.duplicate)
+            return await _idempotent(request, actor, body, handler)
+
+        return guarded
+
+
+async def _actor(request: Request) -> Actor:
+    """The caller, from the bearer token (401 without one, or with an unknown or revoked one);
+    kept on the request for the route's own ActorDep."""
+    known: Actor | None = getattr(request.state, "actor", None)
+    if known is not None:
+        return known
+    token = token_of(await bearer(request))
+    store: ServiceStore = request.app.state.store
+    actor = known_actor(await run_in_threadpool(store.actor_for, token))
+    request.state.actor = actor
+    return actor
+
+
+async def _idempotent(request: Request, actor: Actor, body: JsonBody, handler: Handler) -> Response:
+    """Same Idempotency-Key and same request: the first response again, nothing recorded. Same
+    key with another request: refused (422). Keys are per user and survive restarts."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return await handler(request)
+    if len(key) > MAX_KEY:
+        raise InvalidInput(f"the Idempotency-Key header is longer than {MAX_KEY} characters; use a shorter key")
+    store: ServiceStore = request.app.state.store
+    digest = store.request_hash(request.method, request.url.path, body.digest_bytes)
+    first = await run_in_threadpool(store.recall, actor.id, key)
+    if first is not None:
+        if first.request_hash != digest:
+            raise KeyReused(
+                f"the Idempotency-Key {key!r} was first used for a different request; "
+                "use a new key for a new request, or repeat the first one exactly"
+            )
+        return Response(
+            first.body, status_code=first.status, media_type="application/json", headers={"Idempotent-Replayed": "true"}
+        )
+    response = await handler(request)
+    content = getattr(response, "body", None)
+    if 200 <= response.status_code < 300 and isinstance(content, bytes):
+        await run_in_threadpool(store.remember, actor.id, key, digest, response.status_code, content.decode())
+    return response

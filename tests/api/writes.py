@@ -1,0 +1,121 @@
+"""Every write route of the API, for tests that must cover them all: its path (with the ids it
+names), a valid body, and the roles that may ever make it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import NamedTuple
+
+from ledger.actors import Role
+from tests.api.conftest import JSON, Alliance, Api, expense, grant_body, mission_body, money, sme_body
+
+UNKNOWN = str(uuid.uuid4())
+Ids = dict[str, str]
+Body = Callable[[Ids], JSON]
+
+
+def paid_ids(api: Api, alliance: Alliance) -> Ids:
+    """Real ids to write against: the mission, an SME, an approved claim and its payment, and
+    a claim still pending (two lines) for the decisions."""
+    claim = api.submit(alliance)
+    api.approve(claim["id"])
+    payment = api.pay(claim["id"], "700.00")
+    pending = api.submit(alliance, expense(receipt="R-P1"), expense("200.00", receipt="R-P2"))
+    return {
+        "mission": alliance.mission_id,
+        "sme": alliance.sme_id,
+        "claim": claim["id"],
+        "payment": payment["id"],
+        "pending": pending["id"],
+    }
+
+
+class Write(NamedTuple):
+    name: str
+    path: str  # with {mission}, {claim}, {pending} or {payment} for the ids it names
+    body: Body
+    roles: set[Role]
+
+
+#: Every write: its path (with ids), a valid body, and the roles that may ever make it.
+WRITES: list[Write] = [
+    Write("grant", "/grant", lambda ids: grant_body(), {Role.COORDINATOR}),
+    Write(
+        "transfer",
+        "/budget/transfers",
+        lambda ids: {
+            "from_partner": "NIDV",
+            "from_category": "PERSONNEL",
+            "to_partner": "NIDV",
+            "to_category": "FSTP",
+            "amount": money("5000.00"),
+            "decision_ref": "SC-2022-03",
+            "reason": "more SMEs",
+            "on": "2022-11-15",
+        },
+        {Role.COORDINATOR},
+    ),
+    Write("mission", "/missions", lambda ids: mission_body(code="USA-2022"), {Role.COORDINATOR}),
+    Write(
+        "selection",
+        "/missions/{mission}/selections",
+        lambda ids: {"sme_id": ids["sme"], "on": "2022-12-06"},
+        {Role.OFFICER},
+    ),
+    Write("sme", "/smes", lambda ids: sme_body("IT55555555555"), {Role.OFFICER, Role.COORDINATOR}),
+    Write(
+        "rate",
+        "/exchange-rates",
+        lambda ids: {"currency": "USD", "month": "2023-03", "rate": "1.0987"},
+        {Role.OFFICER, Role.COORDINATOR},
+    ),
+    Write(
+        "claim",
+        "/claims",
+        lambda ids: {
+            "sme_id": ids["sme"],
+            "mission_id": ids["mission"],
+            "lines": [expense(receipt="R-9")],
+            "on": "2023-04-02",
+        },
+        {Role.OFFICER},
+    ),
+    Write(
+        "approve",
+        "/claims/{pending}/approve",
+        lambda ids: {
+            "on": "2023-04-10",
+            "reason": "receipts checked",
+            "decisions": [{"line_no": 2, "accepted": money("150.00"), "reason": "taxi receipt missing"}],
+        },
+        {Role.OFFICER},
+    ),
+    Write("reject", "/claims/{pending}/reject", lambda ids: {"reason": "no", "on": "2023-04-10"}, {Role.OFFICER}),
+    Write("withdraw", "/claims/{pending}/withdraw", lambda ids: {"reason": "x", "on": "2023-04-10"}, {Role.OFFICER}),
+    Write(
+        "payment",
+        "/claims/{claim}/payments",
+        lambda ids: {"amount": money("10.00"), "bank_reference": "SEPA-9", "on": "2023-04-20"},
+        {Role.OFFICER},
+    ),
+    Write(
+        "reversal",
+        "/payments/{payment}/reversal",
+        lambda ids: {"reason": "bank return", "on": "2023-05-02"},
+        {Role.OFFICER},
+    ),
+    Write(
+        "cost",
+        "/costs",
+        lambda ids: {
+            "partner": "POINTEX",
+            "category": "TRAVEL",
+            "amount": money("412.80"),
+            "document_ref": "INV-9",
+            "on": "2023-03-20",
+        },
+        {Role.OFFICER},
+    ),
+]
+UNKNOWN_IDS: Ids = {"mission": UNKNOWN, "sme": UNKNOWN, "claim": UNKNOWN, "payment": UNKNOWN, "pending": UNKNOWN}
