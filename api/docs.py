@@ -2,23 +2,29 @@
 
 FastAPI's own /docs page runs an inline script; this one loads the same set-up from a script
 of the app's own (/docs/swagger-init.js), so that no page needs inline script. Swagger UI and
-ReDoc themselves still come from one CDN (CDN below, the only other origin the pages' policy
-allows) until the app serves those assets itself.
+ReDoc come from the service itself (api/assets.py, from node_modules/), never from a CDN: the
+pages name no other origin and work offline. Without the assets installed, each page answers
+503 saying how to install them. (ReDoc's footer shows its vendor's logo from cdn.redoc.ly: the
+policy blocks that image, so nothing is fetched and the footer shows its text alone.)
 """
 
 from __future__ import annotations
 
+from html import escape
+
 from fastapi import APIRouter, Response
-from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import HTMLResponse
 
-CDN = "https://cdn.jsdelivr.net"
-SWAGGER_UI = f"{CDN}/npm/swagger-ui-dist@5"
-REDOC_JS = f"{CDN}/npm/redoc@2/bundles/redoc.standalone.js"
+from api import assets
+
+SWAGGER_CSS = "swagger-ui/swagger-ui.css"
+SWAGGER_JS = "swagger-ui/swagger-ui-bundle.js"
+REDOC_JS = "redoc/redoc.standalone.js"
 OPENAPI_URL = "/openapi.json"
 DOCS, REDOC, SWAGGER_INIT = "/docs", "/redoc", "/docs/swagger-init.js"
 
 router = APIRouter(include_in_schema=False)
+router.include_router(assets.router)  # the pages' assets are served with them, tokenless
 
 _SWAGGER_PAGE = f"""<!DOCTYPE html>
 <html lang="en">
@@ -26,11 +32,11 @@ _SWAGGER_PAGE = f"""<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>GrantLedger API</title>
-<link rel="stylesheet" href="{SWAGGER_UI}/swagger-ui.css">
+<link rel="stylesheet" href="{assets.url(SWAGGER_CSS)}">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="{SWAGGER_UI}/swagger-ui-bundle.js"></script>
+<script src="{assets.url(SWAGGER_JS)}"></script>
 <script src="{SWAGGER_INIT}"></script>
 </body>
 </html>
@@ -49,9 +55,45 @@ _SWAGGER_INIT = f"""window.ui = SwaggerUIBundle({{
 """
 
 
+_REDOC_PAGE = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>GrantLedger API</title>
+</head>
+<body>
+<redoc spec-url="{OPENAPI_URL}"></redoc>
+<script src="{assets.url(REDOC_JS)}"></script>
+</body>
+</html>
+"""
+
+
+def _not_installed(page: str, names: list[str]) -> HTMLResponse:
+    """503: the page would be broken without its assets; say which are missing and what to do."""
+    files = "".join(f"<li><code>{escape(str(assets.file_of(name)))}</code></li>" for name in names)
+    return HTMLResponse(
+        f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>API documentation unavailable</title></head>
+<body>
+<h1>The API documentation ({escape(page)}) is not available</h1>
+<p>Its assets (Swagger UI and ReDoc, npm packages pinned in package-lock.json) are not installed:</p>
+<ul>{files}</ul>
+<p>To install them, {escape(assets.SETUP_HINT)}. The API itself works without them;
+its description is at <a href="{OPENAPI_URL}">{OPENAPI_URL}</a>.</p>
+</body>
+</html>
+""",
+        status_code=503,
+    )
+
+
 @router.get(DOCS)
 def swagger_ui() -> HTMLResponse:
-    return HTMLResponse(_SWAGGER_PAGE)
+    missing = assets.missing(SWAGGER_CSS, SWAGGER_JS)
+    return _not_installed(DOCS, missing) if missing else HTMLResponse(_SWAGGER_PAGE)
 
 
 @router.get(SWAGGER_INIT)
@@ -61,6 +103,5 @@ def swagger_init() -> Response:
 
 @router.get(REDOC)
 def redoc() -> HTMLResponse:
-    return get_redoc_html(
-        openapi_url=OPENAPI_URL, title="GrantLedger API", redoc_js_url=REDOC_JS, with_google_fonts=False
-    )
+    missing = assets.missing(REDOC_JS)
+    return _not_installed(REDOC, missing) if missing else HTMLResponse(_REDOC_PAGE)

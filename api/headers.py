@@ -4,9 +4,10 @@
 - API data (/api/v1/..., /health): ``Cache-Control: no-store`` (no cache keeps a budget or a
   token's answers);
 - HTML: a strict ``Content-Security-Policy`` (scripts and styles only from the app itself, no
-  inline script, no framing) and ``X-Frame-Options: DENY`` for older browsers. The
-  documentation pages may also load Swagger UI and ReDoc from their CDN; ReDoc writes its
-  styles inline and searches in a blob: worker, so /redoc alone allows those two.
+  inline script, no framing) and ``X-Frame-Options: DENY`` for older browsers. No policy
+  names another origin: the documentation pages load Swagger UI and ReDoc from the service
+  itself (api/assets.py). ReDoc writes its styles inline and searches in a blob: worker, so
+  /redoc alone allows those two.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.docs import CDN, DOCS, REDOC
+from api.docs import DOCS, REDOC
 
 API_PREFIX = "/api/v1"
 
@@ -29,8 +30,8 @@ def policy(*, scripts: str = "'self'", styles: str = "'self'", extra: str = "") 
 #: The policy of every HTML page, and the documentation pages' own.
 HTML_POLICY = policy()
 POLICY_OF: dict[str, str] = {
-    DOCS: policy(scripts=f"'self' {CDN}", styles=f"'self' {CDN}"),
-    REDOC: policy(scripts=f"'self' {CDN}", styles=f"'self' {CDN} 'unsafe-inline'", extra="; worker-src blob:"),
+    DOCS: HTML_POLICY,
+    REDOC: policy(styles="'self' 'unsafe-inline'", extra="; worker-src blob:"),
 }
 
 
