@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import Connection
 
 from api.deps import ActorDep, ContextDep, ReadDep, ReaderDep, SettingsDep
@@ -57,11 +57,35 @@ def sign_grant(body: GrantCreate, actor: ActorDep, context: ContextDep, settings
     return Written(position=position, data=overview)
 
 
-def _overview(conn: Connection, as_of: q.AsOf | None = None) -> BudgetPublic:
-    overview = q.budget_overview(conn, as_of)
+def _overview(conn: Connection, asked: AsOfQuery | None = None) -> BudgetPublic:
+    overview = q.budget_overview(conn, None if asked is None else asked.resolve(conn))
     if overview is None:
-        raise not_found("the grant agreement" + ("" if as_of is None or as_of.now else " (as of that point)"))
+        raise _no_grant(asked)
     return budget_public(overview)
+
+
+def _no_grant(asked: AsOfQuery | None) -> HTTPException:
+    """404 when the books asked for hold no grant, saying which dates the question was about:
+    ``as_of`` and ``position`` are about when things were recorded, ``effective`` about
+    business dates (a demo recorded today holds nothing as recorded by a day of 2023)."""
+    if asked is not None and asked.recorded_by is not None:
+        return HTTPException(
+            404,
+            f"nothing had been recorded by the end of {asked.recorded_by} (UTC): the grant agreement was "
+            "recorded later. as_of= reads the books as they were recorded by a day; for the books on a "
+            f"business date (expense, approval, payment value date) ask effective={asked.recorded_by}",
+        )
+    if asked is not None and asked.position is not None:
+        return HTTPException(
+            404,
+            f"the grant agreement was recorded after event position {asked.position}; ask for a later "
+            "position, or effective=DATE for the books on a business date",
+        )
+    if asked is not None and asked.effective is not None:
+        return HTTPException(
+            404, f"the grant agreement had not taken effect on {asked.effective} (a business date); ask a later date"
+        )
+    return not_found("the grant agreement")
 
 
 @router.post("/budget/transfers", status_code=201, response_model=Written[TransferPublic], summary="Transfer budget")
@@ -145,7 +169,7 @@ async def budget(read: ReaderDep, as_of: AsOfDep, latest: Annotated[LatestBody, 
     def body(conn: Connection, position: int) -> bytes:
         if as_of.now:  # the same read-model position gives the same body: render it once per position
             return latest.get(position, lambda: _overview(conn).model_dump_json().encode())
-        return _overview(conn, as_of.resolve(conn)).model_dump_json().encode()
+        return _overview(conn, as_of).model_dump_json().encode()
 
     return json_response(await read(body))
 
@@ -155,7 +179,7 @@ def partner_budget(code: str, conn: ReadDep, _actor: ActorDep, as_of: AsOfDep) -
     """The same figures for one partner's lines (totals over that partner only)."""
     overview = q.budget_overview(conn, as_of.resolve(conn))
     if overview is None:
-        raise not_found("the grant agreement")
+        raise _no_grant(as_of)
     lines = overview.partner(code)
     if not lines:
         raise not_found(f"partner {code}")
