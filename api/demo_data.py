@@ -1,7 +1,7 @@
 """The EU-ALLIANCE demo's data: the consortium, its missions, SMEs, rates, and the claims it plays.
 
 It signs the grant (six partners, EUR 500,000 in budget lines per category), records
-illustrative monthly exchange rates, opens the four missions of DOMAIN.md, registers 30
+illustrative monthly exchange rates, opens the four missions of docs/domain.md, registers 30
 fictional SMEs from across the EU and selects each for one or two missions, then plays about
 80 claims in USD, CAD, JPY, IDR and EUR through every state: pending, approved fully or
 partly (with a reason per reduced line), rejected, withdrawn, paid, and one payment returned

@@ -1,7 +1,7 @@
 """SME reimbursement claims: submitted -> approved (fully or partly) -> paid, or rejected,
 or withdrawn; a reversed payment makes an approved claim unpaid again.
 
-Amounts follow DOMAIN.md: each expense line is converted to EUR with the monthly rate of
+Amounts follow docs/domain.md: each expense line is converted to EUR with the monthly rate of
 its expense month and rounded half up to the cent; the reimbursement is the mission rate
 times their sum, rounded half up; the approved amount is that, limited by what remains
 of the SME's caps. Every conversion stores the rate, month and source it used.

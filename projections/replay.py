@@ -3,7 +3,7 @@
 The rebuild is the projector itself pointed at an empty database (a temporary SQLite file
 beside the live one, or a fresh PostgreSQL schema), so it streams the log in batches with
 bounded memory. The comparison walks both databases table by table in primary-key order
-and reports each row that differs (DOMAIN.md invariant 8).
+and reports each row that differs (docs/domain.md invariant 8).
 """
 
 from __future__ import annotations

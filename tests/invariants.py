@@ -1,10 +1,10 @@
-"""The ledger's invariants (DOMAIN.md), each one call over a GrantLedger and a plain model.
+"""The ledger's invariants (docs/domain.md), each one call over a GrantLedger and a plain model.
 
 A test keeps a ``LedgerModel`` (plain Python: dicts of Decimals, no ledger arithmetic)
 beside the real application and calls ``check_all(app, model)`` after every command. Each
 check reads the application through its public queries; some check a rule that must hold
 whatever happened, the others that the application agrees with the model. The numbers in
-the names follow the list of invariants in DOMAIN.md.
+the names follow the list of invariants in docs/domain.md.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ LIVE_STATES = frozenset({SUBMITTED, APPROVED, PAID})
 
 
 def normalised(reference: str) -> str:
-    """A receipt reference or SME identifier as the ledger compares it (DOMAIN.md): NFKC,
+    """A receipt reference or SME identifier as the ledger compares it (docs/domain.md): NFKC,
     case-folded, with whitespace, dashes and the separators . , ; : / \\ _ ' removed."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", reference).casefold())
     return "".join(c for c in folded if not (c.isspace() or c in ".,;:/\\_'" or unicodedata.category(c) == "Pd"))

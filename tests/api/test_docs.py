@@ -136,3 +136,23 @@ class TestPoliciesNameNoOtherOrigin:
         assert {k: v for k, v in redoc.items() if k not in ("style-src", "worker-src")} == {
             k: v for k, v in docs.items() if k != "style-src"
         }
+
+
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+class TestTheDocumentationStaysInTheRepository:
+    @pytest.mark.parametrize("document", ["README.md", "docs/domain.md"])
+    def test_every_link_names_a_file_of_the_repository(self, document: str) -> None:
+        """A fresh clone has everything the README and the domain page link to: no link leaves
+        the repository (no ../, no other site), and each names a file that exists."""
+        source = ROOT / document
+        links = MARKDOWN_LINK.findall(source.read_text())
+        for link in links:
+            target = (source.parent / link.split("#")[0]).resolve()
+            assert not re.match(r"[a-z]+:", link), link
+            assert target.is_relative_to(ROOT), link
+            assert target.exists(), link
+
+    def test_the_readme_points_to_the_domain_rules(self) -> None:
+        assert "](docs/domain.md)" in (ROOT / "README.md").read_text()

@@ -1,4 +1,4 @@
-"""Business dates make sense (DOMAIN.md): an expense is not after the claim's submission, a
+"""Business dates make sense (docs/domain.md): an expense is not after the claim's submission, a
 decision not before it, a payment not before the approval, a reversal not before its payment,
 and no business date lies in the future of the application's clock."""
 

@@ -6,7 +6,7 @@ lines are summed, the mission rate applied and rounded half up; the approved amo
 that limited by what remains of the SME's caps. Whenever the model predicts a refusal,
 the command must raise exactly that error and record nothing; whenever it predicts
 success, the command must record something (or nothing, for a repeated command). After
-every step the invariants of DOMAIN.md hold (tests/invariants.py).
+every step the invariants of docs/domain.md hold (tests/invariants.py).
 """
 
 from __future__ import annotations

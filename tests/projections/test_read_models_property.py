@@ -1,4 +1,4 @@
-"""Every SQL read model equals an independent fold of the same events (DOMAIN.md invariant 8).
+"""Every SQL read model equals an independent fold of the same events (docs/domain.md invariant 8).
 
 The ledger's own state machine (tests/ledger/test_state_machine.py) drives the real
 application with random grants, transfers, missions, SMEs, rates, claims, decisions,
@@ -299,7 +299,7 @@ class ReadModelMachine(LedgerMachine):
 
     def invariants_hold(self) -> None:
         """Not an invariant here (this plain method replaces the inherited one): the ledger's
-        own state machine checks DOMAIN.md's invariants after every step; this one spends
+        own state machine checks docs/domain.md's invariants after every step; this one spends
         that time on more examples of the read side."""
 
     @initialize(target=LedgerMachine.missions, data=st.data())
