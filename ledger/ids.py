@@ -122,11 +122,19 @@ def _without_symbols(value: str) -> str:
     return "".join(c for c in value if unicodedata.category(c)[0] not in "PSZC" and not is_default_ignorable(c))
 
 
+def _is_spacing_modifier(char: str) -> bool:
+    """A spacing modifier letter that is still one after NFKC (U+02B9 prime, U+02BC apostrophe,
+    U+02C6 circumflex, U+02D0 length mark...): it reads as punctuation or an accent. (The
+    superscript letters of the block are plain letters after NFKC.)"""
+    return 0x02B0 <= ord(char) <= 0x02FF and unicodedata.category(char) == "Lm"
+
+
 def fold_key(value: str) -> str:
     """The comparison form of a text, without the checks of ``canonical_key``: NFKC and case
     folded; decomposed (NFD) so that accents and every other combining mark are dropped; each
     decimal digit of any script as its ASCII digit; only letters and numbers kept (every
-    punctuation, symbol, space, separator, control and default-ignorable code point goes);
+    punctuation, symbol, space, separator, control and default-ignorable code point goes, and
+    the modifier letters that look like punctuation);
     recomposed (NFC); and Greek and Cyrillic look-alikes of Latin letters as the Latin letter."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", _without_symbols(value)).casefold())
     kept: list[str] = []
@@ -134,7 +142,7 @@ def fold_key(value: str) -> str:
         category = unicodedata.category(char)
         if category == "Nd":
             kept.append(str(unicodedata.digit(char)))
-        elif category[0] in "LN" and not is_default_ignorable(char):
+        elif category[0] in "LN" and not is_default_ignorable(char) and not _is_spacing_modifier(char):
             kept.append(char)
     return unicodedata.normalize("NFC", "".join(kept)).translate(_LOOK_ALIKES)
 

@@ -27,6 +27,9 @@ LOOKS_THE_SAME = {
     "fraction slash": "IT\u20440987654",
     "asterisk and section sign": "\u00a7IT*0987654",
     "Braille pattern blank": "IT\u28000987654",
+    "modifier letter apostrophe": "IT\u02bc0987654",
+    "modifier letter prime and vertical line": "IT\u02b90987\u02c8654",
+    "superscript letters": "\u2071\u1d400987654",
     "Greek capitals": "\u0399\u03a40987654",
     "Cyrillic capitals": "\u0406\u04220987654",
     "Greek small letters": "\u03b9\u03c40987654",
@@ -123,12 +126,17 @@ class TestCanonicalKey:
 
 
 def _insertable() -> list[str]:
-    """Every punctuation, symbol and separator character (categories P*, S*, Z*) and every
-    default-ignorable code point: what may be typed into a reference without changing it."""
+    """Every punctuation, symbol and separator character (categories P*, S*, Z*), every
+    default-ignorable code point and the spacing modifier letters that look like punctuation
+    (U+02B9 prime, U+02BC apostrophe...): what may be typed into a reference without changing it."""
+
+    def modifier(char: str) -> bool:
+        return "\u02b0" <= char <= "\u02ff" and unicodedata.normalize("NFKC", char) == char
+
     return [
         chr(code)
         for code in range(0x110000)
-        if unicodedata.category(chr(code))[0] in "PSZ" or is_default_ignorable(chr(code))
+        if unicodedata.category(chr(code))[0] in "PSZ" or is_default_ignorable(chr(code)) or modifier(chr(code))
     ]
 
 
