@@ -20,6 +20,7 @@ import unicodedata
 from uuid import UUID, uuid5
 
 from ledger.errors import InvalidInput
+from ledger.text import is_default_ignorable
 
 NAMESPACE = UUID("6f1c2b8e-53a4-4d7e-9a51-2f0e8c6b7d10")
 _MAX_UUID = (1 << 128) - 1
@@ -54,9 +55,6 @@ def require_chosen_id(what: str, value: UUID) -> None:
 
 
 # --- canonical keys -----------------------------------------------------------------------
-#: Removed from a reference or identifier before comparing, besides whitespace (any Unicode
-#: space or line break) and every dash (Unicode category Pd: hyphens, en and em dashes...).
-SEPARATORS = frozenset(".,;:/\\_'\u2019\u00b7\u2212\u00ad")
 #: Scripts that may share one reference (UTS #39 "highly restrictive"): Latin with Han and the
 #: Japanese kana, with Han and Bopomofo, or with Han and Hangul. Any other mix is refused.
 _MIXES = (
@@ -64,10 +62,48 @@ _MIXES = (
     frozenset({"LATIN", "HAN", "BOPOMOFO"}),
     frozenset({"LATIN", "HAN", "HANGUL"}),
 )
-
-
-def _is_separator(char: str) -> bool:
-    return char.isspace() or char in SEPARATORS or unicodedata.category(char) in {"Pd", "Zs", "Zl", "Zp", "Cf"}
+#: Greek and Cyrillic letters that look like a Latin letter, mapped to it: a small "skeleton"
+#: after the idea of Unicode's confusables.txt (UTS #39), so that a reference typed wholly in
+#: look-alike letters ("ΤΑΧ-7781" in Greek) is the Latin one. Keys are the case-folded forms,
+#: so a capital and its small letter map alike; the target is the Latin letter the CAPITAL
+#: looks like (references are written in capitals: Greek Η and Cyrillic Н are "h", Greek Ν
+#: is "n" although its small letter looks like a "v"). Only letters whose capital is a
+#: look-alike in common fonts are listed; the table is deliberately not all of confusables.txt.
+_LOOK_ALIKES = str.maketrans(
+    {
+        # Greek: Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ
+        "\u03b1": "a",
+        "\u03b2": "b",
+        "\u03b5": "e",
+        "\u03b6": "z",
+        "\u03b7": "h",
+        "\u03b9": "i",
+        "\u03ba": "k",
+        "\u03bc": "m",
+        "\u03bd": "n",
+        "\u03bf": "o",
+        "\u03c1": "p",
+        "\u03c4": "t",
+        "\u03c5": "y",
+        "\u03c7": "x",
+        # Cyrillic: А В Е К М Н О Р С Т У Х І Ј Ѕ
+        "\u0430": "a",
+        "\u0432": "b",
+        "\u0435": "e",
+        "\u043a": "k",
+        "\u043c": "m",
+        "\u043d": "h",
+        "\u043e": "o",
+        "\u0440": "p",
+        "\u0441": "c",
+        "\u0442": "t",
+        "\u0443": "y",
+        "\u0445": "x",
+        "\u0456": "i",
+        "\u0458": "j",
+        "\u0455": "s",
+    }
+)
 
 
 def _script(char: str) -> str | None:
@@ -79,16 +115,49 @@ def _script(char: str) -> str | None:
     return "HAN" if first == "CJK" else first or None
 
 
+def _without_symbols(value: str) -> str:
+    """The value without its punctuation, symbols, separators, controls and default-ignorable
+    code points, taken out before NFKC so that one whose compatibility form holds letters
+    ("™" is "TM", "⒜" is "(a)") is still nothing but a symbol."""
+    return "".join(c for c in value if unicodedata.category(c)[0] not in "PSZC" and not is_default_ignorable(c))
+
+
+def _is_spacing_modifier(char: str) -> bool:
+    """A spacing modifier letter that is still one after NFKC (U+02B9 prime, U+02BC apostrophe,
+    U+02C6 circumflex, U+02D0 length mark...): it reads as punctuation or an accent. (The
+    superscript letters of the block are plain letters after NFKC.)"""
+    return 0x02B0 <= ord(char) <= 0x02FF and unicodedata.category(char) == "Lm"
+
+
+def fold_key(value: str) -> str:
+    """The comparison form of a text, without the checks of ``canonical_key``: NFKC and case
+    folded; decomposed (NFD) so that accents and every other combining mark are dropped; each
+    decimal digit of any script as its ASCII digit; only letters and numbers kept (every
+    punctuation, symbol, space, separator, control and default-ignorable code point goes, and
+    the modifier letters that look like punctuation);
+    recomposed (NFC); and Greek and Cyrillic look-alikes of Latin letters as the Latin letter."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", _without_symbols(value)).casefold())
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFD", folded):
+        category = unicodedata.category(char)
+        if category == "Nd":
+            kept.append(str(unicodedata.digit(char)))
+        elif category[0] in "LN" and not is_default_ignorable(char) and not _is_spacing_modifier(char):
+            kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept)).translate(_LOOK_ALIKES)
+
+
 def canonical_key(value: str, what: str = "reference") -> str:
-    """A reference or identifier as the ledger compares it: NFKC, case-folded, with spaces and
-    separators removed ("IT 0987-654" is "it0987654"). Refuses a value with no letter or digit,
-    and one whose letters mix scripts that look alike (a Cyrillic 'А' inside a Latin reference)."""
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
-    key = "".join(c for c in folded if not _is_separator(c))
-    if not any(c.isalnum() for c in key):
+    """A reference or identifier as the ledger compares it (``fold_key``): what a person reads
+    as the same reference is the same key ("IT 0987-654", "it(0987)654", "ΙΤ0987654" in Greek
+    letters and "IT٠٩٨٧٦٥٤" with Arabic-Indic digits are all "it0987654"). Refuses a value with
+    no letter or digit, and one whose letters mix scripts that look alike (a Cyrillic 'А'
+    inside a Latin reference): such a value is a mistake or a deception, never a reference."""
+    key = fold_key(value)
+    if not key:
         raise InvalidInput(f"{what} {value!r} has no letter or digit; give the reference as written on the document")
     scripts: dict[str, str] = {}
-    for char in unicodedata.normalize("NFKC", value):
+    for char in unicodedata.normalize("NFKC", _without_symbols(value)):
         script = _script(char)
         if script is not None:
             scripts.setdefault(script, char)

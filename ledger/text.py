@@ -10,7 +10,12 @@ no reader can show or store faithfully:
 - invisible format characters (Cf: zero width spaces and joiners, the byte order mark, soft
   hyphen, bidirectional overrides and isolates, which can make a text read differently from
   what it holds);
-- code points that are not characters: unassigned (Cn), private use (Co), lone surrogates (Cs).
+- code points that are not characters: unassigned (Cn), private use (Co), lone surrogates (Cs);
+- every default-ignorable code point (``DEFAULT_IGNORABLE``), which a reader shows as
+  nothing although it is not of category Cf: the combining grapheme joiner, variation
+  selectors, Mongolian free variation selectors, Hangul fillers...;
+- in single-line text, the Braille pattern blank (U+2800), which shows as a space but is
+  not one (multi-line text may hold it, as Braille can).
 What it accepts is normalised to NFC (one encoding for one visible text) and trimmed.
 """
 
@@ -24,6 +29,37 @@ from ledger.errors import InvalidInput
 LINE_MAX = 500
 #: Longest multi-line text (a description or reason), in characters.
 TEXT_MAX = 4000
+
+#: Unicode's Default_Ignorable_Code_Point property, which Python's unicodedata lacks, as
+#: inclusive ranges from DerivedCoreProperties.txt of Unicode 15.1 (unchanged in 16.0).
+DEFAULT_IGNORABLE: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian free variation selectors, vowel separator
+    (0x200B, 0x200F),  # zero width space, joiners, directional marks
+    (0x202A, 0x202E),  # bidirectional embeddings and overrides
+    (0x2060, 0x206F),  # word joiner, invisible operators, isolates, deprecated formats
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFEFF, 0xFEFF),  # zero width no-break space (byte order mark)
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xFFF0, 0xFFF8),  # unassigned, reserved as default-ignorable
+    (0x1BCA0, 0x1BCA3),  # shorthand format controls
+    (0x1D173, 0x1D17A),  # musical symbol format controls
+    (0xE0000, 0xE0FFF),  # tags, variation selectors supplement, reserved
+)
+#: Shows as a space but is a Braille pattern (category So).
+BRAILLE_BLANK = "\u2800"
+
+
+def is_default_ignorable(char: str) -> bool:
+    """Whether a character is a Unicode Default_Ignorable_Code_Point (shown as nothing)."""
+    code = ord(char)
+    return any(low <= code <= high for low, high in DEFAULT_IGNORABLE)
+
 
 #: Names of the control characters, which the Unicode database leaves unnamed.
 _CONTROL_NAMES = {
@@ -72,6 +108,10 @@ def _fault(char: str, following: str, multiline: bool) -> tuple[str, str] | None
         return "a private-use character", f"it shows differently on every system: {retype}"
     if category == "Cs":
         return "a lone surrogate", "it is not valid Unicode: send the text again as UTF-8"
+    if is_default_ignorable(char):
+        return "an invisible character", retype
+    if char == BRAILLE_BLANK and not multiline:
+        return "a Braille pattern blank, which looks like a space", "use a plain space"
     return None
 
 

@@ -88,3 +88,62 @@ class TestCanonicalIdentifiers:
         details = problem(api.post("/smes", sme_body("I\u0422 01234567890"), tokens.pointex), 422)
         assert "mixes letters of different scripts" in details["detail"]
         assert "Cyrillic" in details["detail"]
+
+    @pytest.mark.parametrize(
+        ("typed", "status"),
+        [
+            ("IT0123456789\u034f0", 422),  # combining grapheme joiner
+            ("IT01234567890\ufe00", 422),  # variation selector-1
+            ("IT01234567890\u3164", 422),  # Hangul filler
+            ("IT\u115f01234567890", 422),  # Hangul choseong filler
+            ("IT01234567890\u180b", 422),  # Mongolian free variation selector
+            ("IT\u280001234567890", 422),  # Braille pattern blank
+            ("\u0399\u03a401234567890", 409),  # Greek ΙΤ
+            ("\u0406\u042201234567890", 409),  # Cyrillic ІТ
+            ("IT01234567890\u0301", 409),  # combining acute on a digit
+            ("IT" + "".join(chr(0x660 + int(d)) for d in "01234567890"), 409),  # Arabic-Indic digits
+            ("IT" + "".join(chr(0x966 + int(d)) for d in "01234567890"), 409),  # Devanagari digits
+            ("IT+01234567890", 409),
+            ("IT(01234567890)", 409),
+            ("IT#01234567890", 409),
+            ("IT\u30fb01234567890", 409),  # katakana middle dot
+            ("IT\u204401234567890", 409),  # fraction slash
+        ],
+    )
+    def test_an_identifier_that_looks_the_same_is_refused_or_the_registered_sme(
+        self, api: Api, tokens: Tokens, alliance: Alliance, typed: str, status: int
+    ) -> None:
+        """The reviewer's escapes, each a second SME before: an invisible character is 422 on
+        the identifier; what reads as IT01234567890 is 409 naming the SME that has it."""
+        body = sme_body(typed, legal_name="Tessuti Avanzati S.r.l.")
+        details = rejected_payload(api, "/smes", body, tokens.ntt, status)
+        if status == 409:
+            assert alliance.sme_id in details["detail"]
+        else:
+            assert "identifier: contains" in details["detail"]
+        assert len(api.get("/smes").json()) == 1
+
+
+class TestCanonicalReceipts:
+    @pytest.mark.parametrize(
+        ("original", "typed", "status"),
+        [
+            ("JAL-7781", "JAL-778\u034f1", 422),  # combining grapheme joiner
+            ("JAL-7781", "JAL-7781\ufe0f", 422),  # variation selector-16
+            ("JAL-7781", "JAL-7781\u3164", 422),  # Hangul filler
+            ("TAX-7781", "\u03a4\u0391\u03a7-7781", 409),  # Greek ΤΑΧ
+            ("TAX-7781", "\u0422\u0410\u0425-7781", 409),  # Cyrillic ТАХ
+            ("JAL-7781", "JAL+7781", 409),
+            ("JAL-7781", "JAL(7781)", 409),
+            ("JAL-7781", "JAL-\u0667\u0667\u0668\u0661", 409),  # Arabic-Indic digits
+            ("JAL-7781", "JAL-7781\u0323", 409),  # combining dot below
+        ],
+    )
+    def test_a_receipt_that_looks_the_same_is_refused_or_already_declared(
+        self, api: Api, tokens: Tokens, alliance: Alliance, original: str, typed: str, status: int
+    ) -> None:
+        api.submit(alliance, expense(receipt=original))
+        details = rejected_payload(
+            api, "/claims", api.claim_body(alliance, expense(receipt=typed)), tokens.pointex, status
+        )
+        assert (original if status == 409 else "contains an invisible character") in details["detail"]

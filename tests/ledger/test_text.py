@@ -6,6 +6,7 @@ in NFC, trimmed, with CR LF as LF in multi-line text. Nothing is recorded on a r
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from ledger.errors import InvalidInput
 from ledger.grant import PartnerInfo
 from ledger.money import Money
 from ledger.storage import open_ledger
-from ledger.text import LINE_MAX, clean_country, clean_text
+from ledger.text import DEFAULT_IGNORABLE, LINE_MAX, clean_country, clean_text, describe_char, is_default_ignorable
 from tests.builders import (
     COORDINATOR,
     PARTNERS,
@@ -86,6 +87,57 @@ class TestCleanText:
         """One visible text, one encoding: a decomposed accent is stored composed."""
         assert clean_text("  Cafe\u0301 Srl\u00a0", "legal_name") == "Caf\u00e9 Srl"
         assert clean_text("Ångström 東京 🚀", "city") == "Ångström 東京 🚀"
+
+    @pytest.mark.parametrize(
+        ("char", "name"),
+        [
+            ("\u034f", "COMBINING GRAPHEME JOINER"),
+            ("\u061c", "ARABIC LETTER MARK"),
+            ("\u115f", "HANGUL CHOSEONG FILLER"),
+            ("\u1160", "HANGUL JUNGSEONG FILLER"),
+            ("\u17b4", "KHMER VOWEL INHERENT AQ"),
+            ("\u180b", "MONGOLIAN FREE VARIATION SELECTOR ONE"),
+            ("\u180f", "MONGOLIAN FREE VARIATION SELECTOR FOUR"),
+            ("\u3164", "HANGUL FILLER"),
+            ("\ufe00", "VARIATION SELECTOR-1"),
+            ("\ufe0f", "VARIATION SELECTOR-16"),
+            ("\uffa0", "HALFWIDTH HANGUL FILLER"),
+            ("\U0001bca0", "SHORTHAND FORMAT LETTER OVERLAP"),
+            ("\U0001d173", "MUSICAL SYMBOL BEGIN BEAM"),
+            ("\U000e0001", "LANGUAGE TAG"),
+            ("\U000e0100", "VARIATION SELECTOR-17"),
+            ("\U000e01ef", "VARIATION SELECTOR-256"),
+        ],
+    )
+    def test_refuses_every_default_ignorable_code_point(self, char: str, name: str) -> None:
+        """Invisible although not of category Cf (marks, letters, fillers): refused in every
+        field, single-line or multi-line, naming the character."""
+        message = rf"identifier: contains an invisible character \(U\+{ord(char):04X} {name}\) at position 3"
+        for multiline in (False, True):
+            with pytest.raises(InvalidInput, match=message):
+                clean_text(f"IT{char}0987", "identifier", multiline=multiline)
+
+    def test_the_default_ignorable_table_is_the_unicode_property(self) -> None:
+        """Every code point of the table that Unicode assigns is invisible (Mn, Me, Cf, Lo
+        filler); none of the table's neighbours a reader sees is in it."""
+        for low, high in DEFAULT_IGNORABLE:
+            for char in map(chr, range(low, high + 1)):
+                assert is_default_ignorable(char)
+                category = unicodedata.category(char)
+                assert category in {"Mn", "Cf", "Cn"} or "FILLER" in unicodedata.name(char), describe_char(char)
+        for visible in ("A", "\u00ac", "\u034e", "\u0350", "\u3163", "\u3165", "\ufe10", "\u2070", "\U000f0000"):
+            assert not is_default_ignorable(visible)
+
+    def test_a_braille_blank_is_refused_on_one_line_and_kept_in_text(self) -> None:
+        """U+2800 shows as a space but is not one: a name or reference may not hold it; a
+        description may (Braille text has blanks)."""
+        with pytest.raises(
+            InvalidInput,
+            match=r"identifier: contains a Braille pattern blank, which looks like a space "
+            r"\(U\+2800 BRAILLE PATTERN BLANK\) at position 3; use a plain space",
+        ):
+            clean_text("IT\u28000987", "identifier")
+        assert clean_text("\u2801\u2800\u2803", "description", multiline=True) == "\u2801\u2800\u2803"
 
     def test_optional_texts_and_other_types(self) -> None:
         assert clean_text("  ", "reason", required=False) == ""
