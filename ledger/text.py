@@ -53,6 +53,8 @@ DEFAULT_IGNORABLE: tuple[tuple[int, int], ...] = (
 )
 #: Shows as a space but is a Braille pattern (category So).
 BRAILLE_BLANK = "\u2800"
+#: Text and emoji presentation selectors: allowed in descriptions and reasons only.
+EMOJI_PRESENTATION = frozenset("\ufe0e\ufe0f")
 
 
 def is_default_ignorable(char: str) -> bool:
@@ -108,6 +110,8 @@ def _fault(char: str, following: str, multiline: bool) -> tuple[str, str] | None
         return "a private-use character", f"it shows differently on every system: {retype}"
     if category == "Cs":
         return "a lone surrogate", "it is not valid Unicode: send the text again as UTF-8"
+    if multiline and char in EMOJI_PRESENTATION:
+        return None  # a description may hold an emoji such as U+2764 U+FE0F: nothing compares on it
     if is_default_ignorable(char):
         return "an invisible character", retype
     if char == BRAILLE_BLANK and not multiline:

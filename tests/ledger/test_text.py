@@ -23,7 +23,15 @@ from ledger.errors import InvalidInput
 from ledger.grant import PartnerInfo
 from ledger.money import Money
 from ledger.storage import open_ledger
-from ledger.text import DEFAULT_IGNORABLE, LINE_MAX, clean_country, clean_text, describe_char, is_default_ignorable
+from ledger.text import (
+    DEFAULT_IGNORABLE,
+    EMOJI_PRESENTATION,
+    LINE_MAX,
+    clean_country,
+    clean_text,
+    describe_char,
+    is_default_ignorable,
+)
 from tests.builders import (
     COORDINATOR,
     PARTNERS,
@@ -111,9 +119,10 @@ class TestCleanText:
     )
     def test_refuses_every_default_ignorable_code_point(self, char: str, name: str) -> None:
         """Invisible although not of category Cf (marks, letters, fillers): refused in every
-        field, single-line or multi-line, naming the character."""
+        field, single-line or multi-line, naming the character (but for the emoji selectors
+        U+FE0E and U+FE0F, which descriptions and reasons may hold)."""
         message = rf"identifier: contains an invisible character \(U\+{ord(char):04X} {name}\) at position 3"
-        for multiline in (False, True):
+        for multiline in (False,) if char in EMOJI_PRESENTATION else (False, True):
             with pytest.raises(InvalidInput, match=message):
                 clean_text(f"IT{char}0987", "identifier", multiline=multiline)
 
@@ -138,6 +147,13 @@ class TestCleanText:
         ):
             clean_text("IT\u28000987", "identifier")
         assert clean_text("\u2801\u2800\u2803", "description", multiline=True) == "\u2801\u2800\u2803"
+
+    def test_an_emoji_selector_is_kept_in_text_and_refused_on_one_line(self) -> None:
+        """U+FE0F makes a heart an emoji: a description may hold it; a name or reference may not
+        (it is invisible there, and references compare)."""
+        assert clean_text("thanks \u2764\ufe0f", "description", multiline=True) == "thanks \u2764\ufe0f"
+        with pytest.raises(InvalidInput, match=r"receipt_ref: contains an invisible character \(U\+FE0F"):
+            clean_text("JAL-7781\ufe0f", "receipt_ref")
 
     def test_optional_texts_and_other_types(self) -> None:
         assert clean_text("  ", "reason", required=False) == ""
