@@ -575,6 +575,15 @@ class TestExchangeRates:
         assert "JPY" in details["detail"]
         assert JPY_MONTH in details["detail"]
 
+    def test_a_claim_without_its_rate_is_409(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
+        """A claim in a currency whose month has no recorded rate is refused by a rule (409, not
+        404): the problem names the currency and month and says how to record the rate."""
+        body = api.claim_body(alliance, expense("109.87", "USD", "USD-1"))
+        details = rejected_payload(api, "/claims", body, tokens.pointex, 409)
+        assert details["title"] == "Exchange rate missing"
+        assert "no USD exchange rate is recorded for 2023-03" in details["detail"]
+        assert "import-rates or POST /exchange-rates" in details["detail"]
+
     def test_an_auditor_may_not_record_rates(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
         """Auditors only read: 403, nothing recorded."""
         rejected_payload(api, "/exchange-rates", rate_body(), tokens.auditor, 403)
