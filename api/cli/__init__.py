@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -116,13 +118,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: What a shell reports for a command whose reader went away (killed by SIGPIPE: 128 + 13).
+BROKEN_PIPE = 128 + signal.SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        # `grantledger audit | head`: the reader has all it wanted. End quietly, as a shell
+        # tool does, with no traceback; point stdout at nothing so the final flush is silent.
+        _silence_stdout()
+        return BROKEN_PIPE
     except LedgerError as error:
         print(f"grantledger: {error.title}: {error.detail}", file=sys.stderr)
         return 2
     except ChainBroken as error:
         print(f"grantledger: {error}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from datetime import date
 from decimal import Decimal
@@ -17,9 +18,17 @@ def money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away (`grantledger audit | head`): rich would exit 1 on its own; say
+        so to main() instead, which ends every command the same quiet way (exit 141)."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
+
+
 def console() -> Console:
     """Rich output; full width when written to a file or a pipe (no terminal to fit)."""
-    return Console() if sys.stdout.isatty() else Console(width=160)
+    return _Console() if sys.stdout.isatty() else _Console(width=160)
 
 
 def context(args: argparse.Namespace, *, create: bool = False) -> LedgerContext:

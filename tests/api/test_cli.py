@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -9,7 +12,7 @@ import psycopg
 import pytest
 from eventsourcing.cryptography import AESCipher
 
-from api.cli import main
+from api.cli import BROKEN_PIPE, main
 from api.context import open_context
 from api.security import ServiceStore
 from tests.conftest import PG_URL, PostgresSchema
@@ -121,6 +124,47 @@ class TestReports:
         assert run(demo_url, "project") == 0
         assert run(demo_url, "replay") == 0
         assert "identical" in capsys.readouterr().out
+
+
+class TestPipes:
+    """`grantledger ... | head`: once the reader has what it wanted, the command ends quietly."""
+
+    @pytest.mark.parametrize("args", [["audit"], ["verify"]], ids=["rich table", "plain print"])
+    def test_a_reader_that_has_gone_gets_no_traceback(self, demo_url: str, args: list[str]) -> None:
+        """A pipe whose reader has gone before the command writes (as `| head` is once it has
+        its lines): the command exits 141 (128 + SIGPIPE, as a shell reports for `yes | head`)
+        and writes nothing to stderr (no BrokenPipeError traceback)."""
+        command = [sys.executable, "-m", "api.cli", "--database-url", demo_url, *args]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            process.stdout.close()
+            err = process.stderr.read().decode()
+            assert process.wait(timeout=60) == BROKEN_PIPE
+        assert err == ""
+
+    @pytest.mark.parametrize(
+        "args",
+        [["budget"], ["claims"], ["audit"], ["token", "list"], ["verify"], ["info"]],
+        ids=lambda args: " ".join(args),
+    )
+    def test_every_printing_command_ends_quietly(
+        self, demo_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]
+    ) -> None:
+        """Whatever command prints, a closed stdout ends it with 141 and says nothing."""
+        monkeypatch.setattr(sys, "stdout", ClosedPipe())
+        assert run(demo_url, *args) == BROKEN_PIPE
+        assert capsys.readouterr().err == ""
+
+
+class ClosedPipe(io.StringIO):
+    """A stdout whose reader has gone: every write fails as a closed pipe does."""
+
+    def write(self, _text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def isatty(self) -> bool:
+        return False
 
 
 class TestSnapshotsOnTheCommandLine:
