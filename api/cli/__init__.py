@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates
 from api.cli.common import iso_date, position
 from api.cli.service import cmd_demo, cmd_info, cmd_project, cmd_replay, cmd_serve
-from api.cli.tokens import cmd_token
+from api.cli.tokens import EXPIRES_HELP, cmd_token
 from api.cli.trust import cmd_export, cmd_key, cmd_verify
 from ledger.errors import LedgerError
 from ledger.storage import ENV_URL
@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=["officer", "coordinator", "auditor"])
     create.add_argument("--partner", help="the partner an officer works for (the coordinator's own partner)")
     create.add_argument("--name", required=True, help="who will use it (recorded as the actor of their commands)")
-    token_commands.add_parser("list", help="list tokens (never the tokens themselves)")
+    create.add_argument("--expires", metavar="DATE|DAYS", help=EXPIRES_HELP)
+    token_commands.add_parser("list", help="list tokens with their expiry and last use (never the tokens themselves)")
     revoke = token_commands.add_parser("revoke", help="revoke a user's token")
     revoke.add_argument("--name", required=True)
     token.set_defaults(run=cmd_token)
