@@ -176,7 +176,7 @@ class GuardedRoute(APIRoute):
 
 
 async def _actor(request: Request) -> Actor:
-    """The caller, from the bearer token (401 without one, or with an unknown or revoked one);
+    """The caller, from the bearer token (401 without one, or with an unknown, revoked or expired one);
     kept on the request for the route's own ActorDep."""
     known: Actor | None = getattr(request.state, "actor", None)
     if known is not None:
