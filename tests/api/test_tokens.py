@@ -18,9 +18,9 @@ from ledger.errors import InvalidInput
 from projections.db import ReadDatabase
 from projections.tables import UtcDateTime
 from tests.api.conftest import bearer
-from tests.api.test_routes import rate_body
 
 NOON = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)
+RATE = {"currency": "USD", "month": "2023-03", "rate": "1.0987"}
 
 
 class Clock:
@@ -200,7 +200,7 @@ class TestOverHttp:
         a new token."""
         last_day = datetime.now(UTC).date()
         store.clock = lambda: datetime.now(UTC) + timedelta(days=1, hours=1)
-        response = client.request(method, PREFIX + path, headers=bearer(eve), json=rate_body())
+        response = client.request(method, PREFIX + path, headers=bearer(eve), json=RATE)
         assert response.status_code == 401, response.text
         assert response.headers["WWW-Authenticate"] == "Bearer"
         details = response.json()
