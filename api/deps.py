@@ -56,7 +56,7 @@ async def current_actor(
     store: Annotated[ServiceStore, Depends(get_store)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    """The user behind the bearer token; 401 without one or with an unknown or revoked one.
+    """The user behind the bearer token; 401 without one or with an unknown, revoked or expired one.
 
     A read request's token was already checked in its read transaction (``read_connection``);
     otherwise it is looked up here, in the thread pool (it reads the database)."""
@@ -95,7 +95,7 @@ class Reader:
     For hot read routes. A sync route with ReadDep makes three trips (open the transaction and
     check the token, run the route, close it), and on a busy server each trip costs more than
     a small read (``python -m bench --only http`` measures it). As with ReadDep a missing token
-    is refused before the query string is checked; an unknown or revoked one only when the
+    is refused before the query string is checked; an unknown, revoked or expired one only when the
     read runs, so a request with such a token and an invalid query string gets the 422."""
 
     def __init__(self, request: Request, context: LedgerContext, store: ServiceStore, token: str) -> None:

@@ -29,6 +29,7 @@ from api.deps import bearer, known_actor, token_of
 from api.security import ServiceStore
 from ledger.actors import Actor, Role
 from ledger.errors import InvalidInput, NotAllowed
+from ledger.words import any_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -53,10 +54,6 @@ def allowed(*roles: Role) -> Callable[[F], F]:
         return endpoint
 
     return declare
-
-
-def _who(roles: tuple[Role, ...]) -> str:
-    return " or ".join(("an " if role.value[0] in "aeiou" else "a ") + role.value for role in roles)
 
 
 # --- the body, read once ----------------------------------------------------------------------
@@ -166,7 +163,8 @@ class GuardedRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             actor = await _actor(request)
             if actor.role not in {role.value for role in roles}:
-                raise NotAllowed(f"{actor.describe()} may not {action}: only {_who(roles)} may")
+                who = any_of(role.value for role in roles)
+                raise NotAllowed(f"{actor.describe()} may not {action}: only {who} may")
             body = read_json_body(await request.body(), request.headers.get("content-type"))
             if body.unreadable is not None:
                 raise HTTPException(400, body.unreadable)
@@ -178,7 +176,7 @@ class GuardedRoute(APIRoute):
 
 
 async def _actor(request: Request) -> Actor:
-    """The caller, from the bearer token (401 without one, or with an unknown or revoked one);
+    """The caller, from the bearer token (401 without one, or with an unknown, revoked or expired one);
     kept on the request for the route's own ActorDep."""
     known: Actor | None = getattr(request.state, "actor", None)
     if known is not None:

@@ -28,7 +28,7 @@ from api.headers import SecurityHeaders
 from api.invalid import field_errors
 from api.routes import audit, budget, claims, costs, missions, payments
 from api.schemas import Problem
-from api.security import ServiceStore
+from api.security import ServiceStore, TokenExpired
 from api.serving import keep_queries_out_of_access_logs
 from api.settings import Settings
 from api.views import LatestBody
@@ -74,6 +74,11 @@ def _http_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)  # noqa: S101
     title = HTTPStatus(error.status_code).phrase
     return problem(error.status_code, title, str(error.detail))
+
+
+def _token_expired(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, TokenExpired)  # noqa: S101 - registered for TokenExpired only
+    return problem(401, "Token expired", error.detail)
 
 
 def _lagging(_request: Request, error: Exception) -> Response:
@@ -133,7 +138,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": why, "content": {PROBLEM: {}}}
     for status, why in (
         (400, "The body could not be read (not UTF-8 JSON)"),
-        (401, "No token, or an unknown or revoked one"),
+        (401, "No token, or an unknown, revoked or expired one"),
         (403, "The token's role or partner may not do this"),
         (404, "An id the ledger does not know"),
         (409, "Refused by a rule of the grant (with the numbers), or an unresolved conflict"),
@@ -171,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stopping.set()
             follower.join(timeout=5)
+            app.state.store.close()
             context.close()
 
     app = FastAPI(
@@ -190,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(LedgerError, _ledger_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(TokenExpired, _token_expired)
     app.add_exception_handler(ProjectionLagging, _lagging)
     app.add_exception_handler(ProjectionFailed, _projection_failed)
     app.add_middleware(RefuseWritesWhenDegraded)  # before the routes' idempotent replays

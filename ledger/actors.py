@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from ledger.errors import InvalidInput, NotAllowed
 from ledger.text import clean_text
+from ledger.words import any_of
 
 
 class Role(StrEnum):
@@ -57,8 +58,7 @@ class Actor:
 def require_role(actor: Actor, action: str, *roles: Role) -> None:
     """Refuse unless the actor has one of the roles."""
     if actor.role not in {r.value for r in roles}:
-        allowed = " or ".join(r.value for r in roles)
-        raise NotAllowed(f"{actor.describe()} may not {action}: only a {allowed} may")
+        raise NotAllowed(f"{actor.describe()} may not {action}: only {any_of(r.value for r in roles)} may")
 
 
 def require_officer_of(actor: Actor, partner: str, action: str) -> None:

@@ -23,6 +23,7 @@ from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.money import EUR, Money, money_sum
 from ledger.rates import Quote, month_of
 from ledger.text import clean_optional, clean_text
+from ledger.words import article
 
 
 class ClaimState(StrEnum):
@@ -270,7 +271,7 @@ class Claim(LedgerAggregate):
     def _require(self, state: ClaimState, action: str) -> None:
         if self.state != state.value:
             raise ClaimNotInState(
-                f"cannot {action} claim {self.id}: it is {self.state}, and only a {state.value} claim can be"
+                f"cannot {action} claim {self.id}: it is {self.state}, and only {article(state.value)} claim can be"
             )
 
     def _not_before_submission(self, on: date, decision: str) -> None:

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
-from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.errors import Conflict, InvalidInput, Refused
 from ledger.ids import natural_id
 from ledger.money import EUR, check_currency, parse_rate
 from ledger.text import clean_text
@@ -25,7 +25,10 @@ DEFAULT_SOURCE = "InforEuro"
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # ASCII digits only, the whole text
 
 
-class RateMissing(NotFound):
+class RateMissing(Refused):
+    """No rate is recorded for the currency and month a conversion needs: the rule is that a
+    conversion uses the recorded monthly rate, never a guess (409, like any rule)."""
+
     title = "Exchange rate missing"
 
 

@@ -24,6 +24,7 @@ from eventsourcing.utils import TopicError
 
 from ledger.application import GrantLedger
 from ledger.records import Seal, SnapshotMapper, TrustedSnapshots
+from ledger.words import article
 
 #: Differing fields named per bad snapshot, at most.
 SHOWN_FIELDS = 3
@@ -93,7 +94,7 @@ def snapshot_ids(recorder: AggregateRecorder) -> list[UUID]:
         from psycopg.sql import SQL, Identifier
 
         if not isinstance(recorder, PostgresAggregateRecorder):
-            raise TypeError(f"cannot list the snapshots of a {type(recorder).__name__}")
+            raise TypeError(f"cannot list the snapshots of {article(type(recorder).__name__)}")
         statement = SQL("SELECT DISTINCT originator_id FROM {}.{}").format(
             Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
         )
@@ -170,7 +171,8 @@ def _check(mapper: SnapshotMapper, replay: _Replay, stored: StoredEvent) -> tupl
         return kind, problems
     if rebuilt is None:
         problems.append(
-            replay.error or f"no event of this aggregate exists (the snapshot claims a {type(restored).__name__})"
+            replay.error
+            or f"no event of this aggregate exists (the snapshot claims {article(type(restored).__name__)})"
         )
     elif rebuilt.version != version:
         problems.append(
@@ -178,7 +180,8 @@ def _check(mapper: SnapshotMapper, replay: _Replay, stored: StoredEvent) -> tupl
         )
     elif type(restored) is not type(rebuilt):
         problems.append(
-            f"it holds a {type(restored).__name__}, but its events make a {kind} (moved from another aggregate)"
+            f"it holds {article(type(restored).__name__)}, but its events make {article(kind)} "
+            "(moved from another aggregate)"
         )
     elif difference := _differences(restored, rebuilt):
         problems.append(difference)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates
 from api.cli.common import iso_date, position
 from api.cli.service import cmd_demo, cmd_info, cmd_project, cmd_replay, cmd_serve
-from api.cli.tokens import cmd_token
+from api.cli.tokens import EXPIRES_HELP, cmd_token
 from api.cli.trust import cmd_export, cmd_key, cmd_verify
 from ledger.errors import LedgerError
 from ledger.storage import ENV_URL
@@ -92,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=["officer", "coordinator", "auditor"])
     create.add_argument("--partner", help="the partner an officer works for (the coordinator's own partner)")
     create.add_argument("--name", required=True, help="who will use it (recorded as the actor of their commands)")
-    token_commands.add_parser("list", help="list tokens (never the tokens themselves)")
+    create.add_argument("--expires", metavar="DATE|DAYS", help=EXPIRES_HELP)
+    token_commands.add_parser("list", help="list tokens with their expiry and last use (never the tokens themselves)")
     revoke = token_commands.add_parser("revoke", help="revoke a user's token")
     revoke.add_argument("--name", required=True)
     token.set_defaults(run=cmd_token)
@@ -116,13 +119,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: What a shell reports for a command whose reader went away (killed by SIGPIPE: 128 + 13).
+BROKEN_PIPE = 128 + signal.SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        # `grantledger audit | head`: the reader has all it wanted. End quietly, as a shell
+        # tool does, with no traceback; point stdout at nothing so the final flush is silent.
+        _silence_stdout()
+        return BROKEN_PIPE
     except LedgerError as error:
         print(f"grantledger: {error.title}: {error.detail}", file=sys.stderr)
         return 2
     except ChainBroken as error:
         print(f"grantledger: {error}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)

@@ -3,29 +3,54 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from rich.console import Console
 
 from api.context import LedgerContext, open_context
 from api.schemas import MAX_POSITION, parse_iso_date
+from ledger.storage import DEFAULT_URL, ENV_URL, NoLedger
+
+#: Where scripts/demo keeps the demo (relative to the repository, where it runs).
+DEMO_STORE = Path("demo/grantledger.db")
+DEMO_URL = f"sqlite:///{DEMO_STORE}"
 
 
 def money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away (`grantledger audit | head`): rich would exit 1 on its own; say
+        so to main() instead, which ends every command the same quiet way (exit 141)."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
+
+
 def console() -> Console:
     """Rich output; full width when written to a file or a pipe (no terminal to fit)."""
-    return Console() if sys.stdout.isatty() else Console(width=160)
+    return _Console() if sys.stdout.isatty() else _Console(width=160)
 
 
 def context(args: argparse.Namespace, *, create: bool = False) -> LedgerContext:
     """The stores the command line names. Only commands that may start a ledger (demo, token
-    create) pass ``create``: the others refuse a URL that holds none, creating nothing."""
-    return open_context(args.database_url, args.read_database_url, must_exist=not create)
+    create) pass ``create``: the others refuse a URL that holds none, creating nothing; when
+    that URL is the default and the demo's store is here, the refusal says how to use it."""
+    try:
+        return open_context(args.database_url, args.read_database_url, must_exist=not create)
+    except NoLedger:
+        if args.database_url or os.environ.get(ENV_URL) or not DEMO_STORE.is_file():
+            raise
+        raise NoLedger(
+            f"no ledger at {DEFAULT_URL} (the default store); the demo's store is {DEMO_STORE}: "
+            f"add --database-url {DEMO_URL} or set {ENV_URL}={DEMO_URL}"
+        ) from None
 
 
 def position(text: str) -> int:

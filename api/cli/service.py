@@ -17,7 +17,7 @@ from api.demo import load_demo
 from api.demo_data import DEMO_ACTORS
 from api.serving import serve
 from ledger.records import Seal
-from ledger.storage import ENV_URL, database_url, library_env, shown_url
+from ledger.storage import DEFAULT_URL, ENV_URL, database_url, library_env, shown_url
 from projections.db import ENV_READ_URL
 from projections.replay import replay_and_compare
 from projections.snapshots import census
@@ -102,25 +102,43 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Load the EU-ALLIANCE demo into an empty store and print tokens to try it with.
 
-    With --reuse, a store that already holds the demo is kept (the demo users get new tokens)."""
+    With --reuse, a store that already holds the demo is kept, and so are its users' tokens (a
+    running service may be using them): only a demo user without an active token gets one."""
     url = args.database_url or database_url()
     with context(args, create=True) as ctx:
         if ctx.app.recorder.max_notification_id() and args.reuse:
-            print(f"the demo is already loaded in {url}; issuing new tokens for its users")
+            print(f"the demo is already loaded in {url}; its users keep the tokens they have")
         else:
             summary = load_demo(ctx.app)
             for line in summary.lines():
                 print(line)
         ctx.projector.catch_up()
         store = service_store(ctx)
-        known = {info.name for info in store.list_tokens() if info.revoked_at is None}
+        now = store.clock()
+        active = {info.name for info in store.list_tokens() if info.active(now)}
         print(f"\nevents: {url}\nread models: {ctx.read_db.url}")
+        if not args.database_url and url != DEFAULT_URL:  # named by the environment, as scripts/demo does
+            print(
+                f"the command line finds this store with --database-url {shown_url(url)} or {ENV_URL}={shown_url(url)}"
+            )
         print("tokens (shown once; send as 'Authorization: Bearer <token>'):")
+        kept = []
         for actor in DEMO_ACTORS:
-            if actor.id in known:
-                store.revoke_token(actor.id)
-            token = store.create_token(name=actor.id, role=actor.role, partner=actor.partner)
-            print(f"  {actor.role:<11} {actor.partner or '':<10} {actor.id:<20} {token}")
+            if actor.id in active:
+                kept.append(actor)
+                shown = "(kept: the token printed when it was made still works)"
+            else:
+                shown = store.create_token(name=actor.id, role=actor.role, partner=actor.partner)
+            print(f"  {actor.role:<11} {actor.partner or '':<10} {actor.id:<20} {shown}")
+        if kept:
+            first = kept[0]
+            partner = f" --partner {first.partner}" if first.partner else ""
+            where = "" if url == DEFAULT_URL else f" --database-url {shown_url(url)}"
+            print(
+                f"for a new token: grantledger{where} token revoke --name {first.id}, then "
+                f"grantledger{where} token create --role {first.role}{partner} --name {first.id} "
+                "(likewise for the others)"
+            )
     return 0
 
 

@@ -3,17 +3,57 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from datetime import date, datetime, timedelta
 
 from rich.table import Table
 
 from api.cli.common import console, context
 from api.context import LedgerContext
-from api.security import ServiceStore
+from api.schemas import parse_iso_date
+from api.security import ServiceStore, TokenInfo
+from ledger.errors import InvalidInput
+
+_DAYS = re.compile(r"([0-9]+)d")
+EXPIRES_HELP = (
+    "the token's last day: a date (YYYY-MM-DD, e.g. 2027-06-30: it works through the end of that day, UTC) "
+    "or a number of days from today (e.g. 90d); default: it never expires"
+)
 
 
 def service_store(ctx: LedgerContext) -> ServiceStore:
     return ServiceStore(ctx.read_db)
+
+
+def last_day(text: str, today: date) -> date:
+    """The last day a token works, from --expires: a date, or a number of days from ``today``."""
+    days = _DAYS.fullmatch(text.strip())
+    if days is not None:
+        count = int(days[1])
+        if count < 1:
+            raise InvalidInput(f"--expires {text}: give at least 1d (the token then works through tomorrow, UTC)")
+        try:
+            return today + timedelta(days=count)
+        except OverflowError:
+            raise InvalidInput(f"--expires {text} is too far ahead; give fewer days, e.g. 365d") from None
+    try:
+        return parse_iso_date(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"--expires {text!r} is neither a date nor a number of days; write YYYY-MM-DD "
+            "(e.g. 2027-06-30: the token works through the end of that day, UTC) or days from today (e.g. 90d)"
+        ) from None
+
+
+def _expiry(info: TokenInfo, now: datetime) -> str:
+    if info.last_day is None:
+        return "never"
+    return f"{info.last_day} (expired)" if info.expired(now) else str(info.last_day)
+
+
+def _when(moment: datetime | None, never: str = "") -> str:
+    return never if moment is None else f"{moment:%Y-%m-%d %H:%M}"
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -22,24 +62,29 @@ def cmd_token(args: argparse.Namespace) -> int:
     with context(args, create=action == "create") as ctx:
         store = service_store(ctx)
         if action == "create":
-            token = store.create_token(name=args.name, role=args.role, partner=args.partner)
+            expires_on = None if args.expires is None else last_day(args.expires, store.clock().date())
+            token = store.create_token(name=args.name, role=args.role, partner=args.partner, expires_on=expires_on)
+            until = "it never expires" if expires_on is None else f"it works through {expires_on} (UTC)"
             print(
-                f"token for {args.name} ({args.role}{', ' + args.partner if args.partner else ''}); "
+                f"token for {args.name} ({args.role}{', ' + args.partner if args.partner else ''}); {until}; "
                 "it is shown only now, keep it safe:",
                 file=sys.stderr,
             )
             print(token)
         elif action == "list":
-            table = Table(title="API tokens")
-            for heading in ("name", "role", "partner", "created", "revoked"):
+            now = store.clock()
+            table = Table(title="API tokens (times in UTC)")
+            for heading in ("name", "role", "partner", "created", "expires", "last used", "revoked"):
                 table.add_column(heading)
             for info in store.list_tokens():
                 table.add_row(
                     info.name,
                     info.role,
                     info.partner or "",
-                    f"{info.created_at:%Y-%m-%d %H:%M}",
-                    "" if info.revoked_at is None else f"{info.revoked_at:%Y-%m-%d %H:%M}",
+                    _when(info.created_at),
+                    _expiry(info, now),
+                    _when(info.last_used_at, "never"),
+                    _when(info.revoked_at),
                 )
             console().print(table)
         else:

@@ -169,7 +169,7 @@ class ClaimCases(LedgerCore):
         self._close_claim(actor, claim_id, reason, on, reject=False)
 
     def _close_claim(self, actor: Actor, claim_id: UUID, reason: str, on: date, *, reject: bool) -> None:
-        verb = "reject" if reject else "withdraw"
+        verb, done = ("reject", "rejected") if reject else ("withdraw", "withdrawn")
         self._not_future((on, f"the {'rejection' if reject else 'withdrawal'} date"))
 
         def decide() -> Outcome[None]:
@@ -179,7 +179,7 @@ class ClaimCases(LedgerCore):
                 claim.reject(actor=actor, reason=reason, on=on)
             else:
                 claim.withdraw(actor=actor, reason=reason, on=on)
-            return None, [claim, *self._release_receipts(actor, claim, f"claim {verb}ed: {reason}", on)]
+            return None, [claim, *self._release_receipts(actor, claim, f"claim {done}: {reason}", on)]
 
         self._write(decide)
 

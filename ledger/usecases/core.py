@@ -48,6 +48,7 @@ from ledger.sme import (
     Sme,
     UnknownSme,
 )
+from ledger.words import article
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -184,7 +185,7 @@ class LedgerCore(Application[UUID]):
         except AggregateNotFoundError:
             return None
         if not isinstance(aggregate, cls):
-            raise IdempotencyConflict(f"id {aggregate_id} is already used by a {type(aggregate).__name__}")
+            raise IdempotencyConflict(f"id {aggregate_id} is already used by {article(type(aggregate).__name__)}")
         return aggregate
 
     @staticmethod

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -9,7 +13,7 @@ import psycopg
 import pytest
 from eventsourcing.cryptography import AESCipher
 
-from api.cli import main
+from api.cli import BROKEN_PIPE, main
 from api.context import open_context
 from api.security import ServiceStore
 from tests.conftest import PG_URL, PostgresSchema
@@ -35,7 +39,8 @@ def demo_url(url: str, capsys: pytest.CaptureFixture[str]) -> str:
 class TestDemo:
     def test_loads_once_and_prints_a_token_per_demo_user(self, url: str, capsys: pytest.CaptureFixture[str]) -> None:
         """The demo says where its data is and prints working tokens; loading it again into
-        the same store is refused (exit 2) and records nothing; --reuse keeps it."""
+        the same store is refused (exit 2) and records nothing; --reuse keeps it, and keeps the
+        tokens a running service may be using (saying so, and how to get a new one)."""
         assert run(url, "demo") == 0
         out = capsys.readouterr().out
         assert "81 claims" in out
@@ -50,10 +55,55 @@ class TestDemo:
         assert run(url, "demo") == 2
         assert "empty event store" in capsys.readouterr().err
         assert run(url, "demo", "--reuse") == 0
-        assert "already loaded" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "already loaded" in out
+        assert "claire.coordinator   (kept: the token printed when it was made still works)" in out
+        assert "token revoke --name claire.coordinator, then " in out
+        assert "glt_" not in out, "no new token is printed for a user who has one"
         with open_context(url) as ctx:
             assert ctx.app.recorder.max_notification_id() == events
-            assert ServiceStore(ctx.read_db).actor_for(tokens[0]) is None, "the old demo token was revoked"
+            store = ServiceStore(ctx.read_db)
+            assert store.actor_for(tokens[0]) is not None, "the running service's token still works"
+            assert len(store.list_tokens()) == 8, "no token was issued twice"
+
+    def test_reuse_gives_a_token_only_to_demo_users_without_one(
+        self, url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A demo user whose token was revoked gets a new one on --reuse (printed, working);
+        the others keep theirs."""
+        assert run(url, "demo") == 0
+        capsys.readouterr()
+        assert run(url, "token", "revoke", "--name", "arthur.auditor") == 0
+        assert run(url, "demo", "--reuse") == 0
+        lines = capsys.readouterr().out.splitlines()
+        (auditor,) = [line for line in lines if "arthur.auditor" in line and line.strip().startswith("auditor")]
+        assert "(kept" in next(line for line in lines if "claire.coordinator" in line)
+        with open_context(url) as ctx:
+            actor = ServiceStore(ctx.read_db).actor_for(auditor.split()[-1])
+            assert actor is not None
+            assert actor.id == "arthur.auditor"
+
+    def test_the_command_line_is_told_where_the_demo_is(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """After scripts/demo (its store named by the environment, demo/grantledger.db), the demo
+        says how the command line finds it, and a read-only command on the default store, which
+        does not exist, names the demo's store and how to use it; doing so works."""
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("GRANTLEDGER_DATABASE_URL", "sqlite:///demo/grantledger.db")
+        assert main(["demo", "--reuse"]) == 0
+        assert "finds this store with --database-url sqlite:///demo/grantledger.db" in capsys.readouterr().out
+        monkeypatch.delenv("GRANTLEDGER_DATABASE_URL")
+        assert main(["budget"]) == 2
+        err = capsys.readouterr().err
+        assert (
+            "no ledger at sqlite:///grantledger.db (the default store); the demo's store is demo/grantledger.db: "
+            "add --database-url sqlite:///demo/grantledger.db or set GRANTLEDGER_DATABASE_URL" in err
+        )
+        assert not (tmp_path / "grantledger.db").exists()
+        assert main(["--database-url", "sqlite:///demo/grantledger.db", "budget"]) == 0
+        assert main(["--database-url", f"sqlite:///{tmp_path / 'other.db'}", "budget"]) == 2
+        assert "the demo's store" not in capsys.readouterr().err, "a store named on purpose gets the plain refusal"
 
 
 class TestTokens:
@@ -73,6 +123,42 @@ class TestTokens:
         with open_context(url) as ctx:
             assert ServiceStore(ctx.read_db).actor_for(token) is None
         assert run(url, "token", "revoke", "--name", "maria") == 2
+
+    def test_expiry_and_last_use_are_listed(self, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """--expires takes a date or a number of days; the creation says until when the token
+        works; token list shows each token's last day (or never) and last use (never yet)."""
+        assert run(url, "token", "create", "--role", "auditor", "--name", "eve", "--expires", "2999-06-30") == 0
+        assert "it works through 2999-06-30 (UTC)" in capsys.readouterr().err
+        assert run(url, "token", "create", "--role", "auditor", "--name", "ann", "--expires", "90d") == 0
+        in_90_days = datetime.now(UTC).date() + timedelta(days=90)
+        assert f"it works through {in_90_days} (UTC)" in capsys.readouterr().err
+        assert run(url, "token", "create", "--role", "auditor", "--name", "bob") == 0
+        assert "it never expires" in capsys.readouterr().err
+        assert run(url, "token", "list") == 0
+        lines = capsys.readouterr().out.replace("┃", "│").splitlines()
+        rows = {line.split("│")[1].strip(): line for line in lines if "│" in line}
+        assert "expires" in rows["name"]
+        assert "last used" in rows["name"]
+        assert "2999-06-30" in rows["eve"]
+        assert str(in_90_days) in rows["ann"]
+        assert rows["bob"].count("never") == 2, "bob's token never expires and was never used"
+
+    @pytest.mark.parametrize(
+        ("expires", "message"),
+        [
+            ("2020-01-01", "the expiry date 2020-01-01 is in the past (today is "),
+            ("soon", "--expires 'soon' is neither a date nor a number of days; write YYYY-MM-DD"),
+            ("2027-02-30", "neither a date nor a number of days"),
+            ("0d", "give at least 1d"),
+            ("99999999d", "too far ahead"),
+        ],
+    )
+    def test_an_expiry_that_makes_no_sense_is_refused(
+        self, url: str, capsys: pytest.CaptureFixture[str], expires: str, message: str
+    ) -> None:
+        """A past date, a word, a day not in the calendar, no days, too many: exit 2 saying why."""
+        assert run(url, "token", "create", "--role", "auditor", "--name", "x", "--expires", expires) == 2
+        assert message in capsys.readouterr().err
 
     @pytest.mark.parametrize(
         ("args", "message"),
@@ -121,6 +207,47 @@ class TestReports:
         assert run(demo_url, "project") == 0
         assert run(demo_url, "replay") == 0
         assert "identical" in capsys.readouterr().out
+
+
+class TestPipes:
+    """`grantledger ... | head`: once the reader has what it wanted, the command ends quietly."""
+
+    @pytest.mark.parametrize("args", [["audit"], ["verify"]], ids=["rich table", "plain print"])
+    def test_a_reader_that_has_gone_gets_no_traceback(self, demo_url: str, args: list[str]) -> None:
+        """A pipe whose reader has gone before the command writes (as `| head` is once it has
+        its lines): the command exits 141 (128 + SIGPIPE, as a shell reports for `yes | head`)
+        and writes nothing to stderr (no BrokenPipeError traceback)."""
+        command = [sys.executable, "-m", "api.cli", "--database-url", demo_url, *args]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            process.stdout.close()
+            err = process.stderr.read().decode()
+            assert process.wait(timeout=60) == BROKEN_PIPE
+        assert err == ""
+
+    @pytest.mark.parametrize(
+        "args",
+        [["budget"], ["claims"], ["audit"], ["token", "list"], ["verify"], ["info"]],
+        ids=lambda args: " ".join(args),
+    )
+    def test_every_printing_command_ends_quietly(
+        self, demo_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]
+    ) -> None:
+        """Whatever command prints, a closed stdout ends it with 141 and says nothing."""
+        monkeypatch.setattr(sys, "stdout", ClosedPipe())
+        assert run(demo_url, *args) == BROKEN_PIPE
+        assert capsys.readouterr().err == ""
+
+
+class ClosedPipe(io.StringIO):
+    """A stdout whose reader has gone: every write fails as a closed pipe does."""
+
+    def write(self, _text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def isatty(self) -> bool:
+        return False
 
 
 class TestSnapshotsOnTheCommandLine:

@@ -645,13 +645,15 @@ class TestSubmitClaims:
         rejected_payload(api, "/claims", {**body, "sme_id": UNKNOWN}, tokens.pointex, 404)
 
     def test_a_missing_exchange_rate_is_a_clear_error(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
-        """No USD rate for March 2023 is recorded: refused, naming the currency and the month
+        """No USD rate for March 2023 is recorded: refused by a rule (409, not 404: nothing the
+        claim names is unknown), naming the currency and the month and how to record the rate
         (never a guessed rate)."""
         details = rejected_payload(
-            api, "/claims", api.claim_body(alliance, expense("100.00", "USD", "USD-1")), tokens.pointex, 404
+            api, "/claims", api.claim_body(alliance, expense("100.00", "USD", "USD-1")), tokens.pointex, 409
         )
-        assert "USD" in details["detail"]
-        assert "2023-03" in details["detail"]
+        assert details["title"] == "Exchange rate missing"
+        assert "no USD exchange rate is recorded for 2023-03" in details["detail"]
+        assert "import-rates or POST /exchange-rates" in details["detail"]
 
     def test_refusals_by_the_rules_are_409(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
         """An SME not selected, an ineligible cost type, an expense outside the action period: 409
@@ -1076,14 +1078,14 @@ class TestCosts:
 
     def test_refusals_by_the_rules(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
         """A document declared twice (409 naming it), a date outside the period (409), a foreign
-        cost without its month's rate (404 naming currency and month): nothing recorded."""
+        cost without its month's rate (409, a rule, naming currency and month): nothing recorded."""
         api.ok(api.post("/costs", cost_body(), tokens.pointex))
         twice = rejected_payload(api, "/costs", cost_body(amount=money("1.00")), tokens.pointex, 409)
         assert "INV-2023-118" in twice["detail"]
         late = rejected_payload(api, "/costs", cost_body(document_ref="INV-9", on="2023-09-01"), tokens.pointex, 409)
         assert "2023-09-01" in late["detail"]
         no_rate = rejected_payload(
-            api, "/costs", cost_body(document_ref="INV-10", amount=money("10.00", "CAD")), tokens.pointex, 404
+            api, "/costs", cost_body(document_ref="INV-10", amount=money("10.00", "CAD")), tokens.pointex, 409
         )
         assert "CAD" in no_rate["detail"]
         assert api.line("POINTEX", "TRAVEL")["own_costs"] == money("412.80")
@@ -1399,7 +1401,7 @@ class TestIdempotency:
         """Only successes are kept: after a refusal (no USD rate yet), the same request with the
         same key runs again once its cause is fixed."""
         body = api.claim_body(alliance, expense("109.87", "USD", "USD-1"))
-        problem(api.post("/claims", body, tokens.pointex, key="usd-claim"), 404)
+        problem(api.post("/claims", body, tokens.pointex, key="usd-claim"), 409)
         api.ok(api.post("/exchange-rates", rate_body(), tokens.pointex))
         retry = api.post("/claims", body, tokens.pointex, key="usd-claim")
         assert retry.status_code == 201

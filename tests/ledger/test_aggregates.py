@@ -197,7 +197,7 @@ class TestClaim:
     def test_requested_is_capped_and_states_follow_the_lifecycle(self) -> None:
         claim = self.claim()
         assert (claim.state, claim.requested) == ("submitted", eur("50"))
-        with pytest.raises(ClaimNotInState, match="only a approved claim can be"):
+        with pytest.raises(ClaimNotInState, match="only an approved claim can be"):
             claim.record_payment(actor=ACTOR, payment_id=uuid.uuid4(), amount=eur("1"), bank_reference="B", on=DAY)
         with pytest.raises(InvalidInput, match="before the claim's submission date"):
             claim.approve(
