@@ -14,9 +14,9 @@ from api.cli.common import console, context, money
 from api.context import LedgerContext
 from ledger.actors import Actor
 from ledger.errors import InvalidInput, LedgerError
-from ledger.money import check_currency, parse_rate
+from ledger.money import parse_rate
 from ledger.rates import DEFAULT_SOURCE, RateAlreadyRecorded, RateMissing
-from projections.codes import claim_state, mission_id_of, partner_code, sme_id_of
+from projections.codes import claim_state, currency_code, mission_id_of, partner_code, sme_id_of
 from projections.queries import (
     AsOf,
     AuditFilter,
@@ -122,7 +122,7 @@ def cmd_import_rates(args: argparse.Namespace) -> int:
             currency, month = (row.get("currency") or "").strip(), (row.get("month") or "").strip()
             try:
                 rate = parse_rate(row.get("rate") or "", "rate")
-                check_currency(currency)
+                currency = currency_code(currency)  # any case: usd is USD
                 with contextlib.suppress(RateMissing):
                     known = ctx.app.quote(currency, month)
                     if known.rate != rate:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -216,10 +217,11 @@ class TestSnapshotsOnTheCommandLine:
 
 class TestImportRates:
     def test_records_every_row_or_none(self, demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        """A good file records its rates; a file with one bad row names that line and records
-        nothing, not even its good rows."""
+        """A good file records its rates (a currency in any case, kept in capitals); a file with
+        one bad row names that line and records nothing, not even its good rows; an unknown
+        currency is named with the ones the ledger accepts."""
         good = tmp_path / "rates.csv"
-        good.write_text("currency,month,rate\nUSD,2023-07,1.0913\nJPY,2023-07,155.12\n")
+        good.write_text("currency,month,rate\nUSD,2023-07,1.0913\njpy,2023-07,155.12\n")
         with open_context(demo_url) as ctx:
             before = ctx.app.recorder.max_notification_id()
         assert run(demo_url, "import-rates", str(good)) == 0
@@ -232,6 +234,11 @@ class TestImportRates:
         assert "nothing was recorded" in err
         with open_context(demo_url) as ctx:
             assert ctx.app.recorder.max_notification_id() == (before or 0) + 2
+            assert ctx.app.quote("JPY", "2023-07").rate == Decimal("155.12"), "jpy is recorded as JPY"
+        unknown = tmp_path / "unknown.csv"
+        unknown.write_text("currency,month,rate\nXYZ,2023-07,1.5\n")
+        assert run(demo_url, "import-rates", str(unknown)) == 2
+        assert "line 2: currency 'XYZ' is not one the ledger accepts; use one of CAD" in capsys.readouterr().err
 
 
 #: Every command that only reads, or that writes only into a ledger that must already exist.
