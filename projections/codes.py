@@ -76,7 +76,7 @@ def mission_id_of(conn: Connection, text: str) -> str:
     if found is not None:
         return str(found)
     if not rows:
-        raise UnknownCode(f"mission {_shown(text)} is not in the ledger: no mission is opened yet")
+        raise UnknownCode(f"mission {_shown(text)} is not in the ledger: no mission has been opened yet")
     raise UnknownCode(
         f"mission {_shown(text)} is not in the ledger; name a mission by its id or its code: "
         f"the missions are {_listed(row.code for row in rows)}"
