@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from api.schemas import (
     BudgetPublic,
+    CategoryTotals,
     ClaimEventPublic,
     ClaimLinePublic,
     ClaimPublic,
@@ -20,6 +21,7 @@ from api.schemas import (
     MissionPublic,
     MoneyIn,
     MoneyOut,
+    PartnerTotals,
     PaymentPublic,
     RatePublic,
     SmeMission,
@@ -82,17 +84,20 @@ def _eur(value: Any) -> MoneyOut:
     return out
 
 
+def _figures(line: q.LineFigures) -> dict[str, MoneyOut]:
+    return {
+        "allocated": _eur(line.allocated),
+        "pending": _eur(line.pending),
+        "committed": _eur(line.committed),
+        "paid": _eur(line.paid),
+        "own_costs": _eur(line.spent),
+        "remaining": _eur(line.remaining),
+        "remaining_after_pending": _eur(line.remaining_after_pending),
+    }
+
+
 def line_public(line: q.LineFigures) -> LinePublic:
-    return LinePublic(
-        partner=line.partner,
-        category=line.category,
-        allocated=_eur(line.allocated),
-        pending=_eur(line.pending),
-        committed=_eur(line.committed),
-        paid=_eur(line.paid),
-        own_costs=_eur(line.spent),
-        remaining=_eur(line.remaining),
-    )
+    return LinePublic(partner=line.partner, category=line.category, **_figures(line))
 
 
 def budget_public(overview: q.BudgetOverview, lines: tuple[q.LineFigures, ...] | None = None) -> BudgetPublic:
@@ -107,6 +112,8 @@ def budget_public(overview: q.BudgetOverview, lines: tuple[q.LineFigures, ...] |
         position=overview.as_of.position,
         effective_on=overview.as_of.effective,
         totals=line_public(overview.totals(chosen)),
+        by_partner=[PartnerTotals(partner=p.partner, **_figures(p)) for p in overview.by_partner(chosen)],
+        by_category=[CategoryTotals(category=c.category, **_figures(c)) for c in overview.by_category(chosen)],
         lines=[line_public(line) for line in chosen],
     )
 

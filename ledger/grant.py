@@ -229,7 +229,9 @@ class Grant(LedgerAggregate):
         try:
             return self.partners[code]
         except KeyError:
-            raise NotFound(f"partner {code!r} is not in the grant; partners are {', '.join(self.partners)}") from None
+            raise NotFound(
+                f"partner {code!r} is not in the grant; the partners are {', '.join(sorted(self.partners))}"
+            ) from None
 
     def require_in_period(self, day: date, what: str) -> None:
         """Invariant 6: expense and cost dates fall inside the action period."""

@@ -23,6 +23,7 @@ from projections.batch import MEASURES
 
 ZERO = Decimal("0.00")
 CLAIM_STATES = ("submitted", "approved", "paid", "rejected", "withdrawn")
+_CATEGORY_ORDER = {c.value: n for n, c in enumerate(Category)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,16 @@ class LineFigures:
         """Allocated minus what is committed, paid or spent (pending is shown beside it)."""
         return self.allocated - self.committed - self.paid - self.spent
 
+    @property
+    def remaining_after_pending(self) -> Decimal:
+        """What remains if every claim still pending were approved in full: remaining - pending."""
+        return self.remaining - self.pending
+
+
+def summed(partner: str, category: str, lines: tuple[LineFigures, ...]) -> LineFigures:
+    """One row of figures that is the sum of ``lines``, under the labels given."""
+    return LineFigures(partner, category, *(sum((getattr(line, m) for line in lines), ZERO) for m in MEASURES))
+
 
 @dataclass(frozen=True)
 class BudgetOverview:
@@ -80,8 +91,21 @@ class BudgetOverview:
     as_of: AsOf = field(default_factory=AsOf)
 
     def totals(self, lines: tuple[LineFigures, ...] | None = None) -> LineFigures:
+        """The grand total: the sum of every line (or of ``lines``), labelled TOTAL."""
         chosen = self.lines if lines is None else lines
-        return LineFigures("TOTAL", "", *(sum((getattr(line, m) for line in chosen), ZERO) for m in MEASURES))
+        return summed("TOTAL", "", chosen)
+
+    def by_partner(self, lines: tuple[LineFigures, ...] | None = None) -> tuple[LineFigures, ...]:
+        """A subtotal per partner (category ""), in partner order: the sum of its lines."""
+        chosen = self.lines if lines is None else lines
+        partners = sorted({line.partner for line in chosen})
+        return tuple(summed(p, "", tuple(line for line in chosen if line.partner == p)) for p in partners)
+
+    def by_category(self, lines: tuple[LineFigures, ...] | None = None) -> tuple[LineFigures, ...]:
+        """A subtotal per cost category over every partner (partner ""), in the grant forms' order."""
+        chosen = self.lines if lines is None else lines
+        categories = sorted({line.category for line in chosen}, key=lambda c: (_CATEGORY_ORDER.get(c, 99), c))
+        return tuple(summed("", c, tuple(line for line in chosen if line.category == c)) for c in categories)
 
     def partner(self, code: str) -> tuple[LineFigures, ...]:
         return tuple(line for line in self.lines if line.partner == code)
@@ -92,9 +116,6 @@ class BudgetOverview:
         all_lines = self.totals()
         accepted = Money(all_lines.paid + all_lines.spent, EUR)
         return eu_contribution(accepted, self.funding_rate, Money(self.eu_cap, EUR)).amount
-
-
-_CATEGORY_ORDER = {c.value: n for n, c in enumerate(Category)}
 
 
 def budget_overview(conn: Connection, as_of: AsOf | None = None) -> BudgetOverview | None:

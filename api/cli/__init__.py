@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--as-of", type=iso_date, metavar="DATE", help="as recorded by the end of DATE (UTC)")
     when.add_argument("--position", type=position, metavar="N", help="as recorded up to event position N")
     when.add_argument("--effective", type=iso_date, metavar="DATE", help="as effective on DATE (business dates)")
-    budget.add_argument("--partner", help="only this partner's lines")
+    budget.add_argument("--partner", help="only this partner's lines (its code, in any case)")
     budget.set_defaults(run=cmd_budget)
 
     demo = commands.add_parser("demo", help="load the EU-ALLIANCE demo into an empty store and print tokens")
@@ -105,8 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     rates.set_defaults(run=cmd_import_rates)
 
     claims = commands.add_parser("claims", help="list claims")
-    claims.add_argument("--state", choices=["submitted", "approved", "paid", "rejected", "withdrawn"])
-    claims.add_argument("--partner", help="only claims charged to this partner")
+    claims.add_argument("--state", help="only claims in this state: submitted, approved, paid, rejected, withdrawn")
+    claims.add_argument("--partner", help="only claims charged to this partner (its code, in any case)")
+    claims.add_argument("--mission", help="only claims under this mission (its id or its code, e.g. JPN-2023)")
+    claims.add_argument("--sme", help="only claims of this SME (its id or its identifier, as registered)")
     claims.add_argument("--limit", type=int, default=100)
     claims.set_defaults(run=cmd_claims)
 

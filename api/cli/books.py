@@ -14,12 +14,15 @@ from api.cli.common import console, context, money
 from api.context import LedgerContext
 from ledger.actors import Actor
 from ledger.errors import InvalidInput, LedgerError
-from ledger.money import check_currency, parse_rate
+from ledger.money import parse_rate
 from ledger.rates import DEFAULT_SOURCE, RateAlreadyRecorded, RateMissing
+from projections.codes import claim_state, currency_code, mission_id_of, partner_code, sme_id_of
 from projections.queries import (
     AsOf,
     AuditFilter,
+    BudgetOverview,
     ClaimFilter,
+    LineFigures,
     audit_trail,
     budget_overview,
     list_claims,
@@ -44,6 +47,7 @@ def cmd_budget(args: argparse.Namespace) -> int:
         ctx.projector.catch_up()
         as_of = as_of_point(args, ctx)
         with ctx.read_db.reading() as conn:
+            partner = None if args.partner is None else partner_code(conn, args.partner)
             overview = budget_overview(conn, as_of)
         if overview is None:
             print("no grant signed (as of that point): nothing to show")
@@ -53,23 +57,52 @@ def cmd_budget(args: argparse.Namespace) -> int:
             title += f" as recorded up to event {as_of.position}"
         if as_of.effective is not None:
             title += f" as effective on {as_of.effective}"
-        table = Table(title=title)
-        for heading in ("partner", "category", "allocated", "pending", "committed", "paid", "own costs", "remaining"):
-            table.add_column(heading, justify="left" if heading in {"partner", "category"} else "right")
-        lines = overview.lines if args.partner is None else overview.partner(args.partner)
-        for line in (*lines, overview.totals(lines)):
-            table.add_row(
-                line.partner,
-                line.category,
-                *(money(v) for v in (line.allocated, line.pending, line.committed, line.paid, line.spent)),
-                money(line.remaining),
-            )
-        console().print(table)
+        console().print(budget_table(title, overview, overview.lines if partner is None else overview.partner(partner)))
         print(
             f"total eligible budget EUR {money(overview.total)}; EU cap EUR {money(overview.eu_cap)}; "
             f"EU contribution on costs so far EUR {money(overview.eu_contribution)}"
         )
     return 0
+
+
+BUDGET_COLUMNS = (
+    "partner",
+    "category",
+    "allocated",
+    "pending",
+    "committed",
+    "paid",
+    "own costs",
+    "remaining",
+    "after pending",
+)
+
+
+def budget_table(title: str, overview: BudgetOverview, lines: tuple[LineFigures, ...]) -> Table:
+    """The lines with a subtotal after each partner's, then (for several partners) a subtotal
+    per category, and the grand total: each is the sum of its lines."""
+    table = Table(title=title)
+    for heading in BUDGET_COLUMNS:
+        table.add_column(heading, justify="left" if heading in {"partner", "category"} else "right")
+
+    def row(line: LineFigures, partner: str, category: str, *, bold: bool = False) -> None:
+        figures = (line.allocated, line.pending, line.committed, line.paid, line.spent, line.remaining)
+        cells = (partner, category, *(money(v) for v in figures), money(line.remaining_after_pending))
+        table.add_row(*cells, style="bold" if bold else None)
+
+    partners = overview.by_partner(lines)
+    for subtotal in partners:
+        for line in lines:
+            if line.partner == subtotal.partner:
+                row(line, line.partner, line.category)
+        row(subtotal, subtotal.partner, "subtotal", bold=True)
+        table.add_section()
+    if len(partners) > 1:  # for one partner its lines are its category subtotals
+        for subtotal in overview.by_category(lines):
+            row(subtotal, "all partners", subtotal.category, bold=True)
+        table.add_section()
+    row(overview.totals(lines), "TOTAL", "", bold=True)
+    return table
 
 
 def cli_actor(ctx: LedgerContext) -> Actor:
@@ -89,7 +122,7 @@ def cmd_import_rates(args: argparse.Namespace) -> int:
             currency, month = (row.get("currency") or "").strip(), (row.get("month") or "").strip()
             try:
                 rate = parse_rate(row.get("rate") or "", "rate")
-                check_currency(currency)
+                currency = currency_code(currency)  # any case: usd is USD
                 with contextlib.suppress(RateMissing):
                     known = ctx.app.quote(currency, month)
                     if known.rate != rate:
@@ -112,7 +145,13 @@ def cmd_claims(args: argparse.Namespace) -> int:
     with context(args) as ctx:
         ctx.projector.catch_up()
         with ctx.read_db.reading() as conn:
-            rows, count = list_claims(conn, ClaimFilter(state=args.state, partner=args.partner), limit=args.limit)
+            where = ClaimFilter(
+                state=None if args.state is None else claim_state(args.state),
+                mission_id=None if args.mission is None else mission_id_of(conn, args.mission),
+                sme_id=None if args.sme is None else sme_id_of(conn, args.sme),
+                partner=None if args.partner is None else partner_code(conn, args.partner),
+            )
+            rows, count = list_claims(conn, where, limit=args.limit)
         table = Table(title=f"claims ({len(rows)} of {count})")
         for heading in ("claim", "partner", "state", "submitted", "requested", "approved", "paid", "reason"):
             table.add_column(heading, justify="right" if heading in {"requested", "approved", "paid"} else "left")

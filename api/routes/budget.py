@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from sqlalchemy import Connection
 
 from api.deps import ActorDep, ContextDep, ReadDep, ReaderDep, SettingsDep
@@ -28,6 +28,7 @@ from ledger.application import SME_SUPPORT_CAP
 from ledger.errors import InvalidInput
 from ledger.grant import PartnerInfo
 from ledger.money import Money
+from projections import codes
 from projections import queries as q
 
 router = APIRouter(tags=["budget"], route_class=GuardedRoute)
@@ -164,7 +165,9 @@ async def latest_budget(request: Request) -> LatestBody:
 @router.get("/budget", response_model=BudgetPublic, summary="Budget overview")
 async def budget(read: ReaderDep, as_of: AsOfDep, latest: Annotated[LatestBody, Depends(latest_budget)]) -> Response:
     """Grant totals and every partner x category line: allocated, pending, committed, paid, own
-    costs and remaining; now, as recorded by a date or position, or as effective on a date."""
+    costs, remaining and remaining after pending; a subtotal per partner and per category and the
+    grand total (each the sum of its lines); now, as recorded by a date or position, or as
+    effective on a date."""
 
     def body(conn: Connection, position: int) -> bytes:
         if as_of.now:  # the same read-model position gives the same body: render it once per position
@@ -175,8 +178,15 @@ async def budget(read: ReaderDep, as_of: AsOfDep, latest: Annotated[LatestBody, 
 
 
 @router.get("/partners/{code}/budget", response_model=BudgetPublic, summary="One partner's budget")
-def partner_budget(code: str, conn: ReadDep, _actor: ActorDep, as_of: AsOfDep) -> Response:
-    """The same figures for one partner's lines (totals over that partner only)."""
+def partner_budget(
+    code: Annotated[str, Path(max_length=200, description="The partner's code, e.g. POINTEX (any case)")],
+    conn: ReadDep,
+    _actor: ActorDep,
+    as_of: AsOfDep,
+) -> Response:
+    """The same figures for one partner's lines (totals over that partner only). A partner
+    that is not in the grant is a 404 naming the partners that are."""
+    code = codes.partner_code(conn, code)
     overview = q.budget_overview(conn, as_of.resolve(conn))
     if overview is None:
         raise _no_grant(as_of)

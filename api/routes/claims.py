@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
 from api.edge import GuardedRoute, allowed
+from api.routes._query import in_query
 from api.routes._write import then_read
 from api.schemas import (
     MAX_POSITION,
@@ -24,8 +25,10 @@ from api.schemas import (
 from api.views import claim_by_id, claim_public, money, new_id, payment_by_id
 from ledger.actors import Role
 from ledger.claim import ClaimState, ExpenseLine, LineDecision
+from projections import codes
 from projections import queries as q
 
+STATES = ", ".join(state.value for state in ClaimState)
 router = APIRouter(prefix="/claims", tags=["claims"], route_class=GuardedRoute)
 
 
@@ -55,19 +58,29 @@ def submit_claim(
 def claims(
     conn: ReadDep,
     _actor: ActorDep,
-    state: Annotated[ClaimState | None, Query(description="Only claims in this state")] = None,
-    mission: Annotated[UUID | None, Query(description="Mission id")] = None,
-    sme: Annotated[UUID | None, Query(description="SME id")] = None,
-    partner: Annotated[str | None, Query(description="Partner charged")] = None,
+    state: Annotated[
+        str | None, Query(max_length=40, description=f"Only claims in this state: {STATES} (any case)")
+    ] = None,
+    mission: Annotated[
+        str | None, Query(max_length=200, description="The mission's id or its code, e.g. JPN-2023 (any case)")
+    ] = None,
+    sme: Annotated[
+        str | None,
+        Query(max_length=200, description="The SME's id or its identifier (VAT or national number, as registered)"),
+    ] = None,
+    partner: Annotated[
+        str | None, Query(max_length=200, description="Partner charged, e.g. POINTEX (any case)")
+    ] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ClaimPublic]:
-    """Claims in the order they were recorded, filtered, one page at a time."""
+    """Claims in the order they were recorded, filtered, one page at a time. A state, mission,
+    SME or partner that does not exist is a 422 naming the valid ones, not an empty page."""
     where = q.ClaimFilter(
-        state=None if state is None else state.value,
-        mission_id=None if mission is None else str(mission),
-        sme_id=None if sme is None else str(sme),
-        partner=partner,
+        state=in_query("state", state, codes.claim_state),
+        mission_id=in_query("mission", mission, lambda text: codes.mission_id_of(conn, text)),
+        sme_id=in_query("sme", sme, lambda text: codes.sme_id_of(conn, text)),
+        partner=in_query("partner", partner, lambda text: codes.partner_code(conn, text)),
     )
     rows, count = q.list_claims(conn, where, offset=offset, limit=limit)
     return Page(data=[claim_public(row) for row in rows], count=count)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
 from api.edge import GuardedRoute, allowed
@@ -21,6 +22,7 @@ from api.schemas import (
 )
 from api.views import mission_public, money, new_id, not_found, rate_public, sme_public
 from ledger.actors import Role
+from projections import codes
 from projections import queries as q
 
 router = APIRouter(tags=["missions and SMEs"], route_class=GuardedRoute)
@@ -70,8 +72,16 @@ def missions(conn: ReadDep, _actor: ActorDep) -> list[MissionPublic]:
 
 
 @router.get("/missions/{mission_id}", response_model=MissionPublic, summary="One mission")
-def mission(mission_id: UUID, conn: ReadDep, _actor: ActorDep) -> MissionPublic:
-    return _mission(conn, mission_id)
+def mission(
+    mission_id: Annotated[
+        str, Path(max_length=200, description="The mission's id or its code, e.g. JPN-2023 (any case)")
+    ],
+    conn: ReadDep,
+    _actor: ActorDep,
+) -> MissionPublic:
+    """A mission named by its id or its code; one that does not exist is a 404 naming the
+    missions that do."""
+    return _mission(conn, codes.mission_id_of(conn, mission_id))
 
 
 @router.post(
@@ -115,8 +125,16 @@ def smes(conn: ReadDep, _actor: ActorDep) -> list[SmePublic]:
 
 
 @router.get("/smes/{sme_id}", response_model=SmePublic, summary="One SME")
-def sme(sme_id: UUID, conn: ReadDep, _actor: ActorDep) -> SmePublic:
-    return _sme(conn, sme_id)
+def sme(
+    sme_id: Annotated[
+        str, Path(max_length=200, description="The SME's id or its identifier (VAT or national number, as registered)")
+    ],
+    conn: ReadDep,
+    _actor: ActorDep,
+) -> SmePublic:
+    """An SME named by its id or by its identifier, compared in canonical form (IT 0123-4567
+    is it01234567)."""
+    return _sme(conn, codes.sme_id_of(conn, sme_id))
 
 
 @router.post("/exchange-rates", status_code=201, response_model=Written[RatePublic], summary="Record a monthly rate")

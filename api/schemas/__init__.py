@@ -2,7 +2,16 @@
 importable from ``api.schemas``. Money is a decimal string with its currency, always."""
 
 from api.schemas.audit import AuditEventPublic, BadSnapshotPublic, EntityHistory, VerdictPublic
-from api.schemas.budget import BudgetPublic, GrantCreate, LinePublic, PartnerIn, TransferCreate, TransferPublic
+from api.schemas.budget import (
+    BudgetPublic,
+    CategoryTotals,
+    GrantCreate,
+    LinePublic,
+    PartnerIn,
+    PartnerTotals,
+    TransferCreate,
+    TransferPublic,
+)
 from api.schemas.claims import (
     ApprovalCreate,
     ClaimCreate,
@@ -55,6 +64,7 @@ __all__ = [
     "AuditEventPublic",
     "BadSnapshotPublic",
     "BudgetPublic",
+    "CategoryTotals",
     "ClaimCreate",
     "ClaimEventPublic",
     "ClaimLinePublic",
@@ -80,6 +90,7 @@ __all__ = [
     "Month",
     "Page",
     "PartnerIn",
+    "PartnerTotals",
     "PaymentCreate",
     "PaymentPublic",
     "Problem",

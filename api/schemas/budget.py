@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from api.schemas.common import Code, Country, DecimalString, IsoDate, MoneyIn, MoneyOut, RandomId, Strict, Text
+from api.schemas.common import (
+    Code,
+    Country,
+    DecimalString,
+    IsoDate,
+    MoneyIn,
+    MoneyOut,
+    RandomId,
+    Strict,
+    Text,
+    distinct_codes,
+)
 
 
 class PartnerIn(Strict):
@@ -47,21 +59,61 @@ class GrantCreate(Strict):
     period_end: IsoDate
     coordinator: Code
     partners: list[PartnerIn] = Field(min_length=1)
-    budget: dict[str, dict[str, MoneyIn]] = Field(description="partner code -> category -> allocated EUR")
+    budget: Annotated[
+        dict[Code, Annotated[dict[Code, MoneyIn], BeforeValidator(distinct_codes)]], BeforeValidator(distinct_codes)
+    ] = Field(description="partner code -> category -> allocated EUR")
     decision_ref: Text
     signed_on: IsoDate
     sme_support_cap: MoneyIn | None = Field(default=None, description="Cap per SME over the grant (EUR 60,000)")
 
 
+#: The figures of a budget line, and of a subtotal or total (the sum of its lines).
+Pending = Annotated[MoneyOut, Field(description="Submitted claims not yet decided")]
+Committed = Annotated[MoneyOut, Field(description="Approved claims not yet paid")]
+Remaining = Annotated[MoneyOut, Field(description="allocated - committed - paid - own costs")]
+AfterPending = Annotated[
+    MoneyOut, Field(description="remaining - pending: what would remain if every pending claim were approved in full")
+]
+
+
 class LinePublic(BaseModel):
+    """One partner x category line (the grand total is labelled partner TOTAL, category "")."""
+
     partner: str
     category: str
     allocated: MoneyOut
-    pending: MoneyOut = Field(description="Submitted claims not yet decided")
-    committed: MoneyOut = Field(description="Approved claims not yet paid")
+    pending: Pending
+    committed: Committed
     paid: MoneyOut
     own_costs: MoneyOut
-    remaining: MoneyOut = Field(description="allocated - committed - paid - own costs")
+    remaining: Remaining
+    remaining_after_pending: AfterPending
+
+
+class PartnerTotals(BaseModel):
+    """A partner's subtotal: the sum of its lines."""
+
+    partner: str
+    allocated: MoneyOut
+    pending: Pending
+    committed: Committed
+    paid: MoneyOut
+    own_costs: MoneyOut
+    remaining: Remaining
+    remaining_after_pending: AfterPending
+
+
+class CategoryTotals(BaseModel):
+    """A cost category's subtotal: the sum of the lines shown in that category."""
+
+    category: str
+    allocated: MoneyOut
+    pending: Pending
+    committed: Committed
+    paid: MoneyOut
+    own_costs: MoneyOut
+    remaining: Remaining
+    remaining_after_pending: AfterPending
 
 
 class BudgetPublic(BaseModel):
@@ -73,7 +125,9 @@ class BudgetPublic(BaseModel):
     eu_contribution: MoneyOut = Field(description="min(EU cap, funding rate x (paid + own costs)) so far")
     position: int | None = Field(description="Recorded up to this event position, when read as of a past point")
     effective_on: date | None = Field(description="As effective on this business date, when asked")
-    totals: LinePublic
+    totals: LinePublic = Field(description="The grand total: the sum of every line shown")
+    by_partner: list[PartnerTotals] = Field(description="A subtotal per partner shown, in partner order")
+    by_category: list[CategoryTotals] = Field(description="A subtotal per cost category, over the partners shown")
     lines: list[LinePublic]
 
 

@@ -23,16 +23,18 @@ MAX_POSITION = 2**63 - 1
 #: Every pattern a request field must match, with what to write instead when it does not
 #: (api.invalid words the 422 with it). A pattern without a hint here is a test failure.
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-CURRENCY = r"^[A-Z]{3}$"
+#: Codes and currencies are taken in any case and kept in capitals (``jpy`` is JPY, ``pointex``
+#: POINTEX); countries are written in capitals.
+CURRENCY = r"^[A-Za-z]{3}$"
 COUNTRY = r"^[A-Z]{2}$"
-CODE = r"^[A-Z0-9_-]+$"
+CODE = r"^[A-Za-z0-9_-]+$"
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 PATTERN_HINTS: dict[str, str] = {
     PLAIN_DECIMAL: "a plain decimal number; write digits with an optional minus sign and decimal dot, e.g. 1234.50",
     ISO_DATE: "a date; use YYYY-MM-DD, e.g. 2023-03-15",
-    CURRENCY: "a currency code; write the three-letter ISO 4217 code in capitals, e.g. EUR",
+    CURRENCY: "a currency code; write the three-letter ISO 4217 code, e.g. EUR",
     COUNTRY: "a country code; write the two-letter ISO 3166 code in capitals, e.g. IT",
-    CODE: "a code; use capital letters A-Z, digits, '-' and '_' only, e.g. JPN-2023",
+    CODE: "a code; use letters A-Z, digits, '-' and '_' only, e.g. JPN-2023",
     MONTH: "a month; use YYYY-MM, e.g. 2023-03",
 }
 _ISO_DATE = re.compile(ISO_DATE)
@@ -79,10 +81,36 @@ IsoDate = Annotated[
     BeforeValidator(parse_iso_date),
     WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DATE, "examples": ["2023-03-15"]}),
 ]
-Currency = Annotated[str, Field(pattern=CURRENCY, description="ISO 4217 code: EUR, USD, CAD, JPY or IDR")]
+
+
+def _capitals(value: str) -> str:
+    """A code in its canonical form: capitals (the pattern admits ASCII letters only)."""
+    return value.upper()
+
+
+def distinct_codes(value: Any) -> Any:
+    """The keys of an object of codes, refused when two differ only in case (``pointex`` and
+    ``POINTEX`` name one partner: one would silently replace the other)."""
+    if isinstance(value, dict):
+        seen: dict[str, str] = {}
+        for key in value:
+            if isinstance(key, str) and seen.setdefault(key.upper(), key) != key:
+                raise ValueError(f"{seen[key.upper()]!r} and {key!r} are the same code; give it once")
+    return value
+
+
+Currency = Annotated[
+    str,
+    Field(pattern=CURRENCY, description="ISO 4217 code, in any case: EUR, USD, CAD, JPY or IDR"),
+    AfterValidator(_capitals),
+]
 Country = Annotated[str, Field(pattern=COUNTRY, description="ISO 3166 alpha-2 code, e.g. IT")]
 Month = Annotated[str, Field(pattern=MONTH, description="YYYY-MM")]
-Code = Annotated[str, Field(min_length=1, max_length=40, pattern=CODE)]
+Code = Annotated[
+    str,
+    Field(min_length=1, max_length=40, pattern=CODE, description="A code, in any case; kept in capitals"),
+    AfterValidator(_capitals),
+]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 
 

@@ -6,6 +6,7 @@ import io
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,7 +16,10 @@ from eventsourcing.cryptography import AESCipher
 
 from api.cli import BROKEN_PIPE, main
 from api.context import open_context
+from api.demo_data import SMES, sme_id
 from api.security import ServiceStore
+from ledger.mission import mission_id
+from projections.queries import ClaimFilter, LineFigures, budget_overview, list_claims
 from tests.conftest import PG_URL, PostgresSchema
 from tests.snapshot_story import build, roll_back
 
@@ -200,6 +204,65 @@ class TestReports:
         assert "│ 11 │" in out
         assert "│ 10 │" not in out
 
+    def test_budget_subtotals_and_remaining_after_pending(
+        self, demo_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The budget table shows remaining after pending, a subtotal after each partner's lines,
+        a subtotal per category and the grand total, with the query functions' figures."""
+        assert run(demo_url, "budget") == 0
+        rows = capsys.readouterr().out.splitlines()
+        with open_context(demo_url) as ctx, ctx.read_db.reading() as conn:
+            overview = budget_overview(conn)
+        assert overview is not None
+        assert any("after pending" in row for row in rows)
+
+        def row_of(first: str, second: str) -> list[str]:
+            cells = [[c.strip() for c in row.split("│")[1:-1]] for row in rows if "│" in row]
+            found = [c for c in cells if c[:2] == [first, second]]
+            assert len(found) == 1, (first, second)
+            return found[0][2:]
+
+        def shown(line: LineFigures) -> list[str]:
+            figures = (line.allocated, line.pending, line.committed, line.paid, line.spent, line.remaining)
+            return [f"{v:,.2f}" for v in (*figures, line.remaining_after_pending)]
+
+        for subtotal in overview.by_partner():
+            assert row_of(subtotal.partner, "subtotal") == shown(subtotal)
+        for subtotal in overview.by_category():
+            assert row_of("all partners", subtotal.category) == shown(subtotal)
+        assert row_of("TOTAL", "") == shown(overview.totals())
+        waiting = next(line for line in overview.lines if line.pending > 0)
+        assert row_of(waiting.partner, waiting.category) == shown(waiting)
+        assert waiting.remaining_after_pending < waiting.remaining
+
+    def test_codes_in_any_case_and_unknown_codes(self, demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """--partner, --state, --mission and --sme take codes in any case (a mission by its
+        code, an SME by its identifier); an unknown one exits 2 naming the valid ones."""
+        assert run(demo_url, "budget", "--partner", "pointex") == 0
+        out = capsys.readouterr().out
+        assert "POINTEX" in out
+        assert "subtotal" in out
+        assert "NIDV" not in out
+        assert "all partners" not in out
+        assert run(demo_url, "claims", "--state", "REJECTED") == 0
+        assert "claims (8 of 8)" in capsys.readouterr().out
+        with open_context(demo_url) as ctx, ctx.read_db.reading() as conn:
+            japan = list_claims(conn, ClaimFilter(mission_id=str(mission_id("JPN-2023"))), limit=0)[1]
+            one_sme = list_claims(conn, ClaimFilter(sme_id=str(sme_id(SMES[0]))), limit=0)[1]
+        assert run(demo_url, "claims", "--mission", "jpn-2023", "--partner", "Pointex") == 0
+        assert f"of {japan})" in capsys.readouterr().out
+        assert run(demo_url, "claims", "--sme", SMES[0].identifier.lower()) == 0
+        assert f"of {one_sme})" in capsys.readouterr().out
+        for args, says in (
+            (["budget", "--partner", "POINTX"], "the partners are NIDV, NTT, POINTEX, SIIT, SYSTEMATIC, TECHTERA"),
+            (["claims", "--partner", "POINTX"], "the partners are NIDV, NTT, POINTEX, SIIT, SYSTEMATIC, TECHTERA"),
+            (["claims", "--state", "aproved"], "the states are submitted, approved, paid, rejected, withdrawn"),
+            (["claims", "--mission", "JPN-2024"], "the missions are CAN-2023, IDN-2023, JPN-2023, USA-2022"),
+            (["claims", "--sme", "XX000"], "no SME is registered under 'XX000'"),
+        ):
+            assert run(demo_url, *args) == 2, args
+            assert says in capsys.readouterr().err, args
+
     def test_info_and_replay(self, demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
         """info counts events recorded and projected; replay of the demo finds no difference."""
         assert run(demo_url, "info") == 0
@@ -281,10 +344,11 @@ class TestSnapshotsOnTheCommandLine:
 
 class TestImportRates:
     def test_records_every_row_or_none(self, demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        """A good file records its rates; a file with one bad row names that line and records
-        nothing, not even its good rows."""
+        """A good file records its rates (a currency in any case, kept in capitals); a file with
+        one bad row names that line and records nothing, not even its good rows; an unknown
+        currency is named with the ones the ledger accepts."""
         good = tmp_path / "rates.csv"
-        good.write_text("currency,month,rate\nUSD,2023-07,1.0913\nJPY,2023-07,155.12\n")
+        good.write_text("currency,month,rate\nUSD,2023-07,1.0913\njpy,2023-07,155.12\n")
         with open_context(demo_url) as ctx:
             before = ctx.app.recorder.max_notification_id()
         assert run(demo_url, "import-rates", str(good)) == 0
@@ -297,6 +361,11 @@ class TestImportRates:
         assert "nothing was recorded" in err
         with open_context(demo_url) as ctx:
             assert ctx.app.recorder.max_notification_id() == (before or 0) + 2
+            assert ctx.app.quote("JPY", "2023-07").rate == Decimal("155.12"), "jpy is recorded as JPY"
+        unknown = tmp_path / "unknown.csv"
+        unknown.write_text("currency,month,rate\nXYZ,2023-07,1.5\n")
+        assert run(demo_url, "import-rates", str(unknown)) == 2
+        assert "line 2: currency 'XYZ' is not one the ledger accepts; use one of CAD" in capsys.readouterr().err
 
 
 #: Every command that only reads, or that writes only into a ledger that must already exist.

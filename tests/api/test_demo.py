@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -30,6 +32,7 @@ from api.demo_data import (
     demo_id,
     sme_id,
 )
+from api.views import budget_public
 from ledger.actors import Role
 from ledger.application import GrantLedger
 from ledger.base import LedgerAggregate
@@ -41,7 +44,7 @@ from ledger.money import EUR, Money, money_sum
 from ledger.storage import open_ledger
 from projections.db import ReadDatabase
 from projections.projector import Projector
-from projections.queries import ClaimFilter, budget_overview, claim_detail, list_claims
+from projections.queries import AsOf, ClaimFilter, budget_overview, claim_detail, list_claims
 
 CURRENCIES = {"USD", "CAD", "JPY", "IDR", "EUR"}
 
@@ -297,3 +300,64 @@ class TestProjection:
                         reduced += 1
                         assert line.reason.strip()
         assert reduced >= 5
+
+
+class TestSubtotals:
+    """The overview's subtotals per partner and per category, and its grand total, are each the
+    sum of their lines: now, as recorded up to a past position, and as effective on a past date."""
+
+    FIGURES = ("allocated", "pending", "committed", "paid", "own_costs", "remaining", "remaining_after_pending")
+
+    @staticmethod
+    def amount(row: object, figure: str) -> Decimal:
+        money_out = getattr(row, figure)
+        assert money_out.currency == EUR
+        return Decimal(money_out.amount)
+
+    def total(self, rows: list[Any], figure: str) -> Decimal:
+        return sum((self.amount(row, figure) for row in rows), Decimal("0.00"))
+
+    @pytest.mark.parametrize(
+        "as_of",
+        [AsOf(), AsOf(position=400), AsOf(effective=date(2023, 1, 31))],
+        ids=["now", "position-400", "effective-2023-01-31"],
+    )
+    def test_subtotals_and_the_grand_total_are_sums_of_their_lines(self, read_db: ReadDatabase, as_of: AsOf) -> None:
+        """Every figure of each partner's subtotal sums that partner's lines, of each category's
+        subtotal that category's lines, and the grand total sums every line (and both sets of
+        subtotals); remaining after pending is remaining - pending throughout."""
+        with read_db.reading() as conn:
+            overview = budget_overview(conn, as_of)
+        assert overview is not None
+        body = budget_public(overview)
+        assert [p.partner for p in body.by_partner] == sorted(p.code for p in PARTNERS)
+        assert [c.category for c in body.by_category] == [c.value for c in Category]
+        for figure in self.FIGURES:
+            for subtotal in body.by_partner:
+                lines = [line for line in body.lines if line.partner == subtotal.partner]
+                assert self.amount(subtotal, figure) == self.total(lines, figure), (subtotal.partner, figure)
+            for category in body.by_category:
+                lines = [line for line in body.lines if line.category == category.category]
+                assert self.amount(category, figure) == self.total(lines, figure), (category.category, figure)
+            grand = self.amount(body.totals, figure)
+            assert grand == self.total(body.lines, figure) == self.total(body.by_partner, figure), figure
+            assert grand == self.total(body.by_category, figure), figure
+        for row in (*body.lines, *body.by_partner, *body.by_category, body.totals):
+            assert self.amount(row, "remaining_after_pending") == self.amount(row, "remaining") - self.amount(
+                row, "pending"
+            )
+        assert self.amount(body.totals, "allocated") == TOTAL.amount
+
+    def test_pending_claims_lower_what_remains_after_pending(self, read_db: ReadDatabase, demo: Demo) -> None:
+        """The demo has submitted claims: each partner's FSTP line with pending claims shows less
+        remaining after pending than remaining, by exactly what is pending."""
+        with read_db.reading() as conn:
+            overview = budget_overview(conn)
+        assert overview is not None
+        pending = [line for line in overview.lines if line.pending > 0]
+        assert pending, "the demo has claims waiting for a decision"
+        for line in pending:
+            assert line.category == Category.FSTP.value
+            assert line.remaining_after_pending == line.remaining - line.pending < line.remaining
+        fstp = next(c for c in overview.by_category() if c.category == Category.FSTP.value)
+        assert fstp.pending == sum((line.pending for line in pending), Decimal("0.00")) > 0

@@ -165,7 +165,7 @@ class TestUsersWords:
             ("/smes", b'{"legal_name": ""}', "body.legal_name", "is empty"),
             ("/smes", b'{"legal_name": 5}', "body.legal_name", "is a number, not text"),
             ("/smes", b'{"identifier": "' + b"x" * 41 + b'"}', "body.identifier", "shorten it to at most 40"),
-            ("/exchange-rates", b'{"currency": "usd"}', "body.currency", "three-letter ISO 4217 code in capitals"),
+            ("/exchange-rates", b'{"currency": "usdx"}', "body.currency", "write the three-letter ISO 4217 code"),
             ("/missions/nope/selections", b"{}", "path.mission_id", "is not an id"),
             ("/claims", b'{"lines": []}', "body.lines", "needs at least 1 item"),
             ("/claims", b'{"lines": {}}', "body.lines", "is an object, not a list"),
