@@ -6,13 +6,19 @@ version or aggregate fails to decrypt there, and that is an error, never silentl
 Such records start with ``BOUND``; records written before (the library's AES-GCM without
 associated data) have no marker and still load.
 
-Every snapshot also carries a seal: HMAC-SHA256 over its place and its stored bytes, under
-a key the database does not hold (derived from the cipher key, else GRANTLEDGER_SNAPSHOT_KEY,
-else a random key of this process), with a short id of that key. A snapshot is used only
-when its seal checks under our key: one sealed under another key is left aside quietly,
-one without a seal (written before this change) too, and one sealed under our key that
-does not match is tampering (changed, rolled back, moved or forged): the ledger logs it,
-counts it, and loads the aggregate from its events instead.
+Every snapshot also carries a seal: HMAC-SHA256 over its place, the digest of the stored
+event it summarises and its stored bytes, under a key the database does not hold (derived
+from the cipher key, else GRANTLEDGER_SNAPSHOT_KEY, else a random key of this process), with
+a short id of that key. The event's digest (SHA-256 of that event's record in THIS store:
+originator id, version, topic and state bytes as the store holds them) binds the snapshot to
+its store: budget-line ids derive from names and are equal in every ledger, so a snapshot
+sealed in another store that shares the key (a staging copy) would otherwise pass. A
+snapshot is used only when its seal checks under our key AND the event store's record at its
+version has that digest: one sealed under another key is left aside quietly, one without a
+seal or sealed before seals named their event (``\\x00GLseal1``) too, and one sealed under our
+key that does not match, or whose event is not that one, is tampering (changed, rolled back,
+moved, forged or copied from another store): the ledger logs it, counts it, and loads the
+aggregate from its events instead (ledger.loading).
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ import hmac
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -40,6 +47,7 @@ from eventsourcing.persistence import (
     EventStore,
     Mapper,
     MapperDeserialisationError,
+    Recording,
     StoredEvent,
     Transcoder,
 )
@@ -51,9 +59,11 @@ log = logging.getLogger(__name__)
 ENV_SNAPSHOT_KEY = "GRANTLEDGER_SNAPSHOT_KEY"
 #: Marks a ciphertext bound to its record (then nonce, tag, encrypted bytes, as the library lays them out).
 BOUND = b"\x00GLaead1"
-#: Marks a sealed snapshot (then the key id, the seal, the stored bytes).
-SEALED = b"\x00GLseal1"
-KEY_ID_SIZE, SEAL_SIZE, NONCE_SIZE, TAG_SIZE = 8, 32, 12, 16
+#: Marks a sealed snapshot (then the key id, the seal, the digest of its event, the stored bytes).
+SEALED = b"\x00GLseal2"
+#: Marked snapshots sealed before seals named their event: never used (as if unsealed).
+SEALED_WITHOUT_EVENT = b"\x00GLseal1"
+KEY_ID_SIZE, SEAL_SIZE, DIGEST_SIZE, NONCE_SIZE, TAG_SIZE = 8, 32, 32, 12, 16
 #: This process's seal key when no key is configured: its snapshots serve only itself.
 _PROCESS_SECRET = os.urandom(32)
 
@@ -65,6 +75,12 @@ def _place(domain: bytes, originator_id: UUID | str, version: int, topic: str) -
     for part in (domain, str(identity).encode(), str(version).encode(), topic.encode()):
         out += len(part).to_bytes(4, "big") + part
     return bytes(out)
+
+
+def event_digest(stored: StoredEvent) -> bytes:
+    """SHA-256 of an event's record as the store holds it: place and stored (encrypted) bytes."""
+    where = _place(b"event", stored.originator_id, stored.originator_version, stored.topic)
+    return hashlib.sha256(where + stored.state).digest()
 
 
 def derive(secret: bytes, purpose: str) -> bytes:
@@ -128,7 +144,7 @@ class Seal(StrEnum):
 
     OURS = "sealed with this key"
     FOREIGN = "sealed with another key"
-    UNSEALED = "without a seal"
+    UNSEALED = "without a seal"  # or sealed before seals named their event
     BROKEN = "sealed with this key but does not match"
 
 
@@ -139,6 +155,35 @@ class SnapshotRejected(Exception):
         super().__init__(f"snapshot of {stored.originator_id} at version {stored.originator_version}: {seal}")
         self.seal = seal
         self.stored = stored
+
+
+class Inspection(NamedTuple):
+    """What a stored snapshot's seal says, the record without its seal, and the digest of the
+    event it claims to summarise (None when it names none)."""
+
+    seal: Seal
+    record: StoredEvent
+    event_digest: bytes | None
+
+
+@dataclass(frozen=True)
+class SealedSnapshot:
+    """A snapshot whose seal checks, and the digest of the event it must summarise."""
+
+    snapshot: DomainEventProtocol[UUID]
+    version: int
+    event_digest: bytes
+
+    def summarises(self, event: StoredEvent | None) -> bool:
+        """Whether ``event`` (this store's record at the snapshot's version) is the one sealed in."""
+        return is_sealed_event(event, self.version, self.event_digest)
+
+
+def is_sealed_event(event: StoredEvent | None, version: int, digest: bytes) -> bool:
+    """Whether ``event`` is the record at ``version`` whose digest a snapshot was sealed with."""
+    if event is None or event.originator_version != version:
+        return False
+    return hmac.compare_digest(event_digest(event), digest)
 
 
 def seal_secret(cipher_key: bytes | None, snapshot_key: str | None) -> bytes:
@@ -174,37 +219,63 @@ class SnapshotMapper(BoundMapper):
         self._secret = secret
         self.key_id = derive(secret, "key-id")[:KEY_ID_SIZE]
 
-    def _seal(self, stored: StoredEvent, state: bytes) -> bytes:
+    def _seal(self, stored: StoredEvent, digest: bytes, state: bytes) -> bytes:
         place = _place(b"snapshot", stored.originator_id, stored.originator_version, stored.topic)
-        return hmac.new(self._secret, place + state, hashlib.sha256).digest()
+        return hmac.new(self._secret, place + digest + state, hashlib.sha256).digest()
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        stored = super().to_stored_event(domain_event)
-        return replace(stored, state=SEALED + self.key_id + self._seal(stored, stored.state) + stored.state)
+        raise TypeError("a snapshot is sealed with the event it summarises: use SnapshotMapper.sealed(snapshot, event)")
 
-    def inspect(self, stored: StoredEvent) -> tuple[Seal, StoredEvent]:
-        """What the seal says, and the record as it would be without its seal."""
+    def sealed(self, snapshot: DomainEventProtocol[UUID], event: StoredEvent) -> StoredEvent:
+        """The stored snapshot, sealed with the digest of ``event``: this store's record of the
+        event at the snapshot's version."""
+        stored = super().to_stored_event(snapshot)
+        if (UUID(str(event.originator_id)), event.originator_version) != (
+            UUID(str(stored.originator_id)),
+            stored.originator_version,
+        ):
+            raise ValueError(
+                f"the snapshot of {stored.originator_id} at version {stored.originator_version} cannot be sealed "
+                f"with the event of {event.originator_id} at version {event.originator_version}"
+            )
+        digest = event_digest(event)
+        seal = self._seal(stored, digest, stored.state)
+        return replace(stored, state=SEALED + self.key_id + seal + digest + stored.state)
+
+    def inspect(self, stored: StoredEvent) -> Inspection:
+        """What the seal says, the record as it would be without its seal, and its event's digest."""
         state = stored.state
+        if state.startswith(SEALED_WITHOUT_EVENT):  # readable for verification, never trusted
+            body = state[len(SEALED_WITHOUT_EVENT) + KEY_ID_SIZE + SEAL_SIZE :]
+            return Inspection(Seal.UNSEALED, replace(stored, state=body), None)
         if not state.startswith(SEALED):
-            return Seal.UNSEALED, stored
+            return Inspection(Seal.UNSEALED, stored, None)
         head = len(SEALED)
-        key_id, seal = state[head : head + KEY_ID_SIZE], state[head + KEY_ID_SIZE : head + KEY_ID_SIZE + SEAL_SIZE]
-        inner = replace(stored, state=state[head + KEY_ID_SIZE + SEAL_SIZE :])
+        key_id = state[head : head + KEY_ID_SIZE]
+        seal = state[head + KEY_ID_SIZE : head + KEY_ID_SIZE + SEAL_SIZE]
+        digest = state[head + KEY_ID_SIZE + SEAL_SIZE : head + KEY_ID_SIZE + SEAL_SIZE + DIGEST_SIZE]
+        inner = replace(stored, state=state[head + KEY_ID_SIZE + SEAL_SIZE + DIGEST_SIZE :])
         if not hmac.compare_digest(key_id, self.key_id):
-            return Seal.FOREIGN, inner
-        if len(seal) != SEAL_SIZE or not hmac.compare_digest(seal, self._seal(inner, inner.state)):
-            return Seal.BROKEN, inner
-        return Seal.OURS, inner
+            return Inspection(Seal.FOREIGN, inner, digest)
+        if len(digest) != DIGEST_SIZE or not hmac.compare_digest(seal, self._seal(inner, digest, inner.state)):
+            return Inspection(Seal.BROKEN, inner, digest)
+        return Inspection(Seal.OURS, inner, digest)
+
+    def trusted(self, stored_event: StoredEvent) -> SealedSnapshot:
+        """The snapshot and the digest of its event, if its seal checks under our key (else
+        SnapshotRejected). It may be used only if the event store's record at its version has
+        that digest (SealedSnapshot.summarises)."""
+        seal, inner, digest = self.inspect(stored_event)
+        if seal is not Seal.OURS or digest is None:
+            raise SnapshotRejected(seal, stored_event)
+        return SealedSnapshot(super().to_domain_event(inner), stored_event.originator_version, digest)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        seal, inner = self.inspect(stored_event)
-        if seal is not Seal.OURS:
-            raise SnapshotRejected(seal, stored_event)
-        return super().to_domain_event(inner)
+        return self.trusted(stored_event).snapshot
 
     def to_domain_event_unchecked(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """The snapshot whatever its seal says (for verification, never to decide)."""
-        return super().to_domain_event(self.inspect(stored_event)[1])
+        return super().to_domain_event(self.inspect(stored_event).record)
 
 
 @dataclass
@@ -227,15 +298,51 @@ class SnapshotTally:
 
 
 class TrustedSnapshots(EventStore[UUID]):
-    """The snapshot store the repository loads from: it yields only snapshots whose seal
-    checks under our key; any other is left aside (and tampering logged and counted), so
-    the repository loads that aggregate from its events."""
+    """The snapshot store the repository loads from: it seals each snapshot with the digest of
+    this store's record of the event it summarises, and yields only snapshots whose seal checks
+    under our key and whose event is that record; any other is left aside (and tampering logged
+    and counted), so the repository loads that aggregate from its events. The repository
+    (ledger.loading) reads that event with the ones after it and checks it itself (``latest``)."""
 
     mapper: SnapshotMapper
 
-    def __init__(self, mapper: SnapshotMapper, recorder: AggregateRecorder, tally: SnapshotTally) -> None:
+    def __init__(
+        self, mapper: SnapshotMapper, recorder: AggregateRecorder, tally: SnapshotTally, events: AggregateRecorder
+    ) -> None:
         super().__init__(mapper=mapper, recorder=recorder)
         self.tally = tally
+        self.events = events
+
+    def _event(self, originator_id: UUID, version: int) -> StoredEvent | None:
+        """This store's record of the aggregate's event at ``version``, if there is one."""
+        records = self.events.select_events(originator_id, gt=version - 1, lte=version)
+        return records[0] if records and records[0].originator_version == version else None
+
+    def put(self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any) -> list[Recording[UUID]]:
+        stored = []
+        for snapshot in domain_events:
+            event = self._event(snapshot.originator_id, snapshot.originator_version)
+            if event is None:  # the library snapshots recorded versions only: never expected
+                log.warning(
+                    "no event of %s at version %s: its snapshot is not stored",
+                    snapshot.originator_id,
+                    snapshot.originator_version,
+                )
+                continue
+            stored.append(self.mapper.sealed(snapshot, event))
+        if stored:
+            self.recorder.insert_events(stored, **kwargs)
+        return []
+
+    def latest(self, originator_id: UUID, lte: int | None = None) -> SealedSnapshot | None:
+        """The latest snapshot (at or below ``lte``) if its seal checks; its event is for the
+        caller to check (``SealedSnapshot.summarises``, else ``mismatch``)."""
+        for stored in self.recorder.select_events(originator_id=originator_id, lte=lte, desc=True, limit=1):
+            try:
+                return self.mapper.trusted(stored)
+            except SnapshotRejected as rejected:
+                self._report(rejected)
+        return None
 
     def get(
         self,
@@ -252,9 +359,26 @@ class TrustedSnapshots(EventStore[UUID]):
     def _trusted(self, records: Iterable[StoredEvent]) -> Iterator[DomainEventProtocol[UUID]]:
         for stored in records:
             try:
-                yield self.mapper.to_domain_event(stored)
+                sealed = self.mapper.trusted(stored)
             except SnapshotRejected as rejected:
                 self._report(rejected)
+                continue
+            aggregate_id = sealed.snapshot.originator_id
+            if sealed.summarises(self._event(aggregate_id, sealed.version)):
+                yield sealed.snapshot
+            else:
+                self.mismatch(aggregate_id, sealed.version)
+
+    def mismatch(self, originator_id: UUID, version: int) -> None:
+        """A snapshot whose seal checks but whose event is not this store's event at its version."""
+        self.tally.count(Seal.BROKEN)
+        log.warning(
+            "snapshot of aggregate %s at version %s does not summarise this store's event at that version "
+            "(copied from another store sharing the key, or the event changed): not used, the aggregate is "
+            "loaded from its events; run `grantledger verify`",
+            originator_id,
+            version,
+        )
 
     def _report(self, rejected: SnapshotRejected) -> None:
         self.tally.count(rejected.seal)

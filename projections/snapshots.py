@@ -4,9 +4,11 @@ The ledger never decides on a snapshot whose seal does not check (ledger.records
 the auditor's view of the snapshot store: for each stored snapshot, the aggregate is rebuilt
 from its events up to the snapshot's version and compared with the snapshot's state, and the
 seal is checked. A snapshot is bad when it cannot be read, when its state or type differs
-from what its events give at that version, when no event has that version, or when it is
-sealed with this process's key and the seal does not match. Snapshots sealed with another
-key or written without a seal are never used by the ledger; they are bad only if they lie.
+from what its events give at that version, when no event has that version, when it is
+sealed with this process's key and the seal does not match, or when its seal checks but the
+event it was sealed with is not this store's event at its version (copied from another store
+that shares the key). Snapshots sealed with another key, written without a seal or sealed
+before seals named their event are never used by the ledger; they are bad only if they lie.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from eventsourcing.persistence import AggregateRecorder, StoredEvent
 from eventsourcing.utils import TopicError
 
 from ledger.application import GrantLedger
-from ledger.records import Seal, SnapshotMapper, TrustedSnapshots
+from ledger.records import Seal, SnapshotMapper, TrustedSnapshots, is_sealed_event
 from ledger.words import article
 
 #: Differing fields named per bad snapshot, at most.
@@ -62,7 +64,8 @@ class SnapshotReport:
         return [
             *(str(finding) for finding in self.findings),
             f"snapshots: {len(self.findings)} of {self.checked} are bad ({census}); the ledger never uses a "
-            "snapshot whose seal fails and loads those aggregates from their events",
+            "snapshot whose seal fails or whose event is not this store's, and loads those aggregates from "
+            "their events",
         ]
 
     def __str__(self) -> str:
@@ -114,7 +117,7 @@ def census(app: GrantLedger) -> tuple[int, Counter[Seal]]:
     seals: Counter[Seal] = Counter()
     if (store := _store(app)) is not None:
         for _, records in _stored_snapshots(store):
-            seals.update(store.mapper.inspect(stored)[0] for stored in records)
+            seals.update(store.mapper.inspect(stored).seal for stored in records)
     return sum(seals.values()), seals
 
 
@@ -137,17 +140,21 @@ class _Replay:
     """One aggregate rebuilt from its events, version by version, without any snapshot."""
 
     def __init__(self, app: GrantLedger, aggregate_id: UUID) -> None:
-        self.events = app.events.get(aggregate_id)
+        self.records = iter(app.events.recorder.select_events(aggregate_id))
+        self.mapper = app.events.mapper
         self.aggregate: Aggregate | None = None
+        #: The stored record of the last event applied, as the store holds it.
+        self.record: StoredEvent | None = None
         self.error = ""
 
     def to(self, version: int) -> Aggregate | None:
         while not self.error and (self.aggregate is None or self.aggregate.version < version):
             try:
-                event = next(self.events, None)
-                if event is None:
+                record = next(self.records, None)
+                if record is None:
                     break
-                self.aggregate = project_aggregate(self.aggregate, [event])
+                self.aggregate = project_aggregate(self.aggregate, [self.mapper.to_domain_event(record)])
+                self.record = record
             except EventSourcingError as error:
                 self.error = f"its events cannot be rebuilt to this version: {error}"
         return self.aggregate
@@ -158,10 +165,16 @@ def _check(mapper: SnapshotMapper, replay: _Replay, stored: StoredEvent) -> tupl
     version = stored.originator_version
     rebuilt = replay.to(version)
     kind = "unknown aggregate" if rebuilt is None else type(rebuilt).__name__
-    seal, _ = mapper.inspect(stored)
+    seal, _, digest = mapper.inspect(stored)
     problems = []
     if seal is Seal.BROKEN:
         problems.append("its seal does not match (changed, rolled back, moved or forged)")
+    at_version = rebuilt is not None and rebuilt.version == version  # else: no event has this version, said below
+    if seal is Seal.OURS and digest is not None and at_version and not is_sealed_event(replay.record, version, digest):
+        problems.append(
+            f"it does not summarise this store's event at version {version}: it was sealed with another "
+            "event (copied from another store that shares the key, or the event was changed)"
+        )
     try:
         restored: Aggregate = mapper.to_domain_event_unchecked(stored).mutate(None)  # type: ignore[attr-defined]
     except (EventSourcingError, TopicError, ValueError, KeyError, TypeError, AttributeError) as error:
@@ -200,7 +213,7 @@ def check_snapshots(app: GrantLedger) -> SnapshotReport:
         replay = _Replay(app, aggregate_id)
         for stored in records:
             checked += 1
-            seals[mapper.inspect(stored)[0]] += 1
+            seals[mapper.inspect(stored).seal] += 1
             kind, problems = _check(mapper, replay, stored)
             if problems:
                 findings.append(SnapshotFinding(kind, aggregate_id, stored.originator_version, "; ".join(problems)))

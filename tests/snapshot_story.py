@@ -50,10 +50,11 @@ class Story:
         app.approve_claim(actor=officer("POINTEX"), claim_id=self.pending_claim, on=APPROVED_AT)
 
 
-def build(url: str, cipher_key: str | None) -> Story:
+def build(url: str, cipher_key: str | None, fstp: str = FSTP_ALLOCATED) -> Story:
+    """The story on ``url`` (``fstp``: the FSTP line's opening allocation, another for a second store)."""
     app = open_ledger(url, cipher_key=cipher_key)
     try:
-        sign_alliance(app, fstp=FSTP_ALLOCATED)
+        sign_alliance(app, fstp=fstp)
         mission = open_mission(app)
         for i in range(TRANSFERS):
             app.transfer_budget(

@@ -20,9 +20,10 @@ from decimal import Decimal
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper, PersistenceError
+from eventsourcing.utils import strtobool
 
 from ledger.actors import Actor
 from ledger.base import register_transcodings
@@ -38,6 +39,7 @@ from ledger.grant import (
     GrantNotSigned,
 )
 from ledger.ids import require_chosen_id
+from ledger.loading import TrustedRepository
 from ledger.mission import Mission, UnknownMission
 from ledger.money import Money
 from ledger.payment import Payment, UnknownPayment
@@ -122,7 +124,8 @@ class LedgerCore(Application[UUID]):
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=BoundMapper)
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
-        """Snapshots are sealed, and only those whose seal checks are ever loaded."""
+        """Snapshots are sealed with the event they summarise in this store, and only those
+        whose seal checks and whose event is that one are ever loaded."""
         cipher = self.factory.cipher()
         events = self.mapper
         mapper = SnapshotMapper(
@@ -134,7 +137,20 @@ class LedgerCore(Application[UUID]):
             ),
         )
         recorder = self.factory.aggregate_recorder(purpose="snapshots")
-        return TrustedSnapshots(mapper, recorder, self.snapshot_tally)
+        return TrustedSnapshots(mapper, recorder, self.snapshot_tally, events=self.recorder)
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, as configured, but using a snapshot only together with
+        this store's record of the event it was sealed with (ledger.loading)."""
+        cache_maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return TrustedRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(cache_maxsize) if cache_maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
 
     def position_written(self) -> int | None:
         """Where in the event log this thread's last command wrote its events (None when it

@@ -10,6 +10,8 @@ and ``grantledger verify`` must name the bad snapshot.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -25,7 +27,7 @@ from api.cli import main
 from ledger.application import GrantLedger
 from ledger.budget import BudgetExceeded
 from ledger.errors import InvalidInput
-from ledger.records import BOUND, ENV_SNAPSHOT_KEY, SEALED
+from ledger.records import BOUND, ENV_SNAPSHOT_KEY, SEALED, Seal, TrustedSnapshots, derive, seal_secret
 from ledger.storage import ENV_CIPHER_KEY, cipher_env, ddl_lock, library_env, open_ledger
 from tests.builders import eur
 from tests.conftest import PostgresSchema, require_postgres
@@ -119,13 +121,14 @@ class TestDoctoredSnapshots:
     def test_a_clean_store_uses_its_snapshots_refuses_the_same_and_verifies_clean(
         self, story: Story, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """Untouched, the line loads from its snapshot at 100 and the one event after it; the
-        approval is refused on the true figures; verify checks every snapshot and exits 0."""
+        """Untouched, the line loads from its snapshot at 100, the event at 100 (the one the
+        snapshot was sealed with, checked and dropped) and the one after it; the approval is
+        refused on the true figures; verify checks every snapshot and exits 0."""
         app = story.open()
         try:
             with event_reads(app) as reads:
                 assert_true_line(app)
-            assert [call.get("gt") for call in reads if call["originator_id"] == story.line] == [100]
+            assert [call.get("gt") for call in reads if call["originator_id"] == story.line] == [99]
             with pytest.raises(BudgetExceeded, match=r"is EUR 510\.00"):
                 story.approve_pending(app)
             assert app.snapshot_tally.tampered == 0
@@ -136,12 +139,104 @@ class TestDoctoredSnapshots:
         assert "snapshots match the events they summarise" in out, out
 
 
+class TestCopiedFromAnotherStore:
+    """Budget-line ids derive from names: they are the same in every ledger. A sealed snapshot
+    taken from another store that shares the key (a staging copy with the same snapshot or
+    cipher key) must not summarise this store's line."""
+
+    @pytest.fixture
+    def copied(self, store_url: str, cipher_key: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Story:
+        """The story, its line's snapshot at 100 replaced by the one of a staging copy that shares
+        the key and opened the line with EUR 9,000 (8,010 left at version 100, not 2,010)."""
+        monkeypatch.delenv(ENV_CIPHER_KEY, raising=False)
+        if cipher_key is None:
+            monkeypatch.setenv(ENV_SNAPSHOT_KEY, AESCipher.create_key(32))
+        else:
+            monkeypatch.delenv(ENV_SNAPSHOT_KEY, raising=False)
+        victim = build(store_url, cipher_key)
+        staging = build(f"sqlite:///{tmp_path / 'staging.db'}", cipher_key, fstp="9000.00")
+        assert staging.line == victim.line
+        RawSnapshots(victim.url).write(victim.line, 100, RawSnapshots(staging.url).read(staging.line, 100))
+        return victim
+
+    def test_the_copy_is_never_used_to_decide_and_verify_names_it(
+        self,
+        copied: Story,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """The copy's seal checks under the shared key, yet the approval of EUR 700 is refused as
+        on the true line (EUR 510 remain), the line loads as its events say, the service logs a
+        warning naming the line and version 100 and counts it, and verify names that snapshot."""
+        app = copied.open()
+        try:
+            snapshots = app.snapshots
+            assert isinstance(snapshots, TrustedSnapshots)
+            [row] = snapshots.recorder.select_events(copied.line, gt=99, lte=100)
+            assert snapshots.mapper.inspect(row)[0] is Seal.OURS  # the shared key: the seal alone cannot tell
+            with caplog.at_level(logging.WARNING), pytest.raises(BudgetExceeded, match=r"is EUR 510\.00"):
+                copied.approve_pending(app)
+            assert_true_line(app)
+            assert app.snapshot_tally.tampered >= 1
+        finally:
+            app.close()
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert any(str(copied.line) in w and "version 100" in w for w in warnings), warnings
+        code, out = verify(copied, monkeypatch, capsys)
+        assert code == 1, out
+        assert f"BudgetLine {copied.line} at version 100" in out, out
+        assert "does not summarise this store's event at version 100" in out, out
+
+
+def reseal_without_event_digest(story: Story, version: int) -> None:
+    """Rewrite the line's snapshot at ``version`` as snapshots were sealed before they named their
+    event: ``\\x00GLseal1``, key id, HMAC-SHA256 over the place and the stored bytes, the bytes."""
+    app = story.open()
+    try:
+        snapshots = app.snapshots
+        assert isinstance(snapshots, TrustedSnapshots)
+        [row] = snapshots.recorder.select_events(story.line, gt=version - 1, lte=version)
+        state = snapshots.mapper.inspect(row)[1].state
+        cipher_key = app.mapper.cipher_key  # type: ignore[attr-defined]
+    finally:
+        app.close()
+    secret = seal_secret(cipher_key, None)
+    parts = (b"snapshot", str(story.line).encode(), str(version).encode(), row.topic.encode())
+    where = b"".join(len(part).to_bytes(4, "big") + part for part in parts)
+    seal = hmac.new(secret, where + state, hashlib.sha256).digest()
+    legacy = b"\x00GLseal1" + derive(secret, "key-id")[:8] + seal + state
+    RawSnapshots(story.url).write(story.line, version, legacy)
+
+
+class TestLegacySeals:
+    def test_a_snapshot_sealed_before_event_digests_is_not_used(
+        self, story: Story, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A snapshot sealed the old way (its seal checks, but it names no event) is treated as
+        unsealed: the line loads from its events, the books are right, and verify is clean."""
+        reseal_without_event_digest(story, 100)
+        app = story.open()
+        try:
+            with event_reads(app) as reads:
+                assert_true_line(app)
+            assert [call.get("gt") for call in reads if call["originator_id"] == story.line] == [None]
+            assert (app.snapshot_tally.unsealed, app.snapshot_tally.tampered) == (1, 0)
+            with pytest.raises(BudgetExceeded, match=r"is EUR 510\.00"):
+                story.approve_pending(app)
+        finally:
+            app.close()
+        code, out = verify(story, monkeypatch, capsys)
+        assert code == 0, out
+
+
 class TestKeys:
     def test_snapshots_sealed_with_another_key_are_quietly_left_aside(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
     ) -> None:
         """Snapshots sealed under one GRANTLEDGER_SNAPSHOT_KEY are used by a process with that
-        key; a process with another key loads from the events, without a warning."""
+        key (read with their own event, from version 99 on); a process with another key loads
+        from the events, without a warning."""
         monkeypatch.delenv(ENV_CIPHER_KEY, raising=False)
         monkeypatch.setenv(ENV_SNAPSHOT_KEY, AESCipher.create_key(32))
         story = build(f"sqlite:///{tmp_path / 'ledger.db'}", None)
@@ -149,7 +244,7 @@ class TestKeys:
         with event_reads(same) as reads:
             assert_true_line(same)
         same.close()
-        assert [call.get("gt") for call in reads if call["originator_id"] == story.line] == [100]
+        assert [call.get("gt") for call in reads if call["originator_id"] == story.line] == [99]
 
         monkeypatch.setenv(ENV_SNAPSHOT_KEY, AESCipher.create_key(32))
         other = story.open()

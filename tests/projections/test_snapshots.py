@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from eventsourcing.domain import Snapshot
@@ -66,6 +67,12 @@ def genuine(app: GrantLedger, version: int = 50) -> StoredEvent:
     return stored
 
 
+def event(app: GrantLedger, version: int) -> StoredEvent:
+    """The store's record of the FSTP line's event at ``version``."""
+    [stored] = app.events.recorder.select_events(fstp(), gt=version - 1, lte=version)
+    return stored
+
+
 class TestCheckSnapshots:
     def test_genuine_snapshots_are_clean_and_counted(self, ledger: GrantLedger) -> None:
         """Both lines' snapshots at version 50 match their events and are sealed with our key."""
@@ -106,13 +113,28 @@ class TestCheckSnapshots:
         line: BudgetLine = ledger.repository.get(fstp(), version=51)
         if lies:
             line.allocated = eur("99999.00")
-        put(ledger, other.to_stored_event(Snapshot.take(line)))
+        put(ledger, other.sealed(Snapshot.take(line), event(ledger, 51)))
         report = check_snapshots(ledger)
         assert report.seals[Seal.FOREIGN] == 1
         assert [(f.aggregate_id, f.version) for f in report.findings] == ([(fstp(), 51)] if lies else [])
         if lies:
             assert "allocated: EUR 99,999.00 in the snapshot" in report.findings[0].problem
         assert ledger.budget_line("POINTEX", "FSTP").allocated != eur("99999.00")
+
+    def test_a_snapshot_sealed_with_another_stores_event_is_bad(self, ledger: GrantLedger) -> None:
+        """Sealed with our key and true to the events, but sealed with another record of the
+        event at its version (as another store that shares the key holds it): named, and the
+        line loads from its events."""
+        line: BudgetLine = ledger.repository.get(fstp(), version=51)
+        elsewhere = replace(event(ledger, 51), state=event(ledger, 51).state + b" ")
+        put(ledger, store(ledger).mapper.sealed(Snapshot.take(line), elsewhere))
+        report = check_snapshots(ledger)
+        assert report.seals[Seal.OURS] == 3
+        [finding] = report.findings
+        assert (finding.aggregate_type, finding.aggregate_id, finding.version) == ("BudgetLine", fstp(), 51)
+        assert finding.problem.startswith("it does not summarise this store's event at version 51"), finding.problem
+        assert ledger.budget_line("POINTEX", "FSTP") == line
+        assert ledger.snapshot_tally.tampered == 1
 
     def test_the_line_never_loads_a_snapshot_that_lies(self, ledger: GrantLedger) -> None:
         """Whatever lies in the snapshot store, the line loads as its events say."""
