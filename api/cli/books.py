@@ -40,7 +40,7 @@ def as_of_point(args: argparse.Namespace, ctx: LedgerContext) -> AsOf:
 
 def cmd_budget(args: argparse.Namespace) -> int:
     """The budget overview: every partner x category line, now or as of a past point."""
-    with context(args) as ctx:
+    with context(args, read_only=True) as ctx:
         ctx.projector.catch_up()
         as_of = as_of_point(args, ctx)
         with ctx.read_db.reading() as conn:
@@ -109,7 +109,7 @@ def cmd_import_rates(args: argparse.Namespace) -> int:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     """Claims with their state and amounts, filtered."""
-    with context(args) as ctx:
+    with context(args, read_only=True) as ctx:
         ctx.projector.catch_up()
         with ctx.read_db.reading() as conn:
             rows, count = list_claims(conn, ClaimFilter(state=args.state, partner=args.partner), limit=args.limit)
@@ -133,7 +133,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """The audit trail: who did what, when, to which record, and why."""
-    with context(args) as ctx:
+    with context(args, read_only=True) as ctx:
         ctx.projector.catch_up()
         with ctx.read_db.reading() as conn:
             rows = audit_trail(

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from api.context import LedgerContext, open_context
 from api.schemas import MAX_POSITION, parse_iso_date
+from projections.chain import ChainBroken
 
 
 def money(amount: Decimal) -> str:
@@ -22,10 +23,29 @@ def console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
-def context(args: argparse.Namespace, *, create: bool = False) -> LedgerContext:
+def context(args: argparse.Namespace, *, create: bool = False, read_only: bool = False) -> LedgerContext:
     """The stores the command line names. Only commands that may start a ledger (demo, token
-    create) pass ``create``: the others refuse a URL that holds none, creating nothing."""
-    return open_context(args.database_url, args.read_database_url, must_exist=not create)
+    create) pass ``create``: the others refuse a URL that holds none, creating nothing.
+    Commands that only read (``read_only``) also refuse read models that do not exist: they
+    would otherwise check, or seal from scratch, a read store made by a typo."""
+    return open_context(
+        args.database_url, args.read_database_url, must_exist=not create, read_models_must_exist=read_only
+    )
+
+
+def stuck_projector(ctx: LedgerContext) -> str | None:
+    """Bring the read models and the chain up to date; None if that worked, else why the
+    projector cannot (the chain is broken, or an event cannot be applied, e.g. because read
+    models ahead of the chain already hold its rows)."""
+    try:
+        ctx.projector.catch_up()
+    except ChainBroken as error:
+        return str(error)
+    except Exception:
+        if ctx.projector.failure is None:
+            raise
+        return f"{ctx.projector.failure.describe()}; the read models stop at event {ctx.read_db.position()}"
+    return None
 
 
 def position(text: str) -> int:

@@ -19,7 +19,7 @@ def service_store(ctx: LedgerContext) -> ServiceStore:
 def cmd_token(args: argparse.Namespace) -> int:
     """Create, list or revoke API tokens (only a hash is stored; a new token is shown once)."""
     action = args.token_command
-    with context(args, create=action == "create") as ctx:
+    with context(args, create=action == "create", read_only=action != "create") as ctx:
         store = service_store(ctx)
         if action == "create":
             token = store.create_token(name=args.name, role=args.role, partner=args.partner)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -12,6 +14,7 @@ from eventsourcing.cryptography import AESCipher
 from api.cli import main
 from api.context import open_context
 from api.security import ServiceStore
+from ledger.storage import open_ledger
 from tests.conftest import PG_URL, PostgresSchema
 from tests.snapshot_story import build, roll_back
 
@@ -131,6 +134,8 @@ class TestSnapshotsOnTheCommandLine:
         it counts the one failing its seal, and verify names it and exits 1."""
         monkeypatch.setenv("GRANTLEDGER_SNAPSHOT_KEY", AESCipher.create_key(32))
         story = build(url, None)
+        assert run(url, "project") == 0  # read-only commands need read models: they never make them
+        capsys.readouterr()
         assert run(url, "info") == 0
         assert "snapshots stored: 4 (4 sealed with this key, 0 sealed with another key" in capsys.readouterr().out
         roll_back(story)
@@ -268,3 +273,89 @@ def schema_tables(schema: str) -> list[str] | None:
             return None
         rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
         return [row[0] for row in rows]
+
+
+#: Every command that only reads: it must find read models, never make them.
+READ_ONLY: dict[str, list[str]] = {
+    name: args for name, args in NEEDING_A_LEDGER.items() if name not in {"project", "import-rates"}
+}
+
+
+class TestMissingReadModels:
+    """A read-only command refuses read models that do not exist and creates none: new ones would
+    hold no seal (verify would call an empty chain intact) or a chain sealed from scratch."""
+
+    @pytest.mark.parametrize("args", [pytest.param(args, id=name) for name, args in READ_ONLY.items()])
+    def test_a_read_url_that_names_nothing(
+        self,
+        demo_url: str,
+        tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str],
+        args: list[str],
+    ) -> None:
+        """--read-database-url pointing at no file: exit 2 naming the URL and what to check; no
+        file is created there."""
+        where = tmp_path_factory.mktemp("typo")
+        read_url = f"sqlite:///{where / 'typo-read.db'}"
+        outside = tmp_path_factory.mktemp("outside")
+        assert main(["--database-url", demo_url, "--read-database-url", read_url, *command(args, outside)]) == 2
+        err = capsys.readouterr().err
+        assert f"no read models at {read_url}: the file does not exist; check --read-database-url" in err
+        assert list(where.iterdir()) == []
+
+    def test_the_environment_variable_too(
+        self, demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """GRANTLEDGER_READ_DATABASE_URL naming nothing is refused the same way."""
+        monkeypatch.setenv("GRANTLEDGER_READ_DATABASE_URL", f"sqlite:///{tmp_path / 'nothing.db'}")
+        assert run(demo_url, "verify") == 2
+        assert "GRANTLEDGER_READ_DATABASE_URL" in capsys.readouterr().err
+        assert not (tmp_path / "nothing.db").exists()
+
+    def test_the_default_read_models_never_built(self, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """An event store whose read models (``<name>-read.db``) were never made: verify says to
+        run `grantledger project` first, exits 2 and makes nothing; after project it runs."""
+        open_ledger(url).close()
+        read_file = Path(urlsplit(url).path[1:]).with_name("ledger-read.db")
+        assert not read_file.exists()
+        assert run(url, "verify") == 2
+        assert "run `grantledger project` first" in capsys.readouterr().err
+        assert not read_file.exists()
+        assert run(url, "project") == 0
+        assert run(url, "verify") == 0
+
+    @pytest.mark.postgres
+    def test_a_postgres_read_schema_that_does_not_exist(
+        self, demo_url: str, pg_schema: PostgresSchema, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A PostgreSQL read URL whose schema holds no read models: exit 2, no schema made."""
+        assert main(["--database-url", demo_url, "--read-database-url", pg_schema.url, "budget"]) == 2
+        assert f"the schema {pg_schema.name!r} holds no read-model tables" in capsys.readouterr().err
+        assert schema_tables(pg_schema.name) is None
+
+
+class TestStuckProjector:
+    """Seals and tracking rewound behind read models that stay ahead: the projector cannot seal
+    the events again, so verify must not call them merely "not sealed yet", nor replay crash."""
+
+    def test_verify_and_replay_say_the_projector_is_stuck(
+        self, demo_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """verify exits 1 saying the newer events are NOT SEALED and why; replay exits 1 with a
+        message naming the event, never a traceback."""
+        events = Path(urlsplit(demo_url).path[1:])
+        with contextlib.closing(sqlite3.connect(events)) as conn:
+            last = conn.execute("SELECT max(rowid) FROM stored_events").fetchone()[0]
+        rewound = last - 3
+        with contextlib.closing(sqlite3.connect(events.with_name("ledger-read.db"))) as conn, conn:
+            conn.execute("DELETE FROM rm_chain WHERE position >= ?", (rewound,))
+            conn.execute("DELETE FROM rm_audit WHERE position >= ?", (rewound,))
+            conn.execute("UPDATE rm_tracking SET position = ?", (rewound - 1,))
+        assert run(demo_url, "verify") == 1
+        out = capsys.readouterr().out
+        assert "NOT SEALED" in out
+        assert "the projector cannot seal them: the read models cannot apply event" in out
+        assert run(demo_url, "replay") == 1
+        out = capsys.readouterr().out
+        assert "the live read models cannot be brought up to date" in out
+        assert "IntegrityError" in out
