@@ -82,14 +82,44 @@ class TestTokens:
         [
             (["--role", "officer", "--name", "x"], "needs --partner"),
             (["--role", "auditor", "--partner", "NTT", "--name", "x"], "has no partner"),
+            (
+                ["--role", "auditor", "--name", "a" * 130],
+                "the token's name: is 130 characters long; shorten it to at most 120",
+            ),
+            (["--role", "auditor", "--name", "bad\x01name"], "the token's name: contains"),
+            (
+                ["--role", "officer", "--partner", "P" * 60, "--name", "x"],
+                "is 60 characters long; shorten it to at most 40",
+            ),
+            (["--role", "officer", "--partner", "pointex", "--name", "x"], "'pointex' is not a partner code"),
         ],
     )
     def test_refuses_tokens_that_make_no_sense(
         self, url: str, capsys: pytest.CaptureFixture[str], args: list[str], message: str
     ) -> None:
-        """An officer without a partner or an auditor with one is refused with the reason."""
+        """An officer without a partner or an auditor with one, a name or partner longer than its
+        column (a traceback on PostgreSQL before) or holding a control character, a partner code
+        that is no code: refused with the reason, exit 2, no token listed."""
         assert run(url, "token", "create", *args) == 2
         assert message in capsys.readouterr().err
+        with open_context(url) as ctx:
+            assert ServiceStore(ctx.read_db).list_tokens() == []
+
+    @pytest.mark.parametrize(
+        ("partner", "message"),
+        [
+            ("NOSUCHPARTNER", "'NOSUCHPARTNER' is not a partner of the grant; the grant's partners are NIDV, NTT, "),
+            ("pointex", "'pointex' is not a partner of the grant; write it as the grant does: POINTEX"),
+        ],
+    )
+    def test_an_officer_token_is_for_a_partner_of_the_grant(
+        self, demo_url: str, capsys: pytest.CaptureFixture[str], partner: str, message: str
+    ) -> None:
+        """Once the grant is signed, a token's partner is one of its partners, written as the grant
+        writes it: another code, or the right one in the wrong case, is refused naming them."""
+        assert run(demo_url, "token", "create", "--role", "officer", "--partner", partner, "--name", "ghost") == 2
+        assert message in capsys.readouterr().err
+        assert run(demo_url, "token", "create", "--role", "officer", "--partner", "POINTEX", "--name", "ghost") == 0
 
 
 class TestReports:
