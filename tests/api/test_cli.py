@@ -206,6 +206,47 @@ class TestImportRates:
         with open_context(demo_url) as ctx:
             assert ctx.app.recorder.max_notification_id() == (before or 0) + 2
 
+    @pytest.mark.parametrize(
+        ("content", "says"),
+        [
+            (
+                b"currency,month,rate,source\nCHF,2021-01,1.0,ok\nCHF,2021-02,1.0,\xff\xfe\n",
+                "line 3: byte 0xff is not UTF-8",
+            ),
+            (b"currency,month,rate\nJPY,9999-12,140\n", "line 2: the rate month 9999-12 is in the future"),
+            (b"currency,month,rate,source\nCHF,2021-02,1.0,x,surplus\n", "line 2: 5 cells under a header of 4"),
+            (b"currency,month,rate,note\nCHF,2021-02,1.0,x\n", "line 1: the header has the unknown column 'note'"),
+            (b"currency,rate\nCHF,1.0\n", "line 1: the header has no month column"),
+            (b"currency,month,rate,rate\nCHF,2021-02,1.0,1.1\n", "line 1: the header has the column rate twice"),
+        ],
+        ids=["not-utf8", "future-month", "surplus-cell", "unknown-column", "missing-column", "column-twice"],
+    )
+    def test_a_file_that_is_not_a_rates_file_is_refused_naming_the_line(
+        self, demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, says: str
+    ) -> None:
+        """Bytes that are not UTF-8 (a traceback before), a month in the future, a surplus cell, a
+        header with unknown, missing or doubled columns: exit 2 naming the file and the line,
+        and nothing recorded (surplus cells and unknown columns were silently ignored)."""
+        path = tmp_path / "rates.csv"
+        path.write_bytes(content)
+        with open_context(demo_url) as ctx:
+            before = ctx.app.recorder.max_notification_id()
+        assert run(demo_url, "import-rates", str(path)) == 2
+        err = capsys.readouterr().err
+        assert f"{path} {says}" in err
+        assert "nothing was recorded" in err
+        with open_context(demo_url) as ctx:
+            assert ctx.app.recorder.max_notification_id() == before
+
+    def test_a_utf8_file_with_a_byte_order_mark_is_read(
+        self, demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A spreadsheet's "CSV UTF-8" starts with a byte-order mark: its header is still read."""
+        path = tmp_path / "rates.csv"
+        path.write_bytes("\ufeffcurrency,month,rate,source\nCHF,2023-07,0.97,BCE \u00e9dition\n".encode())
+        assert run(demo_url, "import-rates", str(path)) == 0
+        assert "recorded 1 rates" in capsys.readouterr().out
+
 
 #: Every command that only reads, or that writes only into a ledger that must already exist.
 NEEDING_A_LEDGER: dict[str, list[str]] = {
