@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.message
 import json
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -37,6 +38,9 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 _ROLES = "__grantledger_roles__"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY = 200
+#: What an Idempotency-Key may hold: visible ASCII (0x21-0x7E), 1 to MAX_KEY characters. Starlette
+#: reads header bytes as Latin-1, so any byte outside that range (UTF-8 included) fails it too.
+_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY}}}")
 _AS_STRINGS = 'amounts and rates are decimal strings, e.g. "1234.50"'
 
 
@@ -192,10 +196,13 @@ async def _idempotent(request: Request, actor: Actor, body: JsonBody, handler: H
     """Same Idempotency-Key and same request: the first response again, nothing recorded. Same
     key with another request: refused (422). Keys are per user and survive restarts."""
     key = request.headers.get("Idempotency-Key")
-    if not key:
+    if key is None:
         return await handler(request)
-    if len(key) > MAX_KEY:
-        raise InvalidInput(f"the Idempotency-Key header is longer than {MAX_KEY} characters; use a shorter key")
+    if not _KEY.fullmatch(key):
+        raise InvalidInput(
+            f"the Idempotency-Key header must be 1 to {MAX_KEY} visible ASCII characters (letters, digits and "
+            "punctuation, no spaces, control or other characters), e.g. a UUID; this one is not"
+        )
     store: ServiceStore = request.app.state.store
     digest = store.request_hash(request.method, request.url.path, body.digest_bytes)
     first = await run_in_threadpool(store.recall, actor.id, key)

@@ -43,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from api.last_use import LastUse
 from ledger.actors import Actor, Role
 from ledger.errors import InvalidInput, NotFound
+from ledger.text import clean_text
 from projections.db import ReadDatabase
 from projections.tables import UtcDateTime, tracking
 
@@ -100,6 +101,14 @@ _POSITION_AND_ACTOR = (
     )
     .where(tracking.c.name == "read_models")
 )
+
+
+def _column_length(name: str) -> int:
+    """The longest text the api_tokens column ``name`` holds (a longer one fails on PostgreSQL)."""
+    column_type = tokens.c[name].type
+    if not isinstance(column_type, String) or column_type.length is None:
+        raise TypeError(f"api_tokens.{name} is not a text column of bounded length")
+    return column_type.length
 
 
 def _digest(value: str | bytes) -> str:
@@ -230,6 +239,9 @@ class ServiceStore:
             raise InvalidInput("an officer token needs --partner: officers act for one partner")
         if kind is Role.AUDITOR and partner:
             raise InvalidInput("an auditor token has no partner")
+        name = clean_text(name, "the token's name", max_length=_column_length("name"))
+        if partner is not None:
+            partner = clean_text(partner, "the token's partner", max_length=_column_length("partner"))
         return Actor(name, kind.value, partner)
 
     def list_tokens(self) -> list[TokenInfo]:

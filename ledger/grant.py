@@ -76,6 +76,13 @@ class OutsideActionPeriod(Refused):
     title = "Date outside the action period"
 
 
+class BeforeTheGrant(OutsideActionPeriod):
+    """A business date before the grant's first day (its signing or the action period's start,
+    whichever is earlier): nothing in the grant happens then (and it is outside the period)."""
+
+    title = "Date before the grant began"
+
+
 def indirect_ceiling(lines: dict[str, Money], indirect_rate: Decimal) -> Money:
     """The most INDIRECT may be: the flat rate of direct costs excluding subcontracting and FSTP."""
     base = Money.zero(EUR)

@@ -42,8 +42,10 @@ class MoneyError(InvalidInput):
 
 
 #: What a decimal text may look like: an optional minus, ASCII digits, and optionally a dot
-#: followed by ASCII digits. Nothing else: no exponent, sign, separator, space or other script.
-PLAIN_DECIMAL: Final = r"^-?[0-9]+(\.[0-9]+)?$"
+#: followed by ASCII digits. Nothing else: no exponent, sign, separator, space or other script,
+#: and no padding: a leading zero only in "0" or "0.xx".
+PLAIN_DECIMAL: Final = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$"
+_PADDED: Final = re.compile(r"(-?)0+([0-9]+(\.[0-9]+)?)")
 _PLAIN_DECIMAL: Final = re.compile(PLAIN_DECIMAL)
 _EXPONENT: Final = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]{1,3}")
 _NON_FINITE: Final = frozenset({"nan", "snan", "inf", "infinity"})
@@ -75,6 +77,8 @@ def _decimal_hint(text: str) -> str:
         return f"has a plus sign; write {body} without it"
     if body.startswith(".") or body.endswith("."):
         return "has a dot without digits on both sides; write 0.5 for .5 and 5 for 5."
+    if padded := _PADDED.fullmatch(bare):
+        return f"has leading zeros; write {padded[1]}{padded[2]} without them (a leading zero only in 0 or 0.50)"
     return "is not a plain decimal number; write digits with an optional minus sign and one decimal dot, e.g. 1234.50"
 
 

@@ -244,6 +244,8 @@ class Verdict:
     anchor: Anchor | None = None
     anchored: bool | None = None
     anchor_problem: str = ""
+    #: Why the projector cannot seal the newer events ("" if it can): they can never be checked.
+    stuck: str = ""
 
     @property
     def head(self) -> str:
@@ -252,14 +254,20 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
-        """Intact, and the anchor (if one was given) is in the history."""
-        return self.intact and self.anchored is not False
+        """Intact, the anchor (if one was given) is in the history, and nothing waits for a
+        projector that cannot seal it."""
+        return self.intact and self.anchored is not False and not self.stuck
 
     def __str__(self) -> str:
         if not self.intact:
             lines = [f"TAMPERED at position {self.first_bad_position}: {self.problem}"]
         else:
             tail = f"; {self.unsealed} newer events not sealed yet (the projector seals them)" if self.unsealed else ""
+            if self.stuck:
+                tail = (
+                    f"; the events after position {self.head_position} are NOT SEALED and cannot be checked: "
+                    f"the projector cannot seal them: {self.stuck}"
+                )
             lines = [
                 f"intact: {self.checked} events match their seals{tail}",
                 f"head {self.head} (write it down; check later with --expect-head {self.head})",

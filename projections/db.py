@@ -25,18 +25,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
 
-from ledger.errors import InvalidInput
-from ledger.storage import database_url
+from ledger.errors import InvalidInput, NotFound
+from ledger.storage import database_url, shown_url
 from projections import tables
 
 ENV_READ_URL = "GRANTLEDGER_READ_DATABASE_URL"
 #: Seconds a writer waits for another one to finish its batch before giving up.
 LOCK_TIMEOUT_SECONDS = 30
 _DDL_LOCK_KEY = 0x524541444D  # 'READM': serialises creating the read-model tables
+
+
+class NoReadModels(NotFound):
+    """The read URL names no read models: no file, no schema or no read-model tables there
+    (nothing was created)."""
+
+    title = "No read models"
 
 
 def read_url_for(event_url: str | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -111,18 +118,50 @@ def _serialise_sqlite_writers(engine: Engine, *, file_backed: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-class ReadDatabase:
-    """The read models' database: its engine, its tables, and transactions to read or write."""
+def _sqlite_path(url: str) -> str | None:
+    """The file a sqlite:/// URL names (None for another scheme or an in-memory database)."""
+    parts = urlsplit(url)
+    return unquote(parts.path[1:]) or None if parts.scheme.lower() == "sqlite" else None
 
-    def __init__(self, url: str, *, schema: str | None = None) -> None:
+
+class ReadDatabase:
+    """The read models' database: its engine, its tables, and transactions to read or write.
+
+    The tables are created if need be, unless ``create`` is False: then a URL that holds no
+    read models (no SQLite file, no schema, no tracking table) is refused with NoReadModels
+    before anything is made, so that a read-only command never checks an empty read store
+    (a new one would seal the whole history from scratch, or hold no seal at all). Tables a
+    newer release added to existing read models are still created."""
+
+    def __init__(self, url: str, *, schema: str | None = None, create: bool = True, hint: str = "") -> None:
         self.url = url
+        if not create and urlsplit(url).scheme.lower() == "sqlite":
+            path = _sqlite_path(url)
+            if path is None:
+                raise self._missing("an in-memory read database starts empty in every process", hint)
+            if not Path(path).is_file():
+                raise self._missing("the file does not exist", hint)
         engine, url_schema = _engine_for(url)
         self.schema = schema or url_schema
         self.engine = engine.execution_options(schema_translate_map={None: self.schema}) if self.schema else engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         # An in-memory SQLite database is one connection shared by every thread: take turns.
         self._turns = threading.RLock() if self.is_sqlite and not engine.url.database else contextlib.nullcontext()
+        if not create:
+            try:
+                with self.engine.connect() as conn:
+                    found = inspect(conn).has_table(tables.tracking.name, schema=self.schema)
+            except BaseException:
+                engine.dispose()
+                raise
+            if not found:
+                engine.dispose()
+                where = "the file" if self.is_sqlite else f"the schema {self.schema or 'public'!r}"
+                raise self._missing(f"{where} holds no read-model tables", hint)
         self.create()
+
+    def _missing(self, reason: str, hint: str) -> NoReadModels:
+        return NoReadModels(f"no read models at {shown_url(self.url)}: {reason}; {hint or 'run `grantledger project`'}")
 
     def create(self) -> None:
         """Create the tables and the tracking row, once, even when processes start together."""

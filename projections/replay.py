@@ -126,20 +126,30 @@ class ReplayReport:
     position: int
     events: int
     differences: list[Difference]
+    #: Why the live read models could not be brought up to date first ("" when they were).
+    stuck: str = ""
 
     @property
     def identical(self) -> bool:
-        return not self.differences
+        return not self.differences and not self.stuck
 
 
 def replay_and_compare(
     app: GrantLedger, live: ReadDatabase, *, progress: Progress | None = None, max_differences: int = 1000
 ) -> ReplayReport:
     """Bring the live read models up to date, rebuild them from scratch to the same position,
-    and compare the two. Live read models whose chain is broken are compared as they stand: the
-    seals missing from them, or differing, are differences like any other."""
-    with contextlib.suppress(ChainBroken):
-        Projector(app, live).catch_up()
+    and compare the two. Live read models whose chain is broken, or that cannot apply an event
+    (rows ahead of the chain, say), are compared as they stand, and the report says why they
+    stopped (``stuck``): the seals missing from them, or differing, are differences like any other."""
+    projector, stuck = Projector(app, live), ""
+    try:
+        projector.catch_up()
+    except ChainBroken as error:
+        stuck = str(error)
+    except Exception:
+        if projector.failure is None:
+            raise
+        stuck = projector.failure.describe()
     head = live.position()
     with scratch_database(live) as fresh:
         events = rebuild(app, fresh, stop=head, progress=progress)
@@ -152,4 +162,4 @@ def replay_and_compare(
             differences.append(
                 Difference("rm_tracking", ("read_models",), {"position": head}, {"position": fresh.position()})
             )
-    return ReplayReport(position=head, events=events, differences=differences)
+    return ReplayReport(position=head, events=events, differences=differences, stuck=stuck)

@@ -6,6 +6,8 @@ import argparse
 import contextlib
 import csv
 import getpass
+import io
+from collections.abc import Sequence
 from decimal import Decimal
 
 from rich.table import Table
@@ -43,7 +45,7 @@ def as_of_point(args: argparse.Namespace, ctx: LedgerContext) -> AsOf:
 
 def cmd_budget(args: argparse.Namespace) -> int:
     """The budget overview: every partner x category line, now or as of a past point."""
-    with context(args) as ctx:
+    with context(args, read_only=True) as ctx:
         ctx.projector.catch_up()
         as_of = as_of_point(args, ctx)
         with ctx.read_db.reading() as conn:
@@ -110,19 +112,76 @@ def cli_actor(ctx: LedgerContext) -> Actor:
     return Actor.coordinator(f"cli:{getpass.getuser()}", ctx.app.grant().coordinator)
 
 
+#: The columns of a rates file: these three, and ``source`` if the file gives one.
+RATE_COLUMNS = ("currency", "month", "rate")
+OPTIONAL_RATE_COLUMNS = ("source",)
+
+
+def rates_text(path: str) -> str:
+    """A rates file's text: UTF-8 (with or without a byte-order mark), else refused naming the
+    file and the line of the first byte that is not."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise InvalidInput(f"{path}: cannot be read ({error.strerror}); check the path") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InvalidInput(
+            f"{path} line {line}: byte {data[error.start]:#04x} is not UTF-8 text; save the file as UTF-8 "
+            "(CSV UTF-8) and import it again; nothing was recorded"
+        ) from None
+
+
+def check_rate_header(path: str, header: Sequence[str] | None) -> None:
+    """The header names currency, month and rate, optionally source, each once, and nothing else."""
+    names = [name.strip() for name in header or []]
+    missing = [name for name in RATE_COLUMNS if name not in names]
+    unknown = [name for name in names if name not in RATE_COLUMNS + OPTIONAL_RATE_COLUMNS]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    problems = [
+        *([f"no {', '.join(missing)} column"] if missing else []),
+        *([f"the unknown column {', '.join(repr(name) for name in unknown)}"] if unknown else []),
+        *([f"the column {', '.join(twice)} twice"] if twice else []),
+    ]
+    if problems:
+        raise InvalidInput(
+            f"{path} line 1: the header has {'; '.join(problems)}; write the header "
+            "currency,month,rate or currency,month,rate,source; nothing was recorded"
+        )
+
+
 def cmd_import_rates(args: argparse.Namespace) -> int:
     """Record monthly rates from a CSV file with columns currency,month,rate[,source].
 
-    Every row is checked first (a decimal rate, a known currency, no clash with a rate already
-    recorded); one bad row records nothing at all and names its line."""
-    with context(args) as ctx, open(args.file, newline="", encoding="utf-8") as handle:
+    Every row is checked first (UTF-8 text, the header's columns and no surplus cell, a decimal
+    rate, a known currency, a month at most one ahead, no clash with a rate already recorded);
+    one bad row records nothing at all and names its line."""
+    with context(args) as ctx:
         actor = cli_actor(ctx)
+        reader = csv.reader(io.StringIO(rates_text(args.file), newline=""))
+        header = next(reader, None)
+        check_rate_header(args.file, header)
+        columns = [name.strip() for name in header or []]
         rows: list[tuple[str, str, Decimal, str]] = []
-        for number, row in enumerate(csv.DictReader(handle), start=2):
+        for cells in reader:
+            number = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > len(columns):
+                raise InvalidInput(
+                    f"{args.file} line {number}: {len(cells)} cells under a header of {len(columns)} columns; "
+                    f"remove the surplus cells ({', '.join(repr(c) for c in cells[len(columns) :])}); "
+                    "nothing was recorded"
+                )
+            row = dict(zip(columns, cells, strict=False))
             currency, month = (row.get("currency") or "").strip(), (row.get("month") or "").strip()
             try:
                 rate = parse_rate(row.get("rate") or "", "rate")
                 currency = currency_code(currency)  # any case: usd is USD
+                ctx.app.check_rate_month(month)
                 with contextlib.suppress(RateMissing):
                     known = ctx.app.quote(currency, month)
                     if known.rate != rate:
@@ -142,7 +201,7 @@ def cmd_import_rates(args: argparse.Namespace) -> int:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     """Claims with their state and amounts, filtered."""
-    with context(args) as ctx:
+    with context(args, read_only=True) as ctx:
         ctx.projector.catch_up()
         with ctx.read_db.reading() as conn:
             where = ClaimFilter(
@@ -172,7 +231,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """The audit trail: who did what, when, to which record, and why."""
-    with context(args) as ctx:
+    with context(args, read_only=True) as ctx:
         ctx.projector.catch_up()
         with ctx.read_db.reading() as conn:
             rows = audit_trail(

@@ -25,7 +25,7 @@ from projections.snapshots import census
 
 def cmd_info(args: argparse.Namespace) -> int:
     url = args.database_url or database_url()
-    with context(args) as ctx:
+    with context(args, read_only=True) as ctx:
         module = library_env(url)["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
         print(f"store: {module} ({shown_url(url)})")
         print(f"read models: {ctx.read_db.url}")
@@ -67,7 +67,7 @@ def cmd_project(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     """Rebuild every read model from the first event and compare with the live ones."""
     err = Console(stderr=True)
-    with context(args) as ctx:
+    with context(args, read_only=True) as ctx:
         head = ctx.app.recorder.max_notification_id() or 0
         started = time.perf_counter()
         with Progress(
@@ -90,9 +90,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(
             f"replayed {report.events} events to position {report.position} in {elapsed:.1f} s ({rate:,.0f} events/s)"
         )
+        if report.stuck:
+            print(f"the live read models cannot be brought up to date; they stop at event {report.position}:")
+            print(f"  {report.stuck}")
         if report.identical:
             print("rebuilt read models are identical to the live ones")
             return 0
+        if not report.differences:
+            return 1
         print(f"{len(report.differences)} differences between the live and the rebuilt read models:")
         for difference in report.differences:
             print(f"  {difference}")

@@ -14,7 +14,10 @@ from api.context import LedgerContext
 from api.schemas import parse_iso_date
 from api.security import ServiceStore, TokenInfo
 from ledger.errors import InvalidInput
+from ledger.grant import GrantNotSigned
 
+#: A partner code before any grant names its partners.
+_CODE = re.compile(r"[A-Z0-9_-]+")
 _DAYS = re.compile(r"([0-9]+)d")
 EXPIRES_HELP = (
     "the token's last day: a date (YYYY-MM-DD, e.g. 2027-06-30: it works through the end of that day, UTC) "
@@ -56,14 +59,35 @@ def _when(moment: datetime | None, never: str = "") -> str:
     return never if moment is None else f"{moment:%Y-%m-%d %H:%M}"
 
 
+def grant_partner(ctx: LedgerContext, partner: str) -> str:
+    """The partner a token may act for: one of the signed grant's partners, written as the grant
+    writes it. Before a grant is signed (the coordinator's token comes first, to sign it) any
+    well-formed code is taken: capital letters, digits, '-' and '_'."""
+    try:
+        partners = sorted(ctx.app.grant().partners)
+    except GrantNotSigned:
+        if not _CODE.fullmatch(partner):
+            raise InvalidInput(
+                f"the partner {partner!r} is not a partner code: write capital letters, digits, '-' and '_', "
+                "e.g. POINTEX, as the grant will write it"
+            ) from None
+        return partner
+    if partner in partners:
+        return partner
+    same = [code for code in partners if code.casefold() == partner.casefold()]
+    hint = f"write it as the grant does: {same[0]}" if same else f"the grant's partners are {', '.join(partners)}"
+    raise InvalidInput(f"{partner!r} is not a partner of the grant; {hint}")
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     """Create, list or revoke API tokens (only a hash is stored; a new token is shown once)."""
     action = args.token_command
-    with context(args, create=action == "create") as ctx:
+    with context(args, create=action == "create", read_only=action != "create") as ctx:
         store = service_store(ctx)
         if action == "create":
+            partner = None if args.partner is None else grant_partner(ctx, args.partner)
             expires_on = None if args.expires is None else last_day(args.expires, store.clock().date())
-            token = store.create_token(name=args.name, role=args.role, partner=args.partner, expires_on=expires_on)
+            token = store.create_token(name=args.name, role=args.role, partner=partner, expires_on=expires_on)
             until = "it never expires" if expires_on is None else f"it works through {expires_on} (UTC)"
             print(
                 f"token for {args.name} ({args.role}{', ' + args.partner if args.partner else ''}); {until}; "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from api.cli.common import context
+from api.cli.common import context, stuck_projector
 from ledger.records import ENV_SNAPSHOT_KEY
 from ledger.storage import ENV_CIPHER_KEY
 from projections import export
@@ -17,7 +18,7 @@ from projections.snapshots import check_snapshots
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the audit trail, claims, budget and SME support as CSV files or one XLSX workbook."""
-    with context(args) as ctx:
+    with context(args, read_only=True) as ctx:
         ctx.projector.catch_up()
         with ctx.read_db.reading(snapshot=True) as conn:
             at = stamp(conn)  # the head, in the same snapshot as the exported data
@@ -59,10 +60,16 @@ def cmd_key(_args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     """Recompute the hash chain from the raw stored events and check every snapshot against
     its events; exit 1 at the first disagreement, on any bad snapshot, or when the history
-    differs from the head written down before (--expect-head)."""
+    differs from the head written down before (--expect-head).
+
+    The projector first seals what is recorded but not sealed yet; if it cannot (it is stuck),
+    those events can never be checked, so verify says why and exits 1 whatever it found."""
     anchor = None if args.expect_head is None else Anchor.parse(args.expect_head)
-    with context(args) as ctx:
+    with context(args, read_only=True) as ctx:
+        stuck = stuck_projector(ctx)
         verdict = verify(ctx.app, ctx.read_db, expect_head=anchor)
+        if stuck is not None:
+            verdict = replace(verdict, stuck=stuck)
         print(verdict)
         snapshots = check_snapshots(ctx.app)
         print(snapshots)

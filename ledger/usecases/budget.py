@@ -45,7 +45,7 @@ class BudgetCases(LedgerCore):
     ) -> UUID:
         """Sign in the grant agreement and open every partner x category budget line."""
         require_role(actor, "sign in the grant", Role.COORDINATOR)
-        self._not_future((on, "the signing date"))
+        self._not_future((on, "the signing date"), since_signing=False)
         lines = {
             p.code: {c.value: budget.get(p.code, {}).get(c.value, Money.zero(EUR)) for c in Category} for p in partners
         }

@@ -35,6 +35,7 @@ from ledger.claim import (
 from ledger.cost import Cost, UnknownCost
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidInput, LedgerError, NotFound
 from ledger.grant import (
+    BeforeTheGrant,
     Grant,
     GrantNotSigned,
 )
@@ -43,7 +44,7 @@ from ledger.loading import TrustedRepository
 from ledger.mission import Mission, UnknownMission
 from ledger.money import Money
 from ledger.payment import Payment, UnknownPayment
-from ledger.rates import ExchangeRate, Quote, RateMissing, rate_id
+from ledger.rates import ExchangeRate, Quote, RateMissing, month_of, parse_month, rate_id
 from ledger.receipts import ReceiptIndex, legacy_receipt_id, receipt_id
 from ledger.records import ENV_SNAPSHOT_KEY, BoundMapper, SnapshotMapper, SnapshotTally, TrustedSnapshots, seal_secret
 from ledger.sme import (
@@ -212,15 +213,52 @@ class LedgerCore(Application[UUID]):
         require_chosen_id(what, record_id)
         return record_id
 
-    def _not_future(self, *dates: tuple[date, str]) -> None:
-        """No business date lies in the future of the application's clock."""
+    def _not_future(self, *dates: tuple[date, str], since_signing: bool = True) -> None:
+        """No business date lies in the future of the application's clock, nor (once the grant
+        is signed, unless not ``since_signing``) before the grant's first day: its signing date
+        or the action period's start, whichever is earlier (an action may start before it is
+        signed, and its costs count from that start)."""
         today = self.today()
+        first = self._first_day() if since_signing else None
         for day, what in dates:
             if day > today:
                 raise InvalidInput(
                     f"{what} {day} is in the future (today is {today}); "
                     "record what has happened, on the day it happened"
                 )
+            if first is not None and day < first[0]:
+                signed_on, period_start = first[1]
+                raise BeforeTheGrant(
+                    f"{what} {day} is before the grant began: it was signed on {signed_on} and its action "
+                    f"period starts on {period_start}; nothing in it happens before {first[0]}, "
+                    "write a date from then on"
+                )
+
+    def check_rate_month(self, month: str) -> str:
+        """A rate's month is written YYYY-MM and is at most the month after today's: InforEuro
+        publishes a month's rate shortly before it starts, never further ahead."""
+        parse_month(month)
+        today = self.today()
+        latest = month_of(date(today.year + today.month // 12, today.month % 12 + 1, 1))
+        if month > latest:
+            raise InvalidInput(
+                f"the rate month {month} is in the future: rates are published at most a month ahead "
+                f"(today is {today}, so the latest month is {latest}); record a month up to {latest}"
+            )
+        return month
+
+    def _first_day(self) -> tuple[date, tuple[date, date]] | None:
+        """The grant's first day, with its signing date and action period start (None before the
+        grant is signed). Both are fixed once signed, so they are read once."""
+        known: tuple[date, tuple[date, date]] | None = getattr(self, "_grant_first_day", None)
+        if known is None:
+            signing = next(iter(self.events.get(Grant.ID, lte=1)), None)
+            if not isinstance(signing, Grant.Signed):
+                return None
+            dates = (signing.effective_date, signing.period_start)
+            known = (min(dates), dates)
+            self._grant_first_day = known
+        return known
 
     @staticmethod
     def _same(existing: Aggregate, what: str, same: bool) -> UUID:

@@ -27,6 +27,7 @@ class CostCases(LedgerCore):
     ) -> UUID:
         """Record the monthly rate (units of the currency one euro buys) for a currency and month."""
         require_role(actor, "record exchange rates", Role.OFFICER, Role.COORDINATOR)
+        self.check_rate_month(month)
 
         def decide() -> Outcome[UUID]:
             xr = ExchangeRate.record(actor=actor, currency=currency, month=month, rate=rate, source=source)

@@ -208,6 +208,50 @@ class TestIdempotentLayout:
         assert other.json()["title"] == "Idempotency-Key reused"
 
 
+class TestIdempotencyKeyCharacters:
+    @pytest.mark.parametrize(
+        "key",
+        [
+            b"k\x00y",
+            b"k\x01y",
+            b"\x1b[31mred",
+            b"k\x7f",
+            b"two words",
+            b"tab\tkey",
+            "k\u202e\u00e9".encode(),
+            b"caf\xe9",
+            b"",
+            b"a" * 201,
+        ],
+        ids=["nul", "control", "escape", "del", "space", "tab", "utf8-bidi", "latin1", "empty", "too-long"],
+    )
+    def test_only_visible_ascii_is_a_key(self, api: Api, tokens: Tokens, alliance: Alliance, key: bytes) -> None:
+        """NUL (a 500 on PostgreSQL before), control, format and non-ASCII characters, spaces, an
+        empty or a 201-character key: 422 saying what a key may hold, the key never echoed, and
+        nothing recorded or remembered."""
+        before = api.event_count()
+        headers = [
+            (b"Authorization", f"Bearer {tokens.pointex}".encode()),
+            (b"Content-Type", b"application/json"),
+            (b"Idempotency-Key", key),
+        ]
+        response = api.client.post(PREFIX + "/exchange-rates", content=RATE, headers=headers)
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert "must be 1 to 200 visible ASCII characters" in detail
+        assert not key or key.decode("latin-1") not in detail
+        assert api.event_count() == before
+
+    def test_any_visible_ascii_up_to_200_characters_is_a_key(
+        self, api: Api, tokens: Tokens, alliance: Alliance
+    ) -> None:
+        """Every visible ASCII character, and a key of exactly 200, are keys like any other."""
+        visible = "".join(chr(c) for c in range(0x21, 0x7F))
+        assert send(api, "/exchange-rates", RATE, tokens.pointex, visible).status_code == 201
+        again = send(api, "/exchange-rates", RATE, tokens.pointex, "k" * 200)
+        assert again.status_code == 201
+
+
 class TestBodiesThatAreNotJson:
     @pytest.mark.parametrize(
         ("content", "status", "says"),

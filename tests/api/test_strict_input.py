@@ -50,6 +50,7 @@ class TestDecimalText:
             ("1,10", "use a dot as decimal separator and no thousands separator, e.g. 1234.50"),
             ("\u0661.\u0661", "ASCII digits"),
             ("NaN", "not a finite number"),
+            ("001.0987", "has leading zeros; write 1.0987 without them"),
         ],
     )
     def test_a_rate_that_is_not_a_plain_decimal_is_422_saying_what_to_write(
@@ -71,10 +72,13 @@ class TestDecimalText:
         assert api.get("/claims").json()["count"] == 0
 
     def test_a_plain_decimal_is_accepted(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
-        """ "-0", leading zeros and many decimals are still plain decimals (the domain judges them)."""
-        response = api.post("/exchange-rates", rate("001.0987"), tokens.pointex)
+        """A leading zero before the dot and many decimals are still plain decimals (the domain
+        judges them); padding ("001.0987") is not, since the rules refuse it."""
+        response = api.post("/exchange-rates", rate("1.098700"), tokens.pointex)
         assert response.status_code == 201, response.text
-        assert response.json()["data"]["rate"] == "1.0987"
+        assert response.json()["data"]["rate"] == "1.098700"
+        low = api.post("/exchange-rates", {"currency": "CAD", "month": "2023-03", "rate": "0.5"}, tokens.ntt)
+        assert low.status_code == 201, low.text
 
 
 class TestDates:
@@ -217,7 +221,7 @@ class TestUsersWords:
         assert patterns
         assert patterns <= set(PATTERN_HINTS), patterns - set(PATTERN_HINTS)
         schemas = document["components"]["schemas"]
-        assert schemas["MoneyIn"]["properties"]["amount"]["pattern"] == r"^-?[0-9]+(\.[0-9]+)?$"
+        assert schemas["MoneyIn"]["properties"]["amount"]["pattern"] == r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$"
         assert schemas["SmeCreate"]["properties"]["on"]["pattern"] == r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 

@@ -7,16 +7,28 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from ledger.application import GrantLedger
 from ledger.claim import ExpenseLine
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, LedgerError
+from ledger.grant import BeforeTheGrant
 from ledger.storage import library_env
-from tests.builders import COORDINATOR, eur, eur_line, officer, open_mission, selected_sme, sign_alliance, submit
+from tests.builders import (
+    COORDINATOR,
+    PERIOD_START,
+    eur,
+    eur_line,
+    grant_terms,
+    officer,
+    open_mission,
+    selected_sme,
+    sign_alliance,
+    submit,
+)
 
 POINTEX = officer("POINTEX")
 SUBMITTED_ON = date(2023, 4, 1)  # the builders' submission date
@@ -25,10 +37,10 @@ Ready = tuple[GrantLedger, uuid.UUID, uuid.UUID]
 
 
 @contextlib.contextmanager
-def refused(app: GrantLedger, message: str) -> Iterator[None]:
+def refused(app: GrantLedger, message: str, error: type[LedgerError] = InvalidInput) -> Iterator[None]:
     """The command is refused with this message and records nothing."""
     before = app.recorder.max_notification_id()
-    with pytest.raises(InvalidInput, match=message):
+    with pytest.raises(error, match=message):
         yield
     assert app.recorder.max_notification_id() == before
 
@@ -205,3 +217,94 @@ class TestNoFutureDates:
         memory_app.today = lambda: date(2021, 8, 31)
         with refused(memory_app, "^the signing date 2021-09-01 is in the future"):
             sign_alliance(memory_app)
+
+
+class TestNothingBeforeTheGrant:
+    """Once the grant is signed, no business date lies before its first day: the signing date or
+    the action period's start, whichever is earlier (an action may start before it is signed)."""
+
+    @pytest.mark.parametrize(
+        ("signed_on", "first_day"),
+        [(date(2021, 10, 1), date(2021, 9, 1)), (date(2021, 8, 16), date(2021, 8, 16))],
+        ids=["signed-after-the-start", "signed-before-the-start"],
+    )
+    def test_every_command_refuses_a_date_before_the_grant_began(
+        self, memory_app: GrantLedger, signed_on: date, first_day: date
+    ) -> None:
+        """Registering an SME on 0001-01-01, a transfer or a mission opened the day before the
+        first day: each refused naming the date, the signing date and the period's start, and
+        recording nothing; the first day itself is fine."""
+        app = memory_app
+        app.sign_grant(**grant_terms(on=signed_on))
+        mission = open_mission(app)
+        sme = selected_sme(app, mission)
+        before = first_day - timedelta(days=1)
+        began = (
+            f"is before the grant began: it was signed on {signed_on} and its action period starts on "
+            f"{PERIOD_START}; nothing in it happens before {first_day}, write a date from then on$"
+        )
+        claim = submit(app, mission, sme, eur_line("100.00"))
+        commands: dict[str, Callable[[date], object]] = {
+            "the registration date": lambda on: app.register_sme(
+                actor=POINTEX, sme_id=uuid.uuid4(), legal_name="X", country="IT", identifier="IT1", on=on
+            ),
+            "the selection date": lambda on: app.select_sme(actor=POINTEX, mission_id=mission, sme_id=sme, on=on),
+            "the approval date": lambda on: app.approve_claim(actor=POINTEX, claim_id=claim, on=on),
+            "the transfer date": lambda on: app.transfer_budget(
+                actor=COORDINATOR,
+                transfer_id=uuid.uuid4(),
+                from_partner="NTT",
+                from_category="PERSONNEL",
+                to_partner="NTT",
+                to_category="TRAVEL",
+                amount=eur("1.00"),
+                decision_ref="CD-1",
+                reason="x",
+                on=on,
+            ),
+            "the mission's opening date": lambda on: app.open_mission(
+                actor=COORDINATOR,
+                code="CAN-2023",
+                country="CA",
+                city="Ottawa",
+                start=date(2023, 6, 1),
+                end=date(2023, 6, 4),
+                responsible_partner="NIDV",
+                reimbursement_rate=Decimal("0.70"),
+                cap_per_sme=eur("2000"),
+                eligible_cost_types=["TRAVEL"],
+                on=on,
+            ),
+        }
+        for what, command in commands.items():
+            for day in (date(1, 1, 1), before):
+                with refused(app, f"^{what} {day} {began}", BeforeTheGrant):
+                    command(day)
+        commands["the transfer date"](first_day)
+        commands["the registration date"](first_day)
+
+    def test_signing_itself_is_not_checked_against_an_earlier_signing(self, memory_app: GrantLedger) -> None:
+        """Before any grant there is no first day: the signing may be dated before the period."""
+        memory_app.sign_grant(**grant_terms(on=date(2021, 8, 2)))
+        assert memory_app.grant().period_start == PERIOD_START
+
+
+class TestRateMonths:
+    """InforEuro publishes a month's rate just before the month starts: never further ahead."""
+
+    @pytest.mark.parametrize(("today", "latest"), [(date(2023, 4, 10), "2023-05"), (date(2023, 12, 31), "2024-01")])
+    def test_at_most_the_month_after_today(self, memory_app: GrantLedger, today: date, latest: str) -> None:
+        """The month after today is recorded; the one after it, and 9999-12, are refused naming
+        today and the latest month, and record nothing."""
+        app = memory_app
+        app.today = lambda: today
+        app.record_rate(actor=COORDINATOR, currency="USD", month=latest, rate=Decimal("1.1"))
+        year, month = (int(p) for p in latest.split("-"))
+        beyond = f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+        for too_late in (beyond, "9999-12"):
+            with refused(
+                app,
+                f"^the rate month {too_late} is in the future: rates are published at most a month ahead "
+                f"\\(today is {today}, so the latest month is {latest}\\); record a month up to {latest}$",
+            ):
+                app.record_rate(actor=COORDINATOR, currency="USD", month=too_late, rate=Decimal("1.1"))

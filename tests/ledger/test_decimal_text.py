@@ -14,7 +14,7 @@ from ledger.rates import parse_month
 class TestPlainDecimals:
     @pytest.mark.parametrize(
         ("text", "value"),
-        [("1234.50", "1234.50"), ("-3", "-3"), ("0.0000000001", "1E-10"), ("007", "7"), ("-0.00", "0.00")],
+        [("1234.50", "1234.50"), ("-3", "-3"), ("0.0000000001", "1E-10"), ("0", "0"), ("-0.00", "0.00")],
     )
     def test_a_plain_decimal_is_read_exactly(self, text: str, value: str) -> None:
         """Digits with an optional minus and one decimal dot give that exact Decimal ("-0" is 0)."""
@@ -43,6 +43,10 @@ class TestPlainDecimals:
             ("-Infinity", "not a finite number"),
             ("", "is empty"),
             ("-", "is not a plain decimal number"),
+            ("007", "has leading zeros; write 7 without them"),
+            ("00001.00", "has leading zeros; write 1.00 without them"),
+            ("-01", "has leading zeros; write -1 without them"),
+            ("00.5", "has leading zeros; write 0.5 without them"),
             ("12a", "is not a plain decimal number"),
         ],
     )

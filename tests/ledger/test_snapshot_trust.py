@@ -63,6 +63,7 @@ def verify(story: Story, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
     """``grantledger verify`` on the story's store, as an auditor runs it (a new process's view)."""
     if story.cipher_key is not None:
         monkeypatch.setenv(ENV_CIPHER_KEY, story.cipher_key)
+    assert main(["--database-url", story.url, "project"]) == 0  # verify needs read models: it never makes them
     capsys.readouterr()
     code = main(["--database-url", story.url, "verify"])
     return code, capsys.readouterr().out

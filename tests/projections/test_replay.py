@@ -34,6 +34,7 @@ class TestReplayCommand:
         """On an untouched ledger the rebuilt read models equal the live ones: exit 0, and the
         live models were brought up to date first."""
         small_history(store_url)
+        ReadDatabase(read_url_for(store_url, environ={})).close()  # made, empty: replay needs live read models
         assert main(["--database-url", store_url, "replay"]) == 0
         out = capsys.readouterr().out
         assert "identical" in out
