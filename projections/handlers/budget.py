@@ -1,0 +1,86 @@
+"""The grant and its budget lines: allocation, transfers, commitments, payments, own costs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ledger.budget import BudgetLine
+from ledger.grant import Grant
+from projections import tables as t
+from projections.batch import MEASURES, Batch
+from projections.handlers.common import handles, line_key
+
+
+@handles(Grant.Signed)
+def _grant_signed(batch: Batch, e: Grant.Signed) -> None:
+    batch.insert(
+        t.grant,
+        {
+            "id": 1,
+            "code": e.code,
+            "title": e.title,
+            "total": e.total.amount,
+            "funding_rate": e.funding_rate,
+            "eu_cap": e.eu_cap.amount,
+            "period_start": e.period_start,
+            "period_end": e.period_end,
+            "coordinator": e.coordinator,
+            "indirect_rate": e.indirect_rate,
+            "sme_support_cap": e.sme_support_cap.amount,
+            "decision_ref": e.decision_ref,
+            "signed_on": e.effective_date,
+            "position": batch.position,
+        },
+    )
+    batch.insert(t.partners, [{"code": p.code, "name": p.name, "country": p.country} for p in e.partners])
+
+
+@handles(BudgetLine.Opened)
+def _line_opened(batch: Batch, e: BudgetLine.Opened) -> None:
+    key = (e.partner, e.category)
+    batch.line_keys[e.originator_id] = key
+    zero = Decimal("0.00")
+    batch.insert(
+        t.budget_lines,
+        dict(
+            partner=e.partner,
+            category=e.category,
+            line_id=str(e.originator_id),
+            **dict.fromkeys(MEASURES, zero),
+        ),
+    )
+    batch.move(key, "allocated", e.allocated)
+
+
+@handles(BudgetLine.TransferredOut)
+def _transferred_out(batch: Batch, e: BudgetLine.TransferredOut) -> None:
+    batch.move(line_key(batch, e), "allocated", -e.amount)
+
+
+@handles(BudgetLine.TransferredIn)
+def _transferred_in(batch: Batch, e: BudgetLine.TransferredIn) -> None:
+    batch.move(line_key(batch, e), "allocated", e.amount)
+
+
+@handles(BudgetLine.Committed)
+def _committed(batch: Batch, e: BudgetLine.Committed) -> None:
+    batch.move(line_key(batch, e), "committed", e.amount)
+
+
+@handles(BudgetLine.Paid)
+def _paid(batch: Batch, e: BudgetLine.Paid) -> None:
+    line = line_key(batch, e)
+    batch.move(line, "committed", -(e.amount + e.released))
+    batch.move(line, "paid", e.amount)
+
+
+@handles(BudgetLine.PaymentReturned)
+def _payment_returned(batch: Batch, e: BudgetLine.PaymentReturned) -> None:
+    line = line_key(batch, e)
+    batch.move(line, "paid", -e.amount)
+    batch.move(line, "committed", e.recommitted)
+
+
+@handles(BudgetLine.CostCharged)
+def _cost_charged(batch: Batch, e: BudgetLine.CostCharged) -> None:
+    batch.move(line_key(batch, e), "spent", e.amount)
