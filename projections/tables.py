@@ -115,6 +115,10 @@ class StoredString(StoredText):
 
 metadata = MetaData()
 
+#: The read models' layout: bump it with any change to a table below. Read models built with
+#: another layout are dropped and rebuilt from the events when they are opened (projections.db).
+LAYOUT = 2
+
 #: How far each projection has applied the event log (its tracking position).
 tracking = Table(
     "rm_tracking",
