@@ -18,6 +18,7 @@ the same events, whichever processes they run in.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -33,7 +34,13 @@ from ledger.errors import InvalidInput, NotFound
 from ledger.storage import database_url, shown_url
 from projections import tables
 
+log = logging.getLogger(__name__)
+
 ENV_READ_URL = "GRANTLEDGER_READ_DATABASE_URL"
+#: The rm_tracking row that holds the layout (``tables.LAYOUT``) the read models were built with.
+LAYOUT_ROW = "layout"
+#: The layout of read models built before the layout was recorded.
+FIRST_LAYOUT = 1
 #: Seconds a writer waits for another one to finish its batch before giving up.
 LOCK_TIMEOUT_SECONDS = 30
 _DDL_LOCK_KEY = 0x524541444D  # 'READM': serialises creating the read-model tables
@@ -44,6 +51,12 @@ class NoReadModels(NotFound):
     (nothing was created)."""
 
     title = "No read models"
+
+
+class OtherLayout(NotFound):
+    """The read models were built by another release of grantledger, with other tables."""
+
+    title = "Read models of another release"
 
 
 def read_url_for(event_url: str | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -130,8 +143,12 @@ class ReadDatabase:
     The tables are created if need be, unless ``create`` is False: then a URL that holds no
     read models (no SQLite file, no schema, no tracking table) is refused with NoReadModels
     before anything is made, so that a read-only command never checks an empty read store
-    (a new one would seal the whole history from scratch, or hold no seal at all). Tables a
-    newer release added to existing read models are still created."""
+    (a new one would seal the whole history from scratch, or hold no seal at all).
+
+    Read models built with another layout (``tables.LAYOUT``: an older release had other
+    tables or columns) are dropped and rebuilt from the events by a writer; a read-only
+    opener (``create`` False) refuses them with OtherLayout and changes nothing, and so does
+    every opener when a newer release built them (an older one must not undo its tables)."""
 
     def __init__(self, url: str, *, schema: str | None = None, create: bool = True, hint: str = "") -> None:
         self.url = url
@@ -158,13 +175,18 @@ class ReadDatabase:
                 engine.dispose()
                 where = "the file" if self.is_sqlite else f"the schema {self.schema or 'public'!r}"
                 raise self._missing(f"{where} holds no read-model tables", hint)
-        self.create()
+        try:
+            self.create(rebuild=create)
+        except BaseException:
+            engine.dispose()
+            raise
 
     def _missing(self, reason: str, hint: str) -> NoReadModels:
         return NoReadModels(f"no read models at {shown_url(self.url)}: {reason}; {hint or 'run `grantledger project`'}")
 
-    def create(self) -> None:
-        """Create the tables and the tracking row, once, even when processes start together."""
+    def create(self, *, rebuild: bool = True) -> None:
+        """Create the tables and the tracking rows, once, even when processes start together;
+        read models of an older layout are dropped and made afresh if ``rebuild``."""
         with self._turns, self.engine.connect() as conn:
             conn.execution_options(write_lock=True)
             with conn.begin():
@@ -173,9 +195,37 @@ class ReadDatabase:
                     if self.schema:
                         conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
                 tables.metadata.create_all(conn)
-                known = conn.execute(select(tables.tracking.c.name)).scalars().all()
+                tracked = tables.tracking.c
+                known = dict(conn.execute(select(tracked.name, tracked.position)).tuples().all())
+                built = known.get(LAYOUT_ROW, FIRST_LAYOUT if "read_models" in known else tables.LAYOUT)
+                if built != tables.LAYOUT:
+                    self._refuse_or_drop(conn, int(built), rebuild=rebuild)
+                    known = {}
                 if "read_models" not in known:
                     conn.execute(insert(tables.tracking).values(name="read_models", position=0))
+                if LAYOUT_ROW not in known:
+                    conn.execute(insert(tables.tracking).values(name=LAYOUT_ROW, position=tables.LAYOUT))
+
+    def _refuse_or_drop(self, conn: Connection, built: int, *, rebuild: bool) -> None:
+        where = shown_url(self.url)
+        if built > tables.LAYOUT:
+            raise OtherLayout(
+                f"the read models at {where} were built by a newer release of grantledger (layout {built}; "
+                f"this one reads layout {tables.LAYOUT}): upgrade grantledger, or point it at other read models"
+            )
+        if not rebuild:
+            raise OtherLayout(
+                f"the read models at {where} were built by an older release of grantledger (layout {built}; "
+                f"this one needs layout {tables.LAYOUT}): run `grantledger project` to rebuild them from the events"
+            )
+        log.warning(
+            "read models at %s have layout %d, this release needs %d: dropping them to rebuild from the events",
+            where,
+            built,
+            tables.LAYOUT,
+        )
+        tables.metadata.drop_all(conn)
+        tables.metadata.create_all(conn)
 
     def drop(self) -> None:
         """Drop every read-model table (a rebuild starts from nothing)."""

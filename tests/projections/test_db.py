@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import delete, func, select, update
 
 from ledger.storage import open_ledger
 from projections import tables as t
-from projections.db import ReadDatabase, read_url_for
+from projections.db import LAYOUT_ROW, OtherLayout, ReadDatabase, read_url_for
 from projections.projector import Projector
 from tests.builders import open_mission, selected_sme, sign_alliance
 
@@ -84,5 +85,92 @@ class TestSnapshotReads:
                     other.execute(update(t.tracking).where(tracked.name == "read_models").values(position=before + 7))
                 assert conn.execute(query).scalar_one() == before
             assert db.position() == before + 7
+        finally:
+            db.close()
+
+
+def _built_with(db: ReadDatabase, layout: int | None) -> None:
+    """Make the read models look as if another release built them (None: one that predates
+    recording the layout)."""
+    row = t.tracking.c.name == LAYOUT_ROW
+    with db.engine.begin() as conn:
+        if layout is None:
+            conn.execute(delete(t.tracking).where(row))
+        else:
+            conn.execute(update(t.tracking).where(row).values(position=layout))
+
+
+def _smes_on(db: ReadDatabase) -> int:
+    with db.reading() as conn:
+        return int(conn.execute(select(func.count()).select_from(t.smes)).scalar_one())
+
+
+class TestLayouts:
+    """Read models built by another release (other tables or columns) are never read as if
+    they were this release's."""
+
+    @pytest.fixture
+    def projected(self, store_url: str) -> tuple[str, int]:
+        app = open_ledger(store_url)
+        sign_alliance(app)
+        mission = open_mission(app)
+        for _ in range(3):
+            selected_sme(app, mission)
+        read_url = read_url_for(store_url, environ={})
+        db = ReadDatabase(read_url)
+        Projector(app, db).catch_up()
+        position = db.position()
+        db.close()
+        app.close()
+        return read_url, position
+
+    @pytest.mark.parametrize("older", [None, t.LAYOUT - 1])
+    def test_a_writer_rebuilds_read_models_of_an_older_layout(
+        self, store_url: str, projected: tuple[str, int], older: int | None
+    ) -> None:
+        """A writer opening read models of an older layout drops them: they start again from
+        position 0 with this layout, and the projector rebuilds the same figures."""
+        read_url, position = projected
+        db = ReadDatabase(read_url)
+        _built_with(db, older)
+        db.close()
+        db = ReadDatabase(read_url)
+        try:
+            assert db.position() == 0
+            assert _smes_on(db) == 0
+            app = open_ledger(store_url)
+            assert Projector(app, db).catch_up() == position
+            app.close()
+            assert _smes_on(db) == 3
+            with db.reading() as conn:
+                built = conn.execute(select(t.tracking.c.position).where(t.tracking.c.name == LAYOUT_ROW))
+                assert built.scalar_one() == t.LAYOUT
+        finally:
+            db.close()
+
+    def test_a_reader_refuses_an_older_layout_and_changes_nothing(self, projected: tuple[str, int]) -> None:
+        """A read-only command names the layouts and says to run `grantledger project`; the
+        read models stay as they were."""
+        read_url, position = projected
+        db = ReadDatabase(read_url)
+        try:
+            _built_with(db, None)
+            with pytest.raises(OtherLayout, match=r"older release .*layout 1.*grantledger project"):
+                ReadDatabase(read_url, create=False)
+            assert db.position() == position
+            assert _smes_on(db) == 3
+        finally:
+            db.close()
+
+    def test_every_opener_refuses_a_newer_layout(self, projected: tuple[str, int]) -> None:
+        """Read models a newer release built are not dropped by an older one."""
+        read_url, position = projected
+        db = ReadDatabase(read_url)
+        try:
+            _built_with(db, t.LAYOUT + 1)
+            for create in (True, False):
+                with pytest.raises(OtherLayout, match="newer release"):
+                    ReadDatabase(read_url, create=create)
+            assert db.position() == position
         finally:
             db.close()
