@@ -38,7 +38,7 @@ _MIN_WIDTH, _MAX_WIDTH, _WIDE = 8, 48, 90
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="seconds")
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -150,7 +150,8 @@ def _number_format(kind: Kind, currency: object) -> str | None:
 def _write_cell(ws: Any, row: int, column: int, value: Any, kind: Kind, currency: object) -> Any:
     """One workbook cell: a date, a UTC time, an exact number with its format, or safe text."""
     if isinstance(value, datetime):
-        target = ws.cell(row, column, value.astimezone(UTC).replace(tzinfo=None))
+        utc = value.astimezone(UTC).replace(tzinfo=None)  # a workbook holds milliseconds, no zone
+        target = ws.cell(row, column, utc.replace(microsecond=utc.microsecond // 1000 * 1000))
         target.number_format = TIME_FORMAT
         return target
     if isinstance(value, date):
