@@ -168,6 +168,8 @@ def _write_cell(ws: Any, row: int, column: int, value: Any, kind: Kind, currency
 
 
 def _width(sheet: Sheet, column: int, title: str) -> float:
+    if sheet.kind(column) == "time":
+        return float(max(len(title) + 2, len("2023-04-10 12:00:00") + 2))
     longest = max((len(str(_plain(row[column]))) for row in sheet.rows[:500] if row[column] is not None), default=0)
     if sheet.kind(column) in {"eur", "amount"}:
         longest += longest // 3 + 1  # thousands separators

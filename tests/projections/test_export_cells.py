@@ -8,6 +8,7 @@ import io
 import itertools
 import re
 import unicodedata
+import zipfile
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from projections import export
+from projections.chain import stamp
 from tests.projections.hostile import hostile_read_models
 
 #: Columns that hold numbers: amounts (EUR and original currencies), rates, positions, versions.
@@ -132,6 +134,15 @@ class TestHostileText:
                         assert date.fromisoformat(text) == value
                     elif header in NUMBERS | DATES:
                         assert (value, text) == (None, "")
+
+    def test_the_zip_holds_the_same_escaped_files(self, tables: list[export.Sheet]) -> None:
+        """ledger.zip's CSV files are byte for byte the escaped tables (nothing unescaped in the zip)."""
+        db, _ = hostile_read_models()
+        with db.reading() as conn:
+            at = stamp(conn)
+        archive = zipfile.ZipFile(io.BytesIO(export.to_zip(tables, at)))
+        for sheet in tables:
+            assert archive.read(f"{sheet.name}.csv").decode("utf-8") == export.to_csv(sheet)
 
 
 class TestCells:
