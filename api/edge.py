@@ -8,6 +8,8 @@ the key), and the same body in canonical form (keys sorted, no layout) keys the
 Idempotency-Key record, so the same request laid out differently is the same request. Then
 FastAPI validates the body (from the same bytes) and the route runs.
 
+A read route may declare its roles too (the downloads do): only the role is checked there.
+
 Which partner an officer may act for depends on the record (the mission's or the claim's
 partner): that check stays in the use case, after the lookup.
 """
@@ -169,6 +171,8 @@ class GuardedRoute(APIRoute):
             if actor.role not in {role.value for role in roles}:
                 who = any_of(role.value for role in roles)
                 raise NotAllowed(f"{actor.describe()} may not {action}: only {who} may")
+            if request.method not in WRITES:  # a read (a download) has no body and no Idempotency-Key
+                return await handler(request)
             body = read_json_body(await request.body(), request.headers.get("content-type"))
             if body.unreadable is not None:
                 raise HTTPException(400, body.unreadable)

@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,7 +35,6 @@ SECTION = "3 balances"
 BAR = 5.0
 REPEATS, QUICK_REPEATS = 3, 1
 ROOT = Path(__file__).resolve().parent.parent
-BUDGET = "Assets:Budget"
 Balances = dict[str, Decimal]
 
 
@@ -45,8 +43,8 @@ def ours(store: Path, read: Path) -> dict[str, object]:
     """Rebuild every read model from the event store into an empty database, then query the budget."""
     from ledger.storage import open_ledger
     from projections.db import ReadDatabase
-    from projections.journal import line_account
-    from projections.queries import LineFigures, budget_overview
+    from projections.journal import TREES, line_account, signed
+    from projections.queries import budget_overview
     from projections.replay import rebuild
 
     app, db = open_ledger(f"sqlite:///{store}"), ReadDatabase(f"sqlite:///{read}")
@@ -59,11 +57,10 @@ def ours(store: Path, read: Path) -> dict[str, object]:
         app.close()
     if overview is None:
         raise RuntimeError(f"{store} holds no signed grant")
-    measures = [field.name for field in fields(LineFigures) if field.name not in {"partner", "category"}]
     balances = {
-        line_account(line.partner, line.category, measure): str(getattr(line, measure))
+        line_account(line.partner, line.category, measure): str(signed(measure, getattr(line, measure)))
         for line in overview.lines
-        for measure in measures
+        for measure in TREES
         if getattr(line, measure)
     }
     return {"events": events, "balances": balances}
@@ -78,15 +75,16 @@ def beancount(journal: Path) -> dict[str, object]:
     entries, errors, _ = loader.load_file(str(journal))
     if errors:
         raise RuntimeError(f"beancount finds {len(errors)} errors in {journal}, first: {errors[0]}")
+    from projections.journal import rollup
+
     root = realization.realize(entries)  # type: ignore[no-untyped-call]
-    balances = {
-        account.account: str(position.units.number)
+    leaves = {
+        account.account: Decimal(position.units.number)
         for account in realization.iter_children(root)  # type: ignore[no-untyped-call]
-        if account.account.startswith(BUDGET)
         for position in account.balance
         if position.units.number
     }
-    return {"balances": balances}
+    return {"balances": {account: str(amount) for account, amount in rollup(leaves).items()}}
 
 
 # --- the harness ----------------------------------------------------------------------
@@ -116,13 +114,15 @@ def balances_of(output: str) -> Balances:
 
 
 def hledger_balances(output: str) -> Balances:
-    """The budget accounts of ``hledger bal -O csv --flat``."""
+    """The budget-line accounts of ``hledger bal -O csv --flat`` (SME accounts summed into their line's)."""
+    from projections.journal import rollup
+
     balances = {}
     for account, amount in list(csv.reader(io.StringIO(output)))[1:]:
         value = Decimal(amount.replace("EUR", "").strip() or "0")
-        if account.startswith(BUDGET) and value:
+        if account != "Total:" and value:
             balances[account] = value
-    return balances
+    return rollup(balances)
 
 
 def agree(ours: Balances, theirs: Balances, tool: str) -> None:

@@ -69,3 +69,17 @@ def require_officer_of(actor: Actor, partner: str, action: str) -> None:
             f"{actor.describe()} may not {action}: it is charged to {partner}'s budget, "
             f"and only {partner}'s financial officers may act on it"
         )
+
+
+def export_scope(actor: Actor, partner: str | None) -> str | None:
+    """Whose rows an actor may export: auditors and the coordinator every partner's (None) or
+    the one partner they ask for; a financial officer only their own partner's, asked or not."""
+    require_role(actor, "export the books", Role.AUDITOR, Role.COORDINATOR, Role.OFFICER)
+    if actor.role != Role.OFFICER.value:
+        return partner
+    if partner is not None and partner != actor.partner:
+        raise NotAllowed(
+            f"{actor.describe()} may not export {partner}'s books: an officer exports only their own "
+            f"partner's rows; ask for partner={actor.partner} or leave partner out"
+        )
+    return actor.partner

@@ -47,9 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.set_defaults(run=cmd_replay)
 
-    exporter = commands.add_parser("export", help="export the audit trail, claims, budget and SME support")
+    exporter = commands.add_parser("export", help="export the books: a workbook, CSV files or a journal")
     exporter.add_argument("--format", choices=["csv", "xlsx", "hledger", "beancount"], required=True)
-    exporter.add_argument("--output", required=True, help="a directory for csv, else the file to write")
+    exporter.add_argument(
+        "--output", required=True, help="the file to write; for csv a directory, or a file ending in .zip"
+    )
+    exporter.add_argument("--partner", help="only this partner's rows (any case), e.g. POINTEX")
     exporter.set_defaults(run=cmd_export)
 
     key = commands.add_parser("key", help="keys for encryption at rest or for sealing snapshots")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -13,32 +14,41 @@ from ledger.storage import ENV_CIPHER_KEY
 from projections import export
 from projections import journal as journal_of
 from projections.chain import Anchor, stamp, verify
+from projections.codes import partner_code
 from projections.snapshots import check_snapshots
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write the audit trail, claims, budget and SME support as CSV files or one XLSX workbook."""
+    """Write the books as one XLSX workbook, CSV files (a directory, or a zip when the output
+    ends in .zip) or an hledger or beancount journal; with --partner, only that partner's rows."""
     with context(args, read_only=True) as ctx:
         ctx.projector.catch_up()
         with ctx.read_db.reading(snapshot=True) as conn:
             at = stamp(conn)  # the head, in the same snapshot as the exported data
-            tables = export.sheets(conn)
+            partner = None if args.partner is None else partner_code(conn, args.partner)
+            exporter = export.Exporter(f"cli:{getpass.getuser()}", "command line", partner)
+            tables = export.sheets(conn, partner)
+            cover = export.cover(conn, at, exporter)
             journal = {"hledger": journal_of.hledger, "beancount": journal_of.beancount}.get(args.format)
-            text = None if journal is None else journal_of.stamped(journal(conn), at)
+            text = None if journal is None else journal_of.stamped(journal(conn, partner), at, partner)
         output = Path(args.output)
         if text is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8")
             print(f"wrote {output} ({args.format} journal)")
+        elif args.format == "csv" and output.suffix.lower() == ".zip":
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_bytes(export.to_zip(tables, at, exporter))
+            print(f"wrote {output} ({', '.join(f'{sheet.name}.csv' for sheet in tables)}, manifest.json)")
         elif args.format == "csv":
             paths = export.write_csv(tables, output)
-            for path in [*paths, export.write_manifest(at, paths, output)]:
+            for path in [*paths, export.write_manifest(at, paths, output, exporter)]:
                 print(f"wrote {path}")
         else:
             output.parent.mkdir(parents=True, exist_ok=True)
-            tables = [export.cover(at), *tables]
+            tables = [cover, *tables]
             output.write_bytes(export.to_xlsx(tables))
-            print(f"wrote {output} ({', '.join(sheet.name for sheet in tables)})")
+            print(f"wrote {output} ({', '.join(sheet.title or sheet.name for sheet in tables)})")
         print("\n".join(at.lines()))
     return 0
 

@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, ContextDep, ReadDep
 from api.edge import GuardedRoute
+from api.routes import exports
 from api.schemas import MAX_POSITION, AuditEventPublic, BadSnapshotPublic, EntityHistory, IsoDate, VerdictPublic
 from api.views import not_found
 from ledger.actors import Role, require_role
-from projections import export, journal
 from projections import queries as q
 from projections.batch import plain
-from projections.chain import Anchor, Stamp, stamp, verify
+from projections.chain import Anchor, verify
 from projections.snapshots import check_snapshots
 
 router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class JournalKind(StrEnum):
-    HLEDGER = "journal"
-    BEANCOUNT = "beancount"
-
-
-class ExportTable(StrEnum):
-    AUDIT_TRAIL = "audit_trail"
-    CLAIMS = "claims"
-    BUDGET = "budget"
-    SME_SUPPORT = "sme_support"
 
 
 @router.get("/events", response_model=list[AuditEventPublic], summary="The audit trail")
@@ -133,65 +119,4 @@ def verify_history(
     )
 
 
-@router.get(
-    "/exports/{table}.csv",
-    response_class=Response,
-    summary="Download one table as CSV",
-    responses={200: {"content": {"text/csv": {}}, "description": "The table as CSV"}},
-)
-def export_csv(table: ExportTable, actor: ActorDep, context: ContextDep) -> Response:
-    """Auditors only: audit_trail, claims, budget or sme_support, amounts as exact decimals; the
-    head it was made at in X-Ledger-Position and X-Ledger-Head-Seal."""
-    require_role(actor, "export the books", Role.AUDITOR)
-    with context.read_db.reading(snapshot=True) as conn:
-        at = stamp(conn)
-        sheet = next(s for s in export.sheets(conn) if s.name == table.value)
-    return Response(
-        export.to_csv(sheet),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{table.value}.csv"', **_head(at)},
-    )
-
-
-@router.get(
-    "/exports/ledger.xlsx",
-    response_class=Response,
-    summary="Download every table as one XLSX workbook",
-    responses={200: {"content": {XLSX: {}}, "description": "The workbook"}},
-)
-def export_xlsx(actor: ActorDep, context: ContextDep) -> Response:
-    """Auditors only: a first sheet "export" with the head it was made at, then one sheet per table."""
-    require_role(actor, "export the books", Role.AUDITOR)
-    with context.read_db.reading(snapshot=True) as conn:
-        at = stamp(conn)
-        tables = export.sheets(conn)
-    return Response(
-        export.to_xlsx([export.cover(at), *tables]),
-        media_type=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="grantledger.xlsx"', **_head(at)},
-    )
-
-
-@router.get(
-    "/exports/ledger.{kind}",
-    response_class=Response,
-    summary="Download the whole ledger as an hledger or beancount journal",
-    responses={200: {"content": {"text/plain": {}}, "description": "The journal"}},
-)
-def export_journal(kind: JournalKind, actor: ActorDep, context: ContextDep) -> Response:
-    """Auditors only: ledger.journal (hledger) or ledger.beancount; `hledger bal Assets:Budget`
-    or beancount reproduce the budget overview to the cent. Comment lines on top name the head."""
-    require_role(actor, "export the books", Role.AUDITOR)
-    with context.read_db.reading(snapshot=True) as conn:
-        at = stamp(conn)
-        text = journal.hledger(conn) if kind is JournalKind.HLEDGER else journal.beancount(conn)
-    return Response(
-        journal.stamped(text, at),
-        media_type="text/plain",
-        headers={"Content-Disposition": f'attachment; filename="grantledger.{kind.value}"', **_head(at)},
-    )
-
-
-def _head(at: Stamp) -> dict[str, str]:
-    """The head an export was made at, as response headers."""
-    return {"X-Ledger-Position": str(at.position), "X-Ledger-Head-Seal": at.head_seal}
+router.include_router(exports.router)  # the downloads: /audit/exports/...

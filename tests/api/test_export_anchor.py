@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from openpyxl import load_workbook
 
 from api.cli import main
 from api.context import open_context
+from api.routes.exports import ExportTable
 from projections.chain import verify
 from tests.api.conftest import Alliance, Api, expense
 
@@ -58,7 +60,7 @@ class TestCommandLine:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         assert (manifest["position"], manifest["head_seal"]) == (position, seal)
         assert manifest["expect_head"] == f"{position}:{seal}"
-        assert set(manifest["files"]) == {"audit_trail.csv", "claims.csv", "budget.csv", "sme_support.csv"}
+        assert set(manifest["files"]) == {f"{table.value}.csv" for table in ExportTable}
         for name, digest in manifest["files"].items():
             assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
         assert f"GrantLedger export at event position {position}, head seal {seal}" in printed
@@ -68,19 +70,19 @@ class TestCommandLine:
     def test_the_workbook_opens_on_the_head(
         self, demo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """The XLSX workbook's first sheet, "export", names position, head seal and export time."""
+        """The XLSX workbook's first sheet, "Cover", names position, head seal and export time."""
         position, seal = head_of(demo)
         path = tmp_path / "ledger.xlsx"
         printed = export(demo, "xlsx", path, capsys)
         book = load_workbook(path)
-        assert book.sheetnames[0] == "export"
-        fields = {row[0]: row[1] for row in book["export"].iter_rows(min_row=2, values_only=True)}
-        assert (fields["position"], fields["head_seal"], fields["expect_head"]) == (
+        assert book.sheetnames[0] == "Cover"
+        fields = {row[0]: row[1] for row in book["Cover"].iter_rows(min_row=2, values_only=True)}
+        assert (fields["event_position"], fields["head_seal"], fields["expect_head"]) == (
             position,
             seal,
             f"{position}:{seal}",
         )
-        assert str(fields["exported_at"]).startswith("20")
+        assert isinstance(fields["exported_at_utc"], datetime)
         assert f"head seal {seal}" in printed
 
     @pytest.mark.parametrize("kind", ["hledger", "beancount"])
@@ -104,7 +106,7 @@ class TestCommandLine:
             hledger = shutil.which("hledger")
             if hledger is None:
                 pytest.skip("hledger is not installed")
-            subprocess.run([hledger, "-f", str(path), "bal", "Assets:Budget"], check=True, capture_output=True)
+            subprocess.run([hledger, "-f", str(path), "bal", "Assets:Remaining"], check=True, capture_output=True)
 
 
 class TestDownloads:
@@ -115,10 +117,11 @@ class TestDownloads:
         api.submit(alliance, expense("300.00", "EUR", "HOTEL-1", "ACCOMMODATION"))
         verdict = api.get("/audit/verify", api.tokens.auditor).json()
         expected = (str(verdict["head_position"]), verdict["head_seal"])
-        paths = [f"/audit/exports/{table}.csv" for table in ("audit_trail", "claims", "budget", "sme_support")]
+        paths = [f"/audit/exports/{table.value}.csv" for table in ExportTable]
         for path in [
             *paths,
             "/audit/exports/ledger.xlsx",
+            "/audit/exports/ledger.zip",
             "/audit/exports/ledger.journal",
             "/audit/exports/ledger.beancount",
         ]:
@@ -126,8 +129,8 @@ class TestDownloads:
             assert response.status_code == 200, path
             assert (response.headers["X-Ledger-Position"], response.headers["X-Ledger-Head-Seal"]) == expected, path
         book = load_workbook(io.BytesIO(api.get("/audit/exports/ledger.xlsx", api.tokens.auditor).content))
-        assert book.sheetnames[0] == "export"
-        assert book["export"]["B3"].value == verdict["head_seal"]
+        assert book.sheetnames[0] == "Cover"
+        assert (book["Cover"]["A6"].value, book["Cover"]["B6"].value) == ("head_seal", verdict["head_seal"])
         for kind in ("journal", "beancount"):
             first = api.get(f"/audit/exports/ledger.{kind}", api.tokens.auditor).text.splitlines()[0]
             match = STAMP.search(first)

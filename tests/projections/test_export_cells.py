@@ -8,6 +8,8 @@ import io
 import itertools
 import re
 import unicodedata
+import zipfile
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,26 +17,38 @@ import pytest
 from openpyxl import load_workbook
 
 from projections import export
+from projections.chain import stamp
 from tests.projections.hostile import hostile_read_models
 
-#: Columns that hold numbers: amounts (EUR), event positions and versions.
+#: Columns that hold numbers: amounts (EUR and original currencies), rates, positions, versions.
 NUMBERS = frozenset(
     {
         "position",
         "version",
+        "line_no",
         "requested_eur",
         "approved_eur",
         "paid_eur",
+        "outstanding_eur",
+        "amount_eur",
         "allocated",
         "pending",
         "committed",
         "paid",
         "own_costs",
         "remaining",
+        "remaining_after_pending",
         "cap_eur",
         "remaining_cap_eur",
+        "amount",
+        "accepted",
+        "rate",
+        "eur",
     }
 )
+#: Columns that hold dates (date cells in the workbook, YYYY-MM-DD in CSV) and recorded times.
+DATES = frozenset({"submitted_on", "decided_on", "expense_date", "value_date", "cost_date", "effective_date"})
+TIMES = frozenset({"recorded_at_utc"})
 PLACEHOLDER = re.compile(r"ZQ\d+Z")
 
 
@@ -53,7 +67,7 @@ def neutral(text: str) -> bool:
 
 @pytest.fixture(scope="module")
 def tables() -> list[export.Sheet]:
-    """The four tables of a ledger whose every free text is hostile (tests/projections/hostile.py)."""
+    """The tables of a ledger whose every free text is hostile (tests/projections/hostile.py)."""
     db, _ = hostile_read_models()
     with db.reading() as conn:
         return export.sheets(conn)
@@ -71,21 +85,28 @@ class TestHostileText:
         start a formula quote-prefixed; amounts, positions and versions numeric cells equal to
         the read models'."""
         book = load_workbook(io.BytesIO(export.to_xlsx(tables)))
-        assert book.sheetnames == [sheet.name for sheet in tables]
+        assert book.sheetnames == [sheet.title for sheet in tables]
         for sheet in tables:
-            rows = list(book[sheet.name].iter_rows())
-            assert [c.value for c in rows[0]] == list(sheet.headers)
+            rows = list(book[sheet.title].iter_rows())
+            assert [c.value for c in rows[0]] == list(sheet.titles)
             assert len(rows) == len(sheet.rows) + 1
             for cells, values in zip(rows[1:], sheet.rows, strict=True):
                 for c, value, header in zip(cells, values, sheet.headers, strict=True):
-                    assert c.data_type in {"s", "n"}, (sheet.name, header, c.value)
-                    if isinstance(value, Decimal | int):
+                    assert c.data_type in {"s", "n", "d"}, (sheet.name, header, c.value)
+                    if isinstance(value, datetime):
+                        assert header in TIMES
+                        utc = value.astimezone(UTC).replace(tzinfo=None)
+                        assert (c.data_type, c.value) == ("d", utc.replace(microsecond=utc.microsecond // 1000 * 1000))
+                    elif isinstance(value, date):
+                        assert header in DATES
+                        assert (c.data_type, c.value) == ("d", datetime.combine(value, time()))
+                    elif isinstance(value, Decimal | int):
                         assert c.data_type == "n"
                         assert Decimal(str(c.value)) == value
                     elif value is None or value == "":
                         assert c.value is None
                     else:
-                        assert header not in NUMBERS, (sheet.name, header)
+                        assert header not in NUMBERS | DATES | TIMES, (sheet.name, header)
                         assert c.data_type == "s"
                         assert isinstance(c.value, str)
                         assert neutral(c.value), (sheet.name, header, c.value)
@@ -107,8 +128,21 @@ class TestHostileText:
                     assert not PLACEHOLDER.search(text)
                     if isinstance(value, Decimal | int):
                         assert Decimal(text) == value
-                    elif header in NUMBERS:
+                    elif isinstance(value, datetime):
+                        assert datetime.fromisoformat(text) == value
+                    elif isinstance(value, date):
+                        assert date.fromisoformat(text) == value
+                    elif header in NUMBERS | DATES:
                         assert (value, text) == (None, "")
+
+    def test_the_zip_holds_the_same_escaped_files(self, tables: list[export.Sheet]) -> None:
+        """ledger.zip's CSV files are byte for byte the escaped tables (nothing unescaped in the zip)."""
+        db, _ = hostile_read_models()
+        with db.reading() as conn:
+            at = stamp(conn)
+        archive = zipfile.ZipFile(io.BytesIO(export.to_zip(tables, at)))
+        for sheet in tables:
+            assert archive.read(f"{sheet.name}.csv").decode("utf-8") == export.to_csv(sheet)
 
 
 class TestCells:

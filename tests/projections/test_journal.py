@@ -29,30 +29,57 @@ from bench.workload import Workload
 from ledger.application import GrantLedger
 from ledger.storage import open_ledger
 from projections import journal, tables
-from projections.batch import MEASURES
 from projections.db import ReadDatabase
-from projections.escaping import journal_text
+from projections.escaping import account_component, journal_text
 from projections.projector import Projector
-from projections.queries import AsOf, budget_overview
+from projections.queries import AsOf, LineFigures, budget_overview
 from tests.projections.hostile import PARTNER_ATTACKS, hostile_read_models
 
 REQUIRE_HLEDGER = os.environ.get("GRANTLEDGER_REQUIRE_HLEDGER") == "1"
 Balances = dict[str, Decimal]
+#: The account tree the journal promises (projections/journal.py, README): each budget-line
+#: figure's account, below it the line, and the sign of its balance (allocated is a credit).
+TREE = {
+    "allocated": ("Income:Allocated", -1),
+    "pending": ("Equity:Memo:Pending", 1),
+    "committed": ("Expenses:Used:Committed", 1),
+    "paid": ("Expenses:Used:Paid", 1),
+    "spent": ("Expenses:Used:OwnCosts", 1),
+    "remaining": ("Assets:Remaining", 1),
+}
+REQUESTED = "Equity:Memo:Requested"
+
+
+def line_of(root: str, line: LineFigures) -> str:
+    return f"{root}:{account_component(line.partner)}:{account_component(line.category)}"
 
 
 def expected(db: ReadDatabase, on: date | None = None) -> Balances:
-    """The read models' figures, as journal accounts (zero figures left out, as the tools do)."""
+    """The read models' figures (GET /budget's), as the journal's line accounts, with their
+    signs (zero figures left out, as the tools do)."""
     with db.reading() as conn:
         overview = budget_overview(conn, AsOf(effective=on))
     if overview is None:
         return {}
     figures = {}
     for line in overview.lines:
-        for measure in MEASURES:
+        for measure, (root, sign) in TREE.items():
             value = getattr(line, measure)
             if value:
-                figures[journal.line_account(line.partner, line.category, measure)] = value
+                figures[line_of(root, line)] = sign * value
     return figures
+
+
+def lines(balances: Balances) -> Balances:
+    """The tools' balances of every account summed up to its budget line's account (an SME's
+    account below its line's); accounts outside the figures' trees (Requested) left out."""
+    summed: Balances = {}
+    for account, amount in balances.items():
+        for root, _ in TREE.values():
+            if account.startswith(root + ":"):
+                line = ":".join(account.split(":")[: root.count(":") + 3])
+                summed[line] = summed.get(line, Decimal(0)) + amount
+    return {account: amount for account, amount in summed.items() if amount}
 
 
 def hledger_csv(path: Path, *args: str) -> list[list[str]]:
@@ -67,21 +94,27 @@ def hledger_csv(path: Path, *args: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(done.stdout)))[1:]
 
 
-def by_hledger(path: Path, on: date | None = None) -> Balances:
-    """`hledger bal` per Assets:Budget account, as CSV."""
-    args = ["bal", "Assets:Budget", "-O", "csv", "--no-total", "--flat"]
+def hledger_accounts(path: Path, on: date | None = None, depth: int | None = None) -> Balances:
+    """`hledger bal` of every account (with ``depth``: totals of the accounts at that depth), as CSV."""
+    args = ["bal", "-O", "csv", "--no-total", "--flat"]
     if on is not None:
         args += ["-e", (on + timedelta(days=1)).isoformat()]
-    rows = hledger_csv(path, *args)
+    if depth is not None:
+        args += ["--depth", str(depth)]
     balances = {}
-    for account, amount in rows:
+    for account, amount in hledger_csv(path, *args):
         value = Decimal(amount.replace("EUR", "").strip() or "0")
         if value:
             balances[account] = value
     return balances
 
 
-def by_beancount(path: Path, on: date | None = None) -> Balances:
+def by_hledger(path: Path, on: date | None = None) -> Balances:
+    """hledger's balances, per budget line account."""
+    return lines(hledger_accounts(path, on))
+
+
+def beancount_accounts(path: Path, on: date | None = None) -> Balances:
     """beancount: load (which checks the journal), keep entries up to the date, realize."""
     entries, errors, _options = loader.load_file(str(path))
     assert not errors, errors[:3]
@@ -90,12 +123,15 @@ def by_beancount(path: Path, on: date | None = None) -> Balances:
     root = realization.realize(entries)  # type: ignore[no-untyped-call]
     balances = {}
     for account in realization.iter_children(root):  # type: ignore[no-untyped-call]
-        if not account.account.startswith("Assets:Budget"):
-            continue
         for position in account.balance:
             if position.units.number:
                 balances[account.account] = Decimal(position.units.number)
     return balances
+
+
+def by_beancount(path: Path, on: date | None = None) -> Balances:
+    """beancount's balances, per budget line account."""
+    return lines(beancount_accounts(path, on))
 
 
 def export(app: GrantLedger, tmp_path: Path) -> tuple[ReadDatabase, Path, Path]:
