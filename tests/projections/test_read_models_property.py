@@ -5,9 +5,9 @@ application with random grants, transfers, missions, SMEs, rates, claims, decisi
 payments, reversals and costs. This subclass adds the commands the read side must also
 see (a claim taken through its whole life in one step, partial payments returned by the
 bank, cost corrections; rates, SMEs and payments are corrected by the ledger machine's own
-rules), projects the events in batches of seven and part way at random moments, and compares what the read models show through their queries with
-``tests.projections.fold``: plain Python over the decoded events that shares no code with
-projections/.
+rules), projects the events in batches of seven and part way at random moments, and
+compares what the read models show through their queries with ``tests.projections.fold``:
+plain Python over the decoded events that shares no code with projections/.
 """
 
 from __future__ import annotations
