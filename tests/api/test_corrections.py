@@ -50,11 +50,16 @@ class TestRateCorrection:
             "difference": money("-34.47"),
         }
         estimate = line_of(report, submitted["id"])
-        assert (estimate["state"], estimate["basis"], estimate["eur"], estimate["eur_at_rate_now"]) == (
+        assert (estimate["state"], estimate["basis"], estimate["amount"], estimate["rate_used"]) == (
             "submitted",
             "estimate at submission",
+            money("28966", "JPY"),
+            "144.83",
+        )
+        assert (estimate["eur"], estimate["eur_at_rate_now"], estimate["difference"]) == (
             money("200.00"),
             money("193.11"),
+            money("-6.89"),
         )
         assert api.claim(approved["id"])["lines"][0]["eur"] == money("1000.00"), "stored conversions stay"
         again = api.get("/exchange-rates/jpy/2023-03/assessments")
