@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request, Response
 from sqlalchemy import Connection, select
 
 from api.schemas import (
+    AssessedLinePublic,
     BudgetPublic,
     CategoryTotals,
     ClaimEventPublic,
@@ -23,6 +24,7 @@ from api.schemas import (
     MoneyOut,
     PartnerTotals,
     PaymentPublic,
+    RateAssessmentsPublic,
     RatePublic,
     SmeMission,
     SmePublic,
@@ -32,6 +34,7 @@ from ledger.ids import derived_id
 from ledger.money import Money
 from projections import queries as q
 from projections import tables as t
+from projections.assessments import rate_assessments
 
 
 class LatestBody:
@@ -269,3 +272,37 @@ def rate_public(conn: Connection, currency: str, month: str) -> RatePublic:
     if row is None:
         raise not_found(f"the {currency} rate for {month}")
     return RatePublic(currency=row.currency, month=row.month, rate=str(row.rate), source=row.source)
+
+
+def assessments_public(conn: Connection, currency: str, month: str) -> RateAssessmentsPublic:
+    """The claims assessed with an earlier rate of the currency and month (projections.assessments)."""
+    report = rate_assessments(conn, currency, month)
+    if report is None:
+        raise not_found(f"the {currency} rate for {month}")
+    return RateAssessmentsPublic(
+        rate=RatePublic(currency=report.currency, month=report.month, rate=str(report.rate), source=report.source),
+        version=report.version,
+        lines=[
+            AssessedLinePublic(
+                claim_id=line.claim_id,
+                sme_id=line.sme_id,
+                sme_name=line.sme_name,
+                mission_id=line.mission_id,
+                mission_code=line.mission_code,
+                partner=line.partner,
+                state=line.state,
+                basis=line.basis,
+                line_no=line.line_no,
+                expense_date=line.expense_date,
+                amount=MoneyOut.of(line.amount, line.currency),
+                rate_used=str(line.rate_used),
+                source_used=line.source_used,
+                eur=_eur(line.eur),
+                eur_at_rate_now=_eur(line.eur_at_rate_now),
+                difference=_eur(line.difference),
+            )
+            for line in report.lines
+        ],
+        count=len(report.lines),
+        difference=_eur(report.difference),
+    )

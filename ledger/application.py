@@ -1,7 +1,7 @@
 """The ledger's use cases: one method per command, each taking the acting user.
 
 ``GrantLedger`` assembles them by area (ledger/usecases/): the grant and its budget, missions
-and SMEs, claims and payments, exchange rates and own costs, on the shared plumbing of
+and SMEs, claims and payments, exchange rates and own costs, corrections of records, on the shared plumbing of
 ``ledger.usecases.core`` (atomic saves with optimistic concurrency and bounded retries).
 A refused command raises a LedgerError and records nothing.
 
@@ -14,11 +14,12 @@ from __future__ import annotations
 from ledger.usecases.budget import BudgetCases
 from ledger.usecases.claims import ClaimCases
 from ledger.usecases.core import INDIRECT_RATE, MAX_ATTEMPTS, SME_SUPPORT_CAP
+from ledger.usecases.corrections import CorrectionCases
 from ledger.usecases.costs import CostCases
 from ledger.usecases.missions import MissionCases
 
 __all__ = ["INDIRECT_RATE", "MAX_ATTEMPTS", "SME_SUPPORT_CAP", "GrantLedger"]
 
 
-class GrantLedger(BudgetCases, MissionCases, ClaimCases, CostCases):
+class GrantLedger(BudgetCases, MissionCases, ClaimCases, CostCases, CorrectionCases):
     """The EU grant budget and reimbursement ledger."""

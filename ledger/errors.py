@@ -43,6 +43,12 @@ class Refused(LedgerError):
     title = "Refused by a rule of the grant"
 
 
+class NothingToCorrect(Refused):
+    """A correction that would leave the record as it is: a correction must change something."""
+
+    title = "Nothing to correct"
+
+
 class Conflict(LedgerError):
     """The command conflicts with what was already recorded (duplicate id, race)."""
 

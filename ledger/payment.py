@@ -8,7 +8,7 @@ from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
-from ledger.errors import InvalidInput, NotFound, Refused
+from ledger.errors import InvalidInput, NotFound, NothingToCorrect, Refused
 from ledger.money import Money
 from ledger.text import clean_text
 
@@ -35,12 +35,28 @@ class Payment(LedgerAggregate):
             payment.bank_reference = self.bank_reference
             payment.value_date = self.effective_date
             payment.reversed = False
+            payment.reversed_on = None
 
     class Reversed(LedgerAggregate.Event):
         reason: str
 
         def apply(self, payment: Payment) -> None:
             payment.reversed = True
+            payment.reversed_on = self.effective_date
+
+    class RecordCorrected(LedgerAggregate.Event):
+        """The bank reference and value date as the bank shows them, and why; its business
+        date is the corrected value date. The amount is never corrected: a wrong amount is
+        a reversal and a new payment."""
+
+        bank_reference: str
+        value_date: date
+        corrects_version: int
+        reason: str
+
+        def apply(self, payment: Payment) -> None:
+            payment.bank_reference = self.bank_reference
+            payment.value_date = self.value_date
 
     if TYPE_CHECKING:
         claim_id: UUID
@@ -49,6 +65,7 @@ class Payment(LedgerAggregate):
         bank_reference: str
         value_date: date
         reversed: bool
+        reversed_on: date | None
 
     @classmethod
     def record(
@@ -85,3 +102,36 @@ class Payment(LedgerAggregate):
             reason, "reason", multiline=True, missing="a payment reversal needs a reason (e.g. bank return, wrong IBAN)"
         )
         self.trigger_event(self.Reversed, actor=actor, effective_date=on, reason=reason)
+
+    def correct_record(
+        self, *, actor: Actor, bank_reference: str, value_date: date, reason: str, approved_on: date
+    ) -> None:
+        """Correct the bank reference or value date: still not before the claim's approval
+        (``approved_on``) nor after the payment's reversal. The caller checks the action
+        period and that the date is not in the future."""
+        bank_reference = clean_text(bank_reference, "bank_reference", missing="a payment needs its bank reference")
+        reason = clean_text(reason, "reason", multiline=True, missing="a correction of a payment needs a reason")
+        if value_date < approved_on:
+            raise InvalidInput(
+                f"value date {value_date} is before the claim's approval date {approved_on}; "
+                "a claim is paid after it is approved"
+            )
+        if self.reversed_on is not None and value_date > self.reversed_on:
+            raise InvalidInput(
+                f"value date {value_date} is after the payment's reversal on {self.reversed_on}; "
+                "a payment is made before the bank returns it"
+            )
+        if (bank_reference, value_date) == (self.bank_reference, self.value_date):
+            raise NothingToCorrect(
+                f"payment {self.id} already has bank reference {bank_reference!r} and value date {value_date}; "
+                "a correction gives a different bank reference or value date"
+            )
+        self.trigger_event(
+            self.RecordCorrected,
+            actor=actor,
+            effective_date=value_date,
+            bank_reference=bank_reference,
+            value_date=value_date,
+            corrects_version=self.version,
+            reason=reason,
+        )

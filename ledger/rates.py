@@ -16,7 +16,7 @@ from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
-from ledger.errors import Conflict, InvalidInput, Refused
+from ledger.errors import Conflict, InvalidInput, NothingToCorrect, Refused
 from ledger.ids import natural_id
 from ledger.money import EUR, check_currency, parse_rate
 from ledger.text import clean_text
@@ -84,6 +84,9 @@ class ExchangeRate(LedgerAggregate):
             xr.source = self.source
 
     class Corrected(LedgerAggregate.Event):
+        """A new rate (and source) for the month, naming the version it corrects and why.
+        Conversions stored before it keep the rate they used; assessments after it use it."""
+
         rate: Decimal
         source: str
         corrects_version: int
@@ -124,7 +127,10 @@ class ExchangeRate(LedgerAggregate):
         source = clean_text(source, "source", missing="say where the rate comes from, e.g. InforEuro")
         rate = parse_rate(rate, f"{self.currency} rate for {self.month}")
         if rate == self.rate and source == self.source:
-            raise InvalidInput(f"the {self.currency} rate for {self.month} is already {rate}")
+            raise NothingToCorrect(
+                f"the {self.currency} rate for {self.month} is already {rate} ({source}); "
+                "a correction gives a different rate or source"
+            )
         year, mon = (int(p) for p in self.month.split("-"))
         self.trigger_event(
             self.Corrected,

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
-from ledger.errors import Conflict, NotFound, Refused
+from ledger.errors import Conflict, InvalidInput, NotFound, NothingToCorrect, Refused
 from ledger.ids import canonical_key, legacy_key, natural_id
 from ledger.money import EUR, Money
 from ledger.text import clean_country, clean_text
@@ -86,6 +86,18 @@ class Sme(LedgerAggregate):
             sme.approved_by_mission = {}
             sme.approved_total = Money.zero(EUR)
 
+    class RegistrationCorrected(LedgerAggregate.Event):
+        """The legal name and country as they should have been registered, and why; the
+        identifier stays (it is what the SME is registered under)."""
+
+        legal_name: str
+        country: str
+        reason: str
+
+        def apply(self, sme: Sme) -> None:
+            sme.legal_name = self.legal_name
+            sme.country = self.country
+
     class Selected(LedgerAggregate.Event):
         mission_id: UUID
 
@@ -127,6 +139,33 @@ class Sme(LedgerAggregate):
             legal_name=legal_name,
             country=country,
             identifier=legacy_key(identifier),
+        )
+
+    def correct_registration(
+        self, *, actor: Actor, legal_name: str, country: str, reason: str, on: date, registered_on: date
+    ) -> None:
+        """Correct the legal name and country (the identifier stays), with a reason, on or
+        after the day it was registered (``registered_on``)."""
+        legal_name = clean_text(legal_name, "legal_name", missing="an SME needs its legal name")
+        country = clean_country(country, "country")
+        reason = clean_text(reason, "reason", multiline=True, missing="a correction of a registration needs a reason")
+        if on < registered_on:
+            raise InvalidInput(
+                f"correction date {on} is before the SME's registration on {registered_on}; "
+                "a registration is corrected after it was made"
+            )
+        if (legal_name, country) == (self.legal_name, self.country):
+            raise NothingToCorrect(
+                f"SME {self.identifier} is already registered as {legal_name!r} in {country}; "
+                "a correction gives a different legal name or country"
+            )
+        self.trigger_event(
+            self.RegistrationCorrected,
+            actor=actor,
+            effective_date=on,
+            legal_name=legal_name,
+            country=country,
+            reason=reason,
         )
 
     def is_selected_for(self, mission_id: UUID) -> bool:

@@ -253,15 +253,16 @@ class Batch:
             "payload": payload_of(event),
         }
 
-    def move(self, line: tuple[str, str], measure: str, delta: Money) -> None:
-        """Change one figure of a budget line by ``delta`` (EUR), remembering when and why."""
+    def move(self, line: tuple[str, str], measure: str, delta: Money, *, on: date | None = None) -> None:
+        """Change one figure of a budget line by ``delta`` (EUR), remembering when and why: on
+        the event's business date, or ``on`` (a corrected payment moves its earlier movements)."""
         self._seq += 1
         self._appended[t.movements].append(
             {
                 "position": self.position,
                 "seq": self._seq,
                 "recorded_at": self.event.timestamp,
-                "effective_date": self.event.effective_date,
+                "effective_date": self.event.effective_date if on is None else on,
                 "partner": line[0],
                 "category": line[1],
                 "measure": measure,

@@ -117,7 +117,7 @@ metadata = MetaData()
 
 #: The read models' layout: bump it with any change to a table below. Read models built with
 #: another layout are dropped and rebuilt from the events when they are opened (projections.db).
-LAYOUT = 2
+LAYOUT = 3
 
 #: How far each projection has applied the event log (its tracking position).
 tracking = Table(
@@ -268,6 +268,11 @@ claim_lines = Table(
     Column("rate_source", StoredText),
     Column("eur", Cents),
     Column("reason", StoredText, nullable=False),
+    # The estimate at submission: the rate it used (with its month and source) and its EUR value.
+    Column("estimate_rate", ExactDecimal),
+    Column("estimate_rate_month", String(7)),
+    Column("estimate_rate_source", StoredText),
+    Column("estimate_eur", Cents),
 )
 
 #: The decisions and payments of each claim, in order.
@@ -295,6 +300,8 @@ payments = Table(
     Column("amount", Cents, nullable=False),
     Column("bank_reference", StoredText, nullable=False),
     Column("value_date", Date, nullable=False),
+    #: The claim's commitment released with the payment beyond its amount (a shortfall).
+    Column("released", Cents, nullable=False),
     Column("reversed", Boolean, nullable=False),
     Column("reversal_reason", StoredText, nullable=False),
 )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates
 from api.cli.common import iso_date, position
+from api.cli.corrections import add_parsers as add_correction_parsers
 from api.cli.service import cmd_demo, cmd_info, cmd_project, cmd_replay, cmd_serve
 from api.cli.tokens import EXPIRES_HELP, cmd_token
 from api.cli.trust import cmd_export, cmd_key, cmd_verify
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     rates = commands.add_parser("import-rates", help="record monthly exchange rates from a CSV file")
     rates.add_argument("file", help="CSV with a header: currency,month,rate[,source]")
     rates.set_defaults(run=cmd_import_rates)
+    add_correction_parsers(commands)
 
     claims = commands.add_parser("claims", help="list claims")
     claims.add_argument("--state", help="only claims in this state: submitted, approved, paid, rejected, withdrawn")

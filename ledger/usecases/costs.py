@@ -14,7 +14,7 @@ from ledger.grant import (
     parse_category,
 )
 from ledger.money import EUR, Money
-from ledger.rates import DEFAULT_SOURCE, ExchangeRate, Quote, RateAlreadyRecorded, RateMissing, month_of, rate_id
+from ledger.rates import DEFAULT_SOURCE, ExchangeRate, Quote, RateAlreadyRecorded, month_of
 from ledger.text import clean_text
 from ledger.usecases.core import LedgerCore, Outcome
 
@@ -39,20 +39,6 @@ class CostCases(LedgerCore):
                         f"({existing.source}); to change it, record a correction with a reason"
                     )
                 return existing.id, []
-            return xr.id, [xr]
-
-        return self._write(decide)
-
-    def correct_rate(
-        self, *, actor: Actor, currency: str, month: str, rate: Decimal, reason: str, source: str = DEFAULT_SOURCE
-    ) -> UUID:
-        require_role(actor, "correct exchange rates", Role.OFFICER, Role.COORDINATOR)
-
-        def decide() -> Outcome[UUID]:
-            xr = self._find(ExchangeRate, rate_id(currency, month))
-            if xr is None:
-                raise RateMissing(f"no {currency} rate is recorded for {month}: record it first")
-            xr.correct(actor=actor, rate=rate, source=source, reason=reason)
             return xr.id, [xr]
 
         return self._write(decide)

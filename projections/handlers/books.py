@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ledger.cost import Cost
+from ledger.money import EUR, Money
 from ledger.payment import Payment
 from ledger.rates import ExchangeRate
 from projections import tables as t
 from projections.batch import Batch
-from projections.handlers.common import handles
+from projections.handlers.common import FSTP, handles
 
 
 @handles(Payment.Recorded)
@@ -21,6 +24,7 @@ def _payment_recorded(batch: Batch, e: Payment.Recorded) -> None:
             "amount": e.amount.amount,
             "bank_reference": e.bank_reference,
             "value_date": e.effective_date,
+            "released": Decimal("0.00"),
             "reversed": False,
             "reversal_reason": "",
         },
@@ -30,6 +34,22 @@ def _payment_recorded(batch: Batch, e: Payment.Recorded) -> None:
 @handles(Payment.Reversed)
 def _payment_reversed(batch: Batch, e: Payment.Reversed) -> None:
     batch.set(t.payments, {"id": str(e.originator_id)}, reversed=True, reversal_reason=e.reason)
+
+
+@handles(Payment.RecordCorrected)
+def _payment_corrected(batch: Batch, e: Payment.RecordCorrected) -> None:
+    """The corrected record; a new value date moves the payment's movements on the budget line
+    (its commitment out, its amount into paid) from the old business date to the new one."""
+    row = batch.get(t.payments, id=str(e.originator_id))
+    if row.value_date != e.value_date:
+        line = (row.partner, FSTP)
+        paid = Money(row.amount, EUR)
+        released = paid + Money(row.released, EUR)
+        batch.move(line, "committed", released, on=row.value_date)
+        batch.move(line, "paid", -paid, on=row.value_date)
+        batch.move(line, "committed", -released, on=e.value_date)
+        batch.move(line, "paid", paid, on=e.value_date)
+    batch.set(t.payments, {"id": row.id}, bank_reference=e.bank_reference, value_date=e.value_date)
 
 
 @handles(Cost.Recorded)

@@ -72,6 +72,7 @@ def _paid(batch: Batch, e: BudgetLine.Paid) -> None:
     line = line_key(batch, e)
     batch.move(line, "committed", -(e.amount + e.released))
     batch.move(line, "paid", e.amount)
+    batch.set(t.payments, {"id": str(e.payment_id)}, released=e.released.amount)
 
 
 @handles(BudgetLine.PaymentReturned)

@@ -54,8 +54,12 @@ def _claim_submitted(batch: Batch, e: Claim.Submitted) -> None:
                 "receipt_ref": line.receipt_ref,
                 "description": line.description,
                 "reason": "",
+                "estimate_rate": estimate.rate,
+                "estimate_rate_month": estimate.rate_month,
+                "estimate_rate_source": estimate.rate_source,
+                "estimate_eur": estimate.eur.amount,
             }
-            for no, line in enumerate(e.lines, start=1)
+            for (no, line), estimate in zip(enumerate(e.lines, start=1), e.estimate, strict=True)
         ],
     )
     for line in e.lines:

@@ -1,4 +1,4 @@
-"""Missions and SMEs: openings, registrations, selections, approved support."""
+"""Missions and SMEs: openings, registrations and their corrections, selections, approved support."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ def _sme_registered(batch: Batch, e: Sme.Registered) -> None:
             "registered_on": e.effective_date,
         },
     )
+
+
+@handles(Sme.RegistrationCorrected)
+def _sme_registration_corrected(batch: Batch, e: Sme.RegistrationCorrected) -> None:
+    batch.set(t.smes, {"id": str(e.originator_id)}, legal_name=e.legal_name, country=e.country)
 
 
 @handles(Sme.Selected)

@@ -130,7 +130,8 @@ class TestRoleFirst:
             path.replace("{mission}", "{mission_id}")
             .replace("{claim}", "{claim_id}")
             .replace("{pending}", "{claim_id}")
-            .replace("{payment}", "{payment_id}"): roles
+            .replace("{payment}", "{payment_id}")
+            .replace("{sme}", "{sme_id}"): roles
             for _, path, _, roles in WRITES
         }
         assert declared == expected

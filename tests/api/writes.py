@@ -28,12 +28,14 @@ def paid_ids(api: Api, alliance: Alliance) -> Ids:
         "claim": claim["id"],
         "payment": payment["id"],
         "pending": pending["id"],
+        "currency": "JPY",
+        "month": "2023-03",
     }
 
 
 class Write(NamedTuple):
     name: str
-    path: str  # with {mission}, {claim}, {pending} or {payment} for the ids it names
+    path: str  # with {mission}, {sme}, {claim}, {pending}, {payment}, {currency} or {month} for what it names
     body: Body
     roles: set[Role]
 
@@ -117,5 +119,31 @@ WRITES: list[Write] = [
         },
         {Role.OFFICER},
     ),
+    Write(
+        "rate correction",
+        "/exchange-rates/{currency}/{month}/correction",
+        lambda ids: {"rate": "150.00", "reason": "typed from the February table"},
+        {Role.OFFICER, Role.COORDINATOR},
+    ),
+    Write(
+        "SME correction",
+        "/smes/{sme}/correction",
+        lambda ids: {"legal_name": "Tessuti S.p.A.", "country": "IT", "reason": "extract", "on": "2023-01-10"},
+        {Role.OFFICER, Role.COORDINATOR},
+    ),
+    Write(
+        "payment correction",
+        "/payments/{payment}/correction",
+        lambda ids: {"bank_reference": "SEPA-C", "value_date": "2023-04-21", "reason": "bank statement"},
+        {Role.OFFICER},
+    ),
 ]
-UNKNOWN_IDS: Ids = {"mission": UNKNOWN, "sme": UNKNOWN, "claim": UNKNOWN, "payment": UNKNOWN, "pending": UNKNOWN}
+UNKNOWN_IDS: Ids = {
+    "mission": UNKNOWN,
+    "sme": UNKNOWN,
+    "claim": UNKNOWN,
+    "payment": UNKNOWN,
+    "pending": UNKNOWN,
+    "currency": "USD",
+    "month": "2023-01",
+}

@@ -12,7 +12,7 @@ from ledger.actors import Actor, require_officer_of
 from ledger.budget import BudgetExceeded, BudgetLine, Transfer
 from ledger.claim import Assessment, Claim, ClaimNotInState, ConvertedLine, ExpenseLine
 from ledger.cost import Cost
-from ledger.errors import InvalidInput, NotAllowed
+from ledger.errors import InvalidInput, NotAllowed, NothingToCorrect
 from ledger.grant import Grant, OutsideActionPeriod, eu_contribution, indirect_ceiling
 from ledger.mission import Mission
 from ledger.money import Money
@@ -391,5 +391,5 @@ class TestIndexesAndOthers:
         event = xr.collect_events()[-1]
         assert isinstance(event, ExchangeRate.Corrected)
         assert (event.corrects_version, event.effective_date) == (1, date(2023, 2, 1))
-        with pytest.raises(InvalidInput, match=r"already 16243\.5"):
+        with pytest.raises(NothingToCorrect, match=r"already 16243\.5 \(InforEuro\)"):
             xr.correct(actor=ACTOR, rate=Decimal("16243.5"), source="InforEuro", reason="again")

@@ -64,6 +64,7 @@ from tests.invariants import (
     check_all,
     normalised,
 )
+from tests.ledger.correction_rules import CorrectionRules
 
 T = TypeVar("T")
 
@@ -139,9 +140,12 @@ def times_rate(amount: Decimal, rate: Decimal) -> Decimal:
         return (amount * rate).quantize(CENT, ROUND_HALF_UP)
 
 
-class LedgerMachine(RuleBasedStateMachine):
-    """Commands on the real application; the model predicts each outcome."""
+class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
+    """Commands on the real application; the model predicts each outcome (the corrections'
+    rules are in tests/ledger/correction_rules.py)."""
 
+    approved_on, paid_on, reversed_on, registered_on = APPROVED_ON, PAID_ON, REVERSED_ON, REGISTERED_ON
+    rate_ranges, months = RATE_RANGES, MONTHS
     missions = Bundle("missions")
     smes = Bundle("smes")
     claims = Bundle("claims")

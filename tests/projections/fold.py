@@ -107,6 +107,8 @@ class ClaimLineFold:
     rate_source: str | None = None
     eur: Decimal | None = None
     reason: str = ""
+    #: The estimate at submission: its rate, month and source, and its EUR value.
+    estimate: tuple[Decimal, str, str, Decimal] | None = None
 
 
 @dataclass
@@ -256,6 +258,7 @@ class Fold:
             # The whole commitment leaves: what was paid, and the shortfall that is released.
             line["committed"] -= money(e.amount) + money(e.released)
             line["paid"] += money(e.amount)
+            self.payments[str(e.payment_id)]["released"] = money(e.released)
         elif isinstance(e, BudgetLine.PaymentReturned):
             line["paid"] -= money(e.amount)
             line["committed"] += money(e.recommitted)
@@ -283,8 +286,9 @@ class Fold:
                         amount=money(line.amount),
                         receipt_ref=line.receipt_ref,
                         description=line.description,
+                        estimate=(estimate.rate, estimate.rate_month, estimate.rate_source, money(estimate.eur)),
                     )
-                    for line in e.lines
+                    for line, estimate in zip(e.lines, e.estimate, strict=True)
                 ],
             )
             amount = claim.requested
@@ -334,6 +338,8 @@ class Fold:
                 "identifier": e.identifier,
                 "registered_on": e.effective_date,
             }
+        elif isinstance(e, Sme.RegistrationCorrected):
+            self.smes[sme_id] |= {"legal_name": e.legal_name, "country": e.country}
         elif isinstance(e, Sme.Selected):
             self.selected.setdefault((sme_id, str(e.mission_id)), e.effective_date)
         elif isinstance(e, Sme.SupportApproved):
@@ -350,11 +356,14 @@ class Fold:
                 "amount": money(e.amount),
                 "bank_reference": e.bank_reference,
                 "value_date": e.effective_date,
+                "released": ZERO,
                 "reversed": False,
                 "reversal_reason": "",
             }
         elif isinstance(e, Payment.Reversed):
             self.payments[payment_id] |= {"reversed": True, "reversal_reason": e.reason}
+        elif isinstance(e, Payment.RecordCorrected):
+            self.payments[payment_id] |= {"bank_reference": e.bank_reference, "value_date": e.value_date}
         else:
             raise unknown(e)
 
@@ -453,6 +462,13 @@ class Fold:
                 "rate_source": line.rate_source,
                 "eur": line.eur,
                 "reason": line.reason,
+                **dict(
+                    zip(
+                        ("estimate_rate", "estimate_rate_month", "estimate_rate_source", "estimate_eur"),
+                        line.estimate or (None, None, None, None),
+                        strict=True,
+                    )
+                ),
             }
             for claim_id, claim in self.claims.items()
             for no, line in enumerate(claim.lines, start=1)
@@ -515,15 +531,26 @@ class Fold:
 
 def fold(log: Iterable[Logged], *, stop: int | None = None, effective_on: date | None = None) -> Fold:
     """The fold of the logged events up to position ``stop`` (inclusive) and, when given,
-    only of those whose business date is on or before ``effective_on``."""
+    only of those whose business date is on or before ``effective_on``: for the events of a
+    payment (its record and its corrections, the claim paid, the line's commitment paid),
+    its value date as last corrected by then."""
+    upto = [logged for logged in log if stop is None or logged.position <= stop]
+    value_dates = {str(e.originator_id): e.value_date for _, _, e in upto if isinstance(e, Payment.RecordCorrected)}
     result = Fold()
-    for logged in log:
-        if stop is not None and logged.position > stop:
-            break
-        if effective_on is not None and logged.event.effective_date > effective_on:
+    for logged in upto:
+        if effective_on is not None and business_date(logged.event, value_dates) > effective_on:
             continue
         result.apply(logged)
     return result
+
+
+def business_date(e: LedgerAggregate.Event, value_dates: dict[str, date]) -> date:
+    """The event's business date, with a payment's value date as corrected (``value_dates``)."""
+    if isinstance(e, Payment.Recorded | Payment.RecordCorrected):  # every correction of it, too
+        return value_dates.get(str(e.originator_id), e.effective_date)
+    if isinstance(e, BudgetLine.Paid | Claim.ReimbursementPaid):
+        return value_dates.get(str(e.payment_id), e.effective_date)
+    return e.effective_date
 
 
 def effective_dates(log: Sequence[Logged]) -> list[date]:

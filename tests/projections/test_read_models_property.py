@@ -4,10 +4,10 @@ The ledger's own state machine (tests/ledger/test_state_machine.py) drives the r
 application with random grants, transfers, missions, SMEs, rates, claims, decisions,
 payments, reversals and costs. This subclass adds the commands the read side must also
 see (a claim taken through its whole life in one step, partial payments returned by the
-bank, cost and rate corrections), projects the events in batches of seven and part way at
-random moments, and compares what the read models show through their queries with
-``tests.projections.fold``: plain Python over the decoded events that shares no code with
-projections/.
+bank, cost corrections; rates, SMEs and payments are corrected by the ledger machine's own
+rules), projects the events in batches of seven and part way at random moments, and
+compares what the read models show through their queries with ``tests.projections.fold``:
+plain Python over the decoded events that shares no code with projections/.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from projections.queries import (
     mission_summaries,
     sme_summaries,
 )
-from tests.builders import COORDINATOR, officer
+from tests.builders import officer
 from tests.invariants import APPROVED, PAID, REJECTED, WITHDRAWN, PaymentModel
-from tests.ledger.test_state_machine import PAID_ON, RATE_RANGES, REVERSED_ON, LedgerMachine, eur, minor_units, scaled
+from tests.ledger.test_state_machine import PAID_ON, REVERSED_ON, LedgerMachine, eur, minor_units, scaled
 from tests.projections.fold import ZERO, Fold, Logged, Record, effective_dates, fold, read_log
 
 #: Batch size of the machine's projector: small, so that batches end inside atomic saves.
@@ -409,24 +409,6 @@ class ReadModelMachine(LedgerMachine):
         )
         if not same:
             self.m.lines[(cost.partner, cost.category)].spent += amount - cost.eur.amount
-
-    @precondition(lambda self: bool(self.m.rates))
-    @rule(data=st.data())
-    def correct_rate(self, data: st.DataObject) -> None:
-        """A recorded rate corrected: later assessments use the new rate, past ones keep theirs."""
-        currency, month = data.draw(st.sampled_from(sorted(self.m.rates)), label="rate to correct")
-        low, high, places = RATE_RANGES[currency]
-        rate = scaled(data.draw(st.integers(low, high), label="corrected rate"), places)
-        same = rate == self.m.rates[(currency, month)]
-        self.attempt(
-            "correct rate",
-            InvalidInput if same else None,
-            lambda: self.app.correct_rate(
-                actor=COORDINATOR, currency=currency, month=month, rate=rate, reason="InforEuro republished"
-            ),
-        )
-        if not same:
-            self.m.rates[(currency, month)] = rate
 
     @precondition(lambda self: self.read_db.position() < self.max_id())
     @rule(data=st.data())

@@ -5,18 +5,24 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from api.cli import main
 from bench.workload import Workload, copy_history
+from ledger.claim import ExpenseLine
+from ledger.money import Money
 from ledger.storage import open_ledger
 from projections import tables as t
 from projections.db import ReadDatabase, read_url_for
 from projections.projector import Projector
+from projections.queries import AsOf, budget_overview
+from tests.builders import eur, officer, open_mission, selected_sme, sign_alliance, submit
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -69,6 +75,69 @@ class TestReplayCommand:
         assert "1 differences" in out
         assert "rm_budget_lines ('POINTEX', 'FSTP')" in out
         assert "paid live" in out
+
+
+def corrected_history(url: str) -> None:
+    """A paid JPY claim, its rate, SME and payment corrected, projected live step by step."""
+    app = open_ledger(url)
+    db = ReadDatabase(read_url_for(url, environ={}))
+    pointex = officer("POINTEX")
+    try:
+        sign_alliance(app)
+        mission = open_mission(app)
+        sme = selected_sme(app, mission, name="Tessuti Avanzati S.r.l.")
+        app.record_rate(actor=pointex, currency="JPY", month="2023-03", rate=Decimal("142.35"))
+        line = ExpenseLine("TRAVEL", date(2023, 3, 1), Money.of("142350", "JPY"), "J1", "")
+        claim = submit(app, mission, sme, line)
+        app.approve_claim(actor=pointex, claim_id=claim, on=date(2023, 4, 5))
+        Projector(app, db).catch_up()
+        payment = uuid.uuid4()
+        app.record_payment(
+            actor=pointex, payment_id=payment, claim_id=claim, amount=eur("700.00"), bank_reference="S-1", on=PAID_ON
+        )
+        Projector(app, db).catch_up()
+        app.correct_rate(actor=pointex, currency="JPY", month="2023-03", rate=Decimal("150"), reason="wrong row")
+        app.correct_sme_registration(
+            actor=pointex, sme_id=sme, legal_name="Tessuti S.p.A.", country="IT", reason="extract", on=PAID_ON
+        )
+        Projector(app, db).catch_up()
+        app.correct_payment(actor=pointex, payment_id=payment, value_date=CORRECTED_VALUE_DATE, reason="statement")
+        Projector(app, db).catch_up()
+    finally:
+        db.close()
+        app.close()
+
+
+PAID_ON, CORRECTED_VALUE_DATE = date(2023, 4, 20), date(2023, 5, 3)
+
+
+class TestReplayOfCorrections:
+    def test_corrections_rebuild_to_the_live_read_models(
+        self, store_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Rate, SME and payment corrections projected live, a few events at a time, give the
+        same read models as a rebuild from the first event; the payment counts from its
+        corrected value date in the books as effective on a date."""
+        corrected_history(store_url)
+        assert main(["--database-url", store_url, "replay"]) == 0
+        assert "identical" in capsys.readouterr().out
+        db = ReadDatabase(read_url_for(store_url, environ={}))
+        try:
+            with db.reading() as conn:
+                figures = {}
+                for day in (PAID_ON, CORRECTED_VALUE_DATE):
+                    overview = budget_overview(conn, AsOf(effective=day))
+                    assert overview is not None
+                    (fstp,) = [x for x in overview.partner("POINTEX") if x.category == "FSTP"]
+                    figures[day] = (fstp.committed, fstp.paid)
+                name = conn.execute(select(t.smes.c.legal_name)).scalar_one()
+        finally:
+            db.close()
+        assert figures == {
+            PAID_ON: (Decimal("700.00"), Decimal("0.00")),
+            CORRECTED_VALUE_DATE: (Decimal("0.00"), Decimal("700.00")),
+        }
+        assert name == "Tessuti S.p.A."
 
 
 MEMORY_PROBE = """
