@@ -22,7 +22,7 @@ from projections import tables as t
 from projections.batch import MEASURES
 
 ZERO = Decimal("0.00")
-CLAIM_STATES = ("submitted", "approved", "paid", "rejected", "withdrawn")
+CLAIM_STATES = ("submitted", "approved", "partly_paid", "paid", "rejected", "withdrawn")
 _CATEGORY_ORDER = {c.value: n for n, c in enumerate(Category)}
 
 

@@ -117,7 +117,7 @@ metadata = MetaData()
 
 #: The read models' layout: bump it with any change to a table below. Read models built with
 #: another layout are dropped and rebuilt from the events when they are opened (projections.db).
-LAYOUT = 2
+LAYOUT = 3
 
 #: How far each projection has applied the event log (its tracking position).
 tracking = Table(
@@ -244,8 +244,13 @@ claims = Table(
     Column("approved", Cents),
     Column("capped_by", StoredText),
     Column("decided_on", Date),
+    #: Paid net of reversals, settled short, and still outstanding (committed): NULL without an approval.
     Column("paid", Cents),
+    Column("settled_short", Cents),
+    Column("outstanding", Cents),
+    #: The latest payment not reversed, and every one of them (ids in the order paid, comma-separated).
     Column("payment_id", String(36)),
+    Column("live_payments", Text, nullable=False),
     Column("reason", StoredText, nullable=False),
     Column("version", Integer, nullable=False),
     Column("position", BigInteger, nullable=False),
