@@ -122,6 +122,8 @@ WRITES = [
         id="payment",
     ),
     pytest.param(f"/payments/{ANY_ID}/reversal", {"reason": "bank return", "on": "2023-05-02"}, id="reversal"),
+    pytest.param(f"/claims/{ANY_ID}/revocation", {"reason": "wrong rate", "on": "2023-04-12"}, id="revocation"),
+    pytest.param(f"/claims/{ANY_ID}/settlement", {"reason": "SME agreed", "on": "2023-04-21"}, id="settlement"),
     pytest.param("/costs", cost_body(), id="cost"),
 ]
 
