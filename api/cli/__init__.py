@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates
 from api.cli.common import iso_date, position
+from api.cli.corrections import add_correction_commands
 from api.cli.service import cmd_demo, cmd_info, cmd_project, cmd_replay, cmd_serve
 from api.cli.tokens import EXPIRES_HELP, cmd_token
 from api.cli.trust import cmd_export, cmd_key, cmd_verify
@@ -105,12 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     rates.set_defaults(run=cmd_import_rates)
 
     claims = commands.add_parser("claims", help="list claims")
-    claims.add_argument("--state", help="only claims in this state: submitted, approved, paid, rejected, withdrawn")
+    claims.add_argument(
+        "--state", help="only claims in this state: submitted, approved, partly_paid, paid, rejected, withdrawn"
+    )
     claims.add_argument("--partner", help="only claims charged to this partner (its code, in any case)")
     claims.add_argument("--mission", help="only claims under this mission (its id or its code, e.g. JPN-2023)")
     claims.add_argument("--sme", help="only claims of this SME (its id or its identifier, as registered)")
     claims.add_argument("--limit", type=int, default=100)
     claims.set_defaults(run=cmd_claims)
+
+    add_correction_commands(commands)
 
     audit = commands.add_parser("audit", help="show the audit trail")
     audit.add_argument("--record", help="only events of this record (claim, SME, mission... id)")

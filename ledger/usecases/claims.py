@@ -169,14 +169,14 @@ class ClaimCases(LedgerCore):
         """Withdraw a submitted claim on the SME's request; its receipts may be declared again."""
         self._close_claim(actor, claim_id, reason, on, reject=False)
 
-    def revoke_approval(self, *, actor: Actor, claim_id: UUID, reason: str, on: date, reject: bool = False) -> None:
+    def revoke_approval(self, *, actor: Actor, claim_id: UUID, reason: str, on: date, reject: bool = False) -> Money:
         """Take back the approval of a claim with nothing paid: it is submitted again (or, with
         ``reject``, rejected in the same save, its receipts released as a rejection does), its
         commitment released on the FSTP line and its support on the SME's caps. A claim with a
-        live payment cannot be revoked: reverse the payment first."""
+        live payment cannot be revoked: reverse the payment first. Returns the commitment released."""
         self._not_future((on, "the revocation date"))
 
-        def decide() -> Outcome[None]:
+        def decide() -> Outcome[Money]:
             claim = self.claim(claim_id)
             require_officer_of(actor, claim.partner, "revoke the approval of this claim")
             line = self.budget_line(claim.partner, Category.FSTP.value)
@@ -191,9 +191,9 @@ class ClaimCases(LedgerCore):
             if reject:
                 claim.reject(actor=actor, reason=reason, on=on)
                 changed += self._release_receipts(actor, claim, f"claim rejected: {reason}", on)
-            return None, changed
+            return released, changed
 
-        self._write(decide)
+        return self._write(decide)
 
     def _close_claim(self, actor: Actor, claim_id: UUID, reason: str, on: date, *, reject: bool) -> None:
         verb, done = ("reject", "rejected") if reject else ("withdraw", "withdrawn")
