@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 
 from api.cli import main
+from ledger.claim import Claim
 from ledger.storage import open_ledger
 from tests.builders import eur, eur_line, officer, open_mission, selected_sme, sign_alliance, submit
 
@@ -68,6 +69,7 @@ class TestRevokeApproval:
             assert app.claim(claim).state == "submitted"
             assert app.budget_line("POINTEX", "FSTP").committed == eur("700")  # the other claim's
             last = list(app.events.get(claim))[-1]
+            assert isinstance(last, Claim.ApprovalRevoked)
             assert (last.actor.role, last.actor.partner, last.effective_date) == (
                 "officer",
                 "POINTEX",
