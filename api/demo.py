@@ -49,7 +49,7 @@ from api.demo_data import (
     sme_id,
 )
 from ledger.application import GrantLedger
-from ledger.claim import ClaimState
+from ledger.claim import ClaimState, state_label
 from ledger.errors import Refused
 from ledger.mission import mission_id
 from ledger.money import Money, money_sum
@@ -101,7 +101,7 @@ class DemoSummary:
 
     def lines(self) -> list[str]:
         """The summary in a few lines of plain text (for the command line)."""
-        states = ", ".join(f"{n} {state}" for state, n in self.claims_by_state.items())
+        states = ", ".join(f"{n} {state_label(state)}" for state, n in self.claims_by_state.items())
         return [
             f"{self.events} events recorded",
             f"grant {GRANT_CODE}: {self.partners} partners, {self.budget_total} in budget lines, "

@@ -180,7 +180,10 @@ class TestRevokeApproval:
     ) -> None:
         """The commitment and the SME's support are released; the claim can be approved again."""
         app, claim, sme = approved
-        app.revoke_approval(actor=POINTEX, claim_id=claim, reason="approved the wrong SME's receipt", on=APPROVED_ON)
+        released = app.revoke_approval(
+            actor=POINTEX, claim_id=claim, reason="approved the wrong SME's receipt", on=APPROVED_ON
+        )
+        assert released == eur("700.00")
         found = app.claim(claim)
         assert (found.state, found.approved) == ("submitted", None)
         assert (fstp(app).committed, app.sme(sme).approved_total) == (eur("0"), eur("0"))
