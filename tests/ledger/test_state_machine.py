@@ -835,6 +835,42 @@ class LedgerMachine(RuleBasedStateMachine):
                 if self.m.receipts.get(key) == claim_id:
                     del self.m.receipts[key]
 
+    @rule(mission_id=missions, data=st.data())
+    def claim_story(self, mission_id: UUID, data: st.DataObject) -> None:
+        """A claim submitted, approved and then paid and corrected in one rule, through the
+        rules above (the model predicts each step, refusals included): single steps seldom
+        reach partial payments, settling short, reversals of one of several payments and
+        revocations followed by a new approval."""
+        if not any(mission_id in sme.approved for sme in self.m.smes.values()):
+            self.register_sme(mission_id, data)
+        selected = sorted(sme_id for sme_id, sme in self.m.smes.items() if mission_id in sme.approved)
+        if not selected:
+            return
+        claim_id = self.submit_claim(mission_id, data.draw(st.sampled_from(selected), label="SME"), data)
+        if not isinstance(claim_id, UUID):
+            return
+        self.approve_claim(claim_id, data)
+        if self.m.claims[claim_id].state in PAYABLE:
+            self.correct_payments(claim_id, data)
+        if self.m.claims[claim_id].state == SUBMITTED:
+            self.approve_claim(claim_id, data)  # approved again after a revocation
+
+    @precondition(lambda self: any(c.state in PAYABLE for c in self.m.claims.values()))
+    @rule(claim_id=claims, data=st.data())
+    def correct_payments(self, claim_id: UUID, data: st.DataObject) -> None:
+        """Several payment steps in one rule, through the rules above (so the model predicts
+        each, refusals included), as single steps rarely get this far: payments, often partial,
+        then a bank return of one of them, settling the rest short, or a revocation."""
+        for _ in range(data.draw(st.integers(1, 3), label="payments")):
+            self.pay_claim(claim_id, data)
+        then = data.draw(st.integers(0, 3), label="then")
+        if then == 0:
+            self.settle_short(claim_id, data)
+        elif then == 1 and self.m.payments:
+            self.reverse_payment(data.draw(st.sampled_from(sorted(self.m.payments)), label="payment"), data)
+        elif then == 2:
+            self.revoke_approval(claim_id, data, data.draw(st.booleans(), label="and reject"))
+
     # --- partners' own costs --------------------------------------------------------------
     @rule(data=st.data())
     def record_cost(self, data: st.DataObject) -> None:
