@@ -4,7 +4,8 @@ rest of a partly paid claim settled short, an approval revoked.
 
 At every step a claim keeps ``approved = committed + paid + settled short`` (docs/domain.md):
 what is neither paid nor settled short stays committed on the partner's FSTP line. The
-assessment of its lines (conversion to EUR, per-line decisions) is in ledger/assessment.py.
+assessment of its lines (conversion to EUR, per-line decisions) is in ledger/assessment.py, whose
+names are importable from here as before.
 """
 
 from __future__ import annotations
@@ -15,35 +16,18 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.actors import Actor
-from ledger.assessment import (
-    Assessment,
-    ConvertedLine,
-    ExpenseLine,
-    LineDecision,
-    QuoteLookup,
-    assess,
-    check_decisions,
-)
+from ledger.assessment import Assessment as Assessment
+from ledger.assessment import ConvertedLine as ConvertedLine
+from ledger.assessment import ExpenseLine as ExpenseLine
+from ledger.assessment import LineDecision as LineDecision
+from ledger.assessment import QuoteLookup as QuoteLookup
+from ledger.assessment import assess as assess
+from ledger.assessment import check_decisions as check_decisions
 from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.money import EUR, Money
 from ledger.text import clean_optional, clean_text
 from ledger.words import article
-
-__all__ = [
-    "Assessment",
-    "Claim",
-    "ClaimNotInState",
-    "ClaimState",
-    "ConvertedLine",
-    "ExpenseLine",
-    "LineDecision",
-    "Overpayment",
-    "QuoteLookup",
-    "UnknownClaim",
-    "assess",
-    "check_decisions",
-]
 
 
 class ClaimState(StrEnum):
