@@ -15,7 +15,7 @@ from functools import partial
 from uuid import UUID
 
 # --- the grant --------------------------------------------------------------------------
-from api.demo_claims import BANK_RETURN, ClaimPlan, Fate, plan_claims
+from api.demo_claims import BANK_RETURN, PART_PAID, REVOCATION, SETTLEMENT, ClaimPlan, Fate, plan_claims
 from api.demo_data import (
     COORDINATOR,
     COORDINATOR_PARTNER,
@@ -49,7 +49,7 @@ from api.demo_data import (
     sme_id,
 )
 from ledger.application import GrantLedger
-from ledger.claim import ClaimState
+from ledger.claim import ClaimState, state_label
 from ledger.errors import Refused
 from ledger.mission import mission_id
 from ledger.money import Money, money_sum
@@ -101,7 +101,7 @@ class DemoSummary:
 
     def lines(self) -> list[str]:
         """The summary in a few lines of plain text (for the command line)."""
-        states = ", ".join(f"{n} {state}" for state, n in self.claims_by_state.items())
+        states = ", ".join(f"{n} {state_label(state)}" for state, n in self.claims_by_state.items())
         return [
             f"{self.events} events recorded",
             f"grant {GRANT_CODE}: {self.partners} partners, {self.budget_total} in budget lines, "
@@ -271,17 +271,28 @@ def _schedule_claim(timeline: Timeline, app: GrantLedger, plan: ClaimPlan) -> No
                 actor=officer, claim_id=claim_id, decisions=plan.decisions, reason=plan.reason, on=decided
             ),
         )
+    if fate is Fate.REVOKED:
+        timeline.add(
+            plan.returned_on,
+            lambda: app.revoke_approval(actor=officer, claim_id=claim_id, reason=REVOCATION, on=plan.returned_on),
+        )
     if fate.pays:
+        share = PART_PAID if fate.pays_in_part else Decimal(1)
         timeline.add(
             plan.paid_on,
             lambda: app.record_payment(
                 actor=officer,
                 payment_id=plan.payment_id,
                 claim_id=claim_id,
-                amount=app.claim(claim_id).approved_amount,
+                amount=app.claim(claim_id).approved_amount.times_rate(share),
                 bank_reference=plan.bank_reference,
                 on=plan.paid_on,
             ),
+        )
+    if fate is Fate.SETTLED_SHORT:
+        timeline.add(
+            plan.returned_on,
+            lambda: app.settle_claim(actor=officer, claim_id=claim_id, reason=SETTLEMENT, on=plan.returned_on),
         )
     if fate is Fate.RETURNED:
         timeline.add(

@@ -34,6 +34,9 @@ class Fate(Enum):
     PAID = "approved in full and paid"
     PAID_PARTLY = "approved in part and paid"
     RETURNED = "paid, then returned by the bank"
+    PAID_IN_PART = "approved in full, paid in part: the rest is outstanding"
+    SETTLED_SHORT = "approved in full, paid in part, the rest settled short"
+    REVOKED = "approved, then the approval revoked: submitted again"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
 
@@ -42,16 +45,22 @@ class Fate(Enum):
         return self not in {Fate.PENDING, Fate.REJECTED, Fate.WITHDRAWN}
 
     @property
+    def pays_in_part(self) -> bool:
+        return self in {Fate.PAID_IN_PART, Fate.SETTLED_SHORT}
+
+    @property
     def partly(self) -> bool:
         return self in {Fate.APPROVED_PARTLY, Fate.PAID_PARTLY}
 
     @property
     def pays(self) -> bool:
-        return self in {Fate.PAID, Fate.PAID_PARTLY, Fate.RETURNED}
+        return self in {Fate.PAID, Fate.PAID_PARTLY, Fate.RETURNED, Fate.PAID_IN_PART, Fate.SETTLED_SHORT}
 
 
 #: Letters for FATES: P paid, p paid after a partial approval, A approved (unpaid), a approved in
-#: part (unpaid), N pending, R rejected, W withdrawn, B paid and then returned by the bank.
+#: part (unpaid), N pending, R rejected, W withdrawn, B paid and then returned by the bank,
+#: H paid in part (half: the rest outstanding), S paid in part and the rest settled short,
+#: V approved and the approval revoked.
 FATE_LETTERS = {
     "P": Fate.PAID,
     "p": Fate.PAID_PARTLY,
@@ -61,14 +70,25 @@ FATE_LETTERS = {
     "R": Fate.REJECTED,
     "W": Fate.WITHDRAWN,
     "B": Fate.RETURNED,
+    "H": Fate.PAID_IN_PART,
+    "S": Fate.SETTLED_SHORT,
+    "V": Fate.REVOKED,
+}
+#: Corrections shown once each (in a mission's first cycle); later in the cycle, what they become.
+ONCE = {
+    Fate.RETURNED: Fate.PAID,
+    Fate.PAID_IN_PART: Fate.PAID,
+    Fate.SETTLED_SHORT: Fate.PAID,
+    Fate.REVOKED: Fate.APPROVED,
 }
 #: Outcomes of each mission's claims, in turn (repeated): older missions are settled, the
-#: latest has claims still pending. The bank returns one payment only: the first B.
+#: latest has claims still pending. The bank returns one payment only: the first B; one claim
+#: is paid in part (H), one settled short (S), one approval revoked (V).
 FATES = {
     "USA-2022": "PPpPRPPWpP",
-    "IDN-2023": "PpPPRPWPp",
-    "JPN-2023": "BPaPRpPAPW",
-    "CAN-2023": "ANPaNRPWANp",
+    "IDN-2023": "PpSPRPWPp",
+    "JPN-2023": "BPaPRpPAHW",
+    "CAN-2023": "ANPaNRPWVNp",
 }
 
 #: Partial approvals: the share of a line accepted and why, by cost type (foreign receipts).
@@ -92,6 +112,10 @@ WITHDRAWALS = (
 )
 BANK_RETURN_DAYS = 6
 BANK_RETURN = "bank return (SEPA reason AC04, account closed): waiting for the SME's new bank details"
+#: The share of the approved amount paid first by a payment in part.
+PART_PAID = Decimal("0.60")
+SETTLEMENT = "the SME agreed to close the claim: the taxi and meal receipts it still owed were never sent"
+REVOCATION = "approved with the wrong month's exchange rate: to be assessed again once the rate is corrected"
 SEED = 2021
 
 
@@ -190,7 +214,7 @@ def _reduce(no: int, line: ExpenseLine, share: Decimal, reason: str) -> LineDeci
 def _fate(mission: MissionPlan, index: int) -> Fate:
     cycle = FATES[mission.code]
     fate = FATE_LETTERS[cycle[index % len(cycle)]]
-    return Fate.PAID if fate is Fate.RETURNED and index >= len(cycle) else fate
+    return ONCE.get(fate, fate) if index >= len(cycle) else fate
 
 
 def _days(rng: random.Random, day: date, low: int, high: int) -> date:

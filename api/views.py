@@ -15,6 +15,7 @@ from api.schemas import (
     CategoryTotals,
     ClaimEventPublic,
     ClaimLinePublic,
+    ClaimPaymentPublic,
     ClaimPublic,
     CostPublic,
     CurrencyTotals,
@@ -188,6 +189,8 @@ def claim_public(row: Any, detail: q.ClaimDetail | None = None) -> ClaimPublic:
         capped_by=row.capped_by,
         decided_on=row.decided_on,
         paid=MoneyOut.eur(row.paid),
+        settled_short=MoneyOut.eur(row.settled_short),
+        outstanding=MoneyOut.eur(row.outstanding),
         payment_id=row.payment_id,
         reason=row.reason,
         version=row.version,
@@ -223,6 +226,16 @@ def claim_public(row: Any, detail: q.ClaimDetail | None = None) -> ClaimPublic:
                 reason=h.reason,
             )
             for h in detail.history
+        ]
+        claim.payments = [
+            ClaimPaymentPublic(
+                id=p.id,
+                amount=_eur(p.amount),
+                value_date=p.value_date,
+                bank_reference=p.bank_reference,
+                reversed=p.reversed,
+            )
+            for p in detail.payments
         ]
     return claim
 

@@ -17,9 +17,10 @@ from ledger.usecases.core import INDIRECT_RATE, MAX_ATTEMPTS, SME_SUPPORT_CAP
 from ledger.usecases.corrections import CorrectionCases
 from ledger.usecases.costs import CostCases
 from ledger.usecases.missions import MissionCases
+from ledger.usecases.payments import PaymentCases
 
 __all__ = ["INDIRECT_RATE", "MAX_ATTEMPTS", "SME_SUPPORT_CAP", "GrantLedger"]
 
 
-class GrantLedger(BudgetCases, MissionCases, ClaimCases, CostCases, CorrectionCases):
+class GrantLedger(BudgetCases, MissionCases, ClaimCases, PaymentCases, CostCases, CorrectionCases):
     """The EU grant budget and reimbursement ledger."""

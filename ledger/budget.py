@@ -69,7 +69,8 @@ class BudgetLine(LedgerAggregate):
             line.committed = line.committed + self.amount
 
     class Paid(LedgerAggregate.Event):
-        """A payment moves a claim's commitment to paid; any shortfall is released."""
+        """A payment moves that much of a claim's commitment to paid. ``released`` is zero
+        since partial payments; a payment recorded before them released the shortfall."""
 
         claim_id: UUID
         payment_id: UUID
@@ -81,7 +82,8 @@ class BudgetLine(LedgerAggregate):
             line.paid = line.paid + self.amount
 
     class PaymentReturned(LedgerAggregate.Event):
-        """A reversed payment: the claim's approved amount is committed again."""
+        """A reversed payment: ``recommitted`` is committed again (what it paid; before partial
+        payments, the claim's whole approved amount)."""
 
         claim_id: UUID
         payment_id: UUID
@@ -91,6 +93,16 @@ class BudgetLine(LedgerAggregate):
         def apply(self, line: BudgetLine) -> None:
             line.paid = line.paid - self.amount
             line.committed = line.committed + self.recommitted
+
+    class Released(LedgerAggregate.Event):
+        """A claim's commitment released: settled short, or its approval revoked."""
+
+        claim_id: UUID
+        amount: Money
+        reason: str
+
+        def apply(self, line: BudgetLine) -> None:
+            line.committed = line.committed - self.amount
 
     class CostCharged(LedgerAggregate.Event):
         """A partner's own cost recorded (or corrected: ``amount`` is then the change)."""
@@ -158,7 +170,8 @@ class BudgetLine(LedgerAggregate):
             )
         self.trigger_event(self.Committed, actor=actor, effective_date=on, claim_id=claim_id, amount=amount)
 
-    def pay(self, *, actor: Actor, claim_id: UUID, payment_id: UUID, amount: Money, approved: Money, on: date) -> None:
+    def pay(self, *, actor: Actor, claim_id: UUID, payment_id: UUID, amount: Money, on: date) -> None:
+        """A payment moves that much of the claim's commitment to paid; the rest stays committed."""
         self.trigger_event(
             self.Paid,
             actor=actor,
@@ -166,17 +179,12 @@ class BudgetLine(LedgerAggregate):
             claim_id=claim_id,
             payment_id=payment_id,
             amount=amount,
-            released=approved - amount,
+            released=Money.zero(EUR),
         )
 
-    def return_payment(
-        self, *, actor: Actor, claim_id: UUID, payment_id: UUID, amount: Money, approved: Money, on: date
-    ) -> None:
-        if self.committed + self.paid - amount + approved > self.allocated:
-            raise BudgetExceeded(
-                f"reversing this payment would commit {approved} again to {self.label}, "
-                f"but only {self.allocated - self.committed - self.paid + amount} is free"
-            )
+    def return_payment(self, *, actor: Actor, claim_id: UUID, payment_id: UUID, amount: Money, on: date) -> None:
+        """A bank return commits again exactly what the payment paid: committed + paid does not
+        change, so a return that really happened can always be recorded (invariant 2)."""
         self.trigger_event(
             self.PaymentReturned,
             actor=actor,
@@ -184,8 +192,15 @@ class BudgetLine(LedgerAggregate):
             claim_id=claim_id,
             payment_id=payment_id,
             amount=amount,
-            recommitted=approved,
+            recommitted=amount,
         )
+
+    def release(self, *, actor: Actor, claim_id: UUID, amount: Money, reason: str, on: date) -> None:
+        """A claim's commitment that will not be paid (settled short, approval revoked)."""
+        if amount.is_positive:
+            self.trigger_event(
+                self.Released, actor=actor, effective_date=on, claim_id=claim_id, amount=amount, reason=reason
+            )
 
     def charge_cost(self, *, actor: Actor, cost_id: UUID, amount: Money, on: date) -> None:
         if self.spent + amount < Money.zero(EUR):

@@ -1,27 +1,31 @@
-"""SME reimbursement claims: submitted -> approved (fully or partly) -> paid, or rejected,
-or withdrawn; a reversed payment makes an approved claim unpaid again.
+"""SME reimbursement claims: submitted -> approved (fully or partly) -> partly paid -> paid, or
+rejected, or withdrawn. Corrections are events too: a payment reversed (a bank return), the
+rest of a partly paid claim settled short, an approval revoked.
 
-Amounts follow docs/domain.md: each expense line is converted to EUR with the monthly rate of
-its expense month and rounded half up to the cent; the reimbursement is the mission rate
-times their sum, rounded half up; the approved amount is that, limited by what remains
-of the SME's caps. Every conversion stores the rate, month and source it used.
+At every step a claim keeps ``approved = committed + paid + settled short`` (docs/domain.md):
+what is neither paid nor settled short stays committed on the partner's FSTP line. The
+assessment of its lines (conversion to EUR, per-line decisions) is in ledger/assessment.py, whose
+names are importable from here as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.actors import Actor
+from ledger.assessment import Assessment as Assessment
+from ledger.assessment import ConvertedLine as ConvertedLine
+from ledger.assessment import ExpenseLine as ExpenseLine
+from ledger.assessment import LineDecision as LineDecision
+from ledger.assessment import QuoteLookup as QuoteLookup
+from ledger.assessment import assess as assess
+from ledger.assessment import check_decisions as check_decisions
 from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, Refused
-from ledger.money import EUR, Money, money_sum
-from ledger.rates import Quote, month_of
+from ledger.money import EUR, Money
 from ledger.text import clean_optional, clean_text
 from ledger.words import article
 
@@ -29,9 +33,15 @@ from ledger.words import article
 class ClaimState(StrEnum):
     SUBMITTED = "submitted"
     APPROVED = "approved"
+    PARTLY_PAID = "partly_paid"
     PAID = "paid"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+
+
+def state_label(state: str) -> str:
+    """A claim state as a person says it: "partly paid"."""
+    return state.replace("_", " ")
 
 
 class UnknownClaim(NotFound):
@@ -42,111 +52,28 @@ class ClaimNotInState(Refused):
     title = "Claim is not in the right state"
 
 
-@dataclass(frozen=True, slots=True)
-class ExpenseLine:
-    """One cost an SME declares: what, when, how much (original currency) and its receipt."""
-
-    cost_type: str
-    expense_date: date
-    amount: Money
-    receipt_ref: str
-    description: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "cost_type", clean_text(self.cost_type, "lines.cost_type"))
-        object.__setattr__(
-            self,
-            "receipt_ref",
-            clean_text(self.receipt_ref, "lines.receipt_ref", missing="the receipt reference is missing"),
-        )
-        object.__setattr__(self, "description", clean_optional(self.description, "lines.description", multiline=True))
+class Overpayment(Refused):
+    title = "Payment exceeds what is outstanding"
 
 
-@dataclass(frozen=True, slots=True)
-class LineDecision:
-    """An officer's decision on one line (numbered from 1): the amount accepted and why."""
-
-    line_no: int
-    accepted: Money
-    reason: str
-
-    def __post_init__(self) -> None:
-        field = f"decisions.reason (line {self.line_no})"
-        object.__setattr__(self, "reason", clean_optional(self.reason, field, multiline=True))
+def _after_payments(claim: Claim) -> None:
+    """A claim's state from its figures: paid once nothing is outstanding, partly paid while
+    something is paid and something outstanding, approved while nothing is paid."""
+    if claim.outstanding.is_zero:
+        claim.state = ClaimState.PAID.value
+    elif claim.paid.is_positive:
+        claim.state = ClaimState.PARTLY_PAID.value
+    else:
+        claim.state = ClaimState.APPROVED.value
 
 
-@dataclass(frozen=True, slots=True)
-class ConvertedLine:
-    """A line as assessed: the amount accepted, the rate used (with its month and source),
-    the EUR value rounded half up to the cent, and the reason for any reduction."""
-
-    line_no: int
-    accepted: Money
-    rate: Decimal
-    rate_month: str
-    rate_source: str
-    eur: Money
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Assessment:
-    lines: tuple[ConvertedLine, ...]
-    eligible_eur: Money
-    reimbursement: Money
-
-
-QuoteLookup = Callable[[str, str], Quote]
-
-
-def assess(
-    lines: Sequence[ExpenseLine],
-    decisions: Mapping[int, LineDecision],
-    quote_for: QuoteLookup,
-    reimbursement_rate: Decimal,
-) -> Assessment:
-    """Convert each accepted line to EUR, sum, and apply the mission's reimbursement rate."""
-    converted = []
-    for no, line in enumerate(lines, start=1):
-        decision = decisions.get(no)
-        accepted = decision.accepted if decision else line.amount
-        reason = decision.reason if decision else ""
-        if line.amount.currency == EUR:
-            quote = Quote(EUR, month_of(line.expense_date), Decimal(1), "identity")
-        else:
-            quote = quote_for(line.amount.currency, month_of(line.expense_date))
-        converted.append(
-            ConvertedLine(no, accepted, quote.rate, quote.month, quote.source, accepted.to_eur(quote.rate), reason)
-        )
-    eligible = money_sum([c.eur for c in converted])
-    return Assessment(tuple(converted), eligible, eligible.times_rate(reimbursement_rate))
-
-
-def check_decisions(lines: Sequence[ExpenseLine], decisions: Sequence[LineDecision]) -> dict[int, LineDecision]:
-    """Per-line decisions must name real lines once, accept 0..claimed, and say why when less."""
-    by_no: dict[int, LineDecision] = {}
-    for d in decisions:
-        if not 1 <= d.line_no <= len(lines):
-            raise InvalidInput(f"decision names line {d.line_no}, but the claim has lines 1 to {len(lines)}")
-        if d.line_no in by_no:
-            raise InvalidInput(f"line {d.line_no} has two decisions; give one per line")
-        claimed = lines[d.line_no - 1].amount
-        if d.accepted.currency != claimed.currency:
-            raise InvalidInput(
-                f"line {d.line_no}: accepted amount must be in {claimed.currency}, the currency of the receipt"
-            )
-        if d.accepted.amount < 0 or d.accepted > claimed:
-            raise InvalidInput(
-                f"line {d.line_no}: accepted {d.accepted} must be between {Money.zero(claimed.currency)} "
-                f"and the claimed {claimed}"
-            )
-        if d.accepted < claimed and not d.reason.strip():
-            raise InvalidInput(
-                f"line {d.line_no}: accepting {d.accepted} of the claimed {claimed} needs a reason "
-                "(e.g. recoverable VAT, not on the receipt)"
-            )
-        by_no[d.line_no] = d
-    return by_no
+def _unapproved(claim: Claim) -> None:
+    claim.approved = None
+    claim.paid = Money.zero(EUR)
+    claim.settled_short = Money.zero(EUR)
+    claim.support_released = Money.zero(EUR)
+    claim.payments = {}
+    claim.paid_on = {}
 
 
 class Claim(LedgerAggregate):
@@ -166,9 +93,7 @@ class Claim(LedgerAggregate):
             claim.submitted_on = self.effective_date
             claim.requested = self.requested
             claim.state = ClaimState.SUBMITTED.value
-            claim.approved = None
-            claim.paid = None
-            claim.payment_id = None
+            _unapproved(claim)
 
     class Approved(LedgerAggregate.Event):
         lines: list[ConvertedLine]
@@ -179,6 +104,7 @@ class Claim(LedgerAggregate):
         reason: str
 
         def apply(self, claim: Claim) -> None:
+            _unapproved(claim)
             claim.state = ClaimState.APPROVED.value
             claim.approved = self.approved
             claim.approved_on = self.effective_date
@@ -196,24 +122,71 @@ class Claim(LedgerAggregate):
             claim.state = ClaimState.WITHDRAWN.value
 
     class ReimbursementPaid(LedgerAggregate.Event):
+        """One payment of the claim. ``closes`` (only on payments recorded before partial
+        payments, version 1) means it closed the claim: what it left unpaid was settled short."""
+
+        class_version = 2
         payment_id: UUID
         amount: Money
         bank_reference: str
+        closes: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["closes"] = True
 
         def apply(self, claim: Claim) -> None:
-            claim.state = ClaimState.PAID.value
-            claim.paid = self.amount
-            claim.payment_id = self.payment_id
+            claim.paid = claim.paid + self.amount
+            claim.payments[str(self.payment_id)] = self.amount
+            claim.paid_on[str(self.payment_id)] = self.effective_date
+            if self.closes:
+                claim.settled_short = claim.approved_amount - claim.paid
+            _after_payments(claim)
 
     class PaymentReversed(LedgerAggregate.Event):
+        """A bank return undoes one payment and commits again what it paid. ``recommits_all``
+        (only on reversals recorded before partial payments, version 1) means the whole approved
+        amount was committed again: nothing stays settled short."""
+
+        class_version = 2
         payment_id: UUID
+        amount: Money
+        reason: str
+        recommits_all: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["recommits_all"] = True
+
+        def apply(self, claim: Claim) -> None:
+            claim.paid = claim.paid - self.amount
+            claim.payments.pop(str(self.payment_id), None)
+            claim.paid_on.pop(str(self.payment_id), None)
+            if self.recommits_all:
+                claim.settled_short = Money.zero(EUR)
+            _after_payments(claim)
+
+    class SettledShort(LedgerAggregate.Event):
+        """The rest of a partly paid claim will not be paid: released, with the reason."""
+
         amount: Money
         reason: str
 
         def apply(self, claim: Claim) -> None:
-            claim.state = ClaimState.APPROVED.value
-            claim.paid = None
-            claim.payment_id = None
+            claim.settled_short = claim.settled_short + self.amount
+            claim.support_released = claim.support_released + self.amount
+            claim.state = ClaimState.PAID.value
+
+    class ApprovalRevoked(LedgerAggregate.Event):
+        """An approval taken back: the claim is submitted again; ``released`` is the
+        commitment it freed on the FSTP line."""
+
+        reason: str
+        released: Money
+
+        def apply(self, claim: Claim) -> None:
+            _unapproved(claim)
+            claim.state = ClaimState.SUBMITTED.value
 
     if TYPE_CHECKING:
         sme_id: UUID
@@ -225,8 +198,15 @@ class Claim(LedgerAggregate):
         state: str
         approved: Money | None
         approved_on: date
-        paid: Money | None
-        payment_id: UUID | None
+        #: Paid net of reversals.
+        paid: Money
+        settled_short: Money
+        #: What settling short gave back to the SME's caps (payments settled short before
+        #: partial payments existed released the budget only).
+        support_released: Money
+        #: The live (unreversed) payments: id -> amount, and id -> value date.
+        payments: dict[str, Money]
+        paid_on: dict[str, date]
 
     @classmethod
     def submit(
@@ -263,15 +243,29 @@ class Claim(LedgerAggregate):
 
     @property
     def approved_amount(self) -> Money:
-        """The approved EUR amount of an approved or paid claim."""
+        """The approved EUR amount of an approved, partly paid or paid claim."""
         if self.approved is None:
-            raise ClaimNotInState(f"claim {self.id} is {self.state}: it has no approved amount")
+            raise ClaimNotInState(f"claim {self.id} is {state_label(self.state)}: it has no approved amount")
         return self.approved
+
+    @property
+    def outstanding(self) -> Money:
+        """What is still committed: approved - paid - settled short."""
+        return self.approved_amount - self.paid - self.settled_short
+
+    @property
+    def support_held(self) -> Money:
+        """What this claim holds of the SME's caps."""
+        return self.approved_amount - self.support_released
+
+    def describe_payments(self) -> str:
+        return ", ".join(f"{pid} ({amount})" for pid, amount in self.payments.items())
 
     def _require(self, state: ClaimState, action: str) -> None:
         if self.state != state.value:
             raise ClaimNotInState(
-                f"cannot {action} claim {self.id}: it is {self.state}, and only {article(state.value)} claim can be"
+                f"cannot {action} claim {self.id}: it is {state_label(self.state)}, "
+                f"and only {article(state_label(state.value))} claim can be"
             )
 
     def _not_before_submission(self, on: date, decision: str) -> None:
@@ -279,6 +273,13 @@ class Claim(LedgerAggregate):
             raise InvalidInput(
                 f"{decision} date {on} is before the claim's submission date {self.submitted_on}; "
                 "a claim is decided after it is submitted"
+            )
+
+    def _not_before_approval(self, on: date, what: str, done: str) -> None:
+        if on < self.approved_on:
+            raise InvalidInput(
+                f"{what} {on} is before the claim's approval date {self.approved_on}; "
+                f"a claim is {done} after it is approved"
             )
 
     def approve(
@@ -318,25 +319,27 @@ class Claim(LedgerAggregate):
         reason = clean_text(reason, "reason", multiline=True, missing="a withdrawal needs a reason")
         self.trigger_event(self.Withdrawn, actor=actor, effective_date=on, reason=reason)
 
-    def record_payment(self, *, actor: Actor, payment_id: UUID, amount: Money, bank_reference: str, on: date) -> Money:
-        """Invariant 4: paid <= approved, and at most once unless a payment was reversed."""
+    def record_payment(self, *, actor: Actor, payment_id: UUID, amount: Money, bank_reference: str, on: date) -> None:
+        """Invariant 4: paid + settled short <= approved; a payment is at most what is outstanding."""
         if self.state == ClaimState.PAID.value:
             raise ClaimNotInState(
-                f"claim {self.id} is already paid ({self.paid}, payment {self.payment_id}); "
-                "a claim is paid once unless that payment is reversed"
+                f"claim {self.id} is already paid: {self.paid} paid and {self.settled_short} settled short of the "
+                f"approved {self.approved}; nothing is outstanding. Reverse a payment first if one was returned"
             )
-        self._require(ClaimState.APPROVED, "pay")
-        if self.approved is None:  # pragma: no cover - an approved claim always has an amount
-            raise ClaimNotInState(f"claim {self.id} has no approved amount")
+        if self.state not in (ClaimState.APPROVED.value, ClaimState.PARTLY_PAID.value):
+            raise ClaimNotInState(
+                f"cannot pay claim {self.id}: it is {state_label(self.state)}, "
+                "and only an approved or partly paid claim can be"
+            )
         if amount.currency != EUR or not amount.is_positive:
             raise InvalidInput(f"a reimbursement is a positive EUR amount, got {amount}")
-        if amount > self.approved:
-            raise Refused(f"payment of {amount} exceeds the approved {self.approved} for claim {self.id}")
-        if on < self.approved_on:
-            raise InvalidInput(
-                f"payment value date {on} is before the claim's approval date {self.approved_on}; "
-                "a claim is paid after it is approved"
+        if amount > self.outstanding:
+            raise Overpayment(
+                f"payment of {amount} exceeds what is outstanding on claim {self.id}: approved {self.approved}, "
+                f"already paid {self.paid}, settled short {self.settled_short}, outstanding {self.outstanding}; "
+                f"pay at most {self.outstanding}"
             )
+        self._not_before_approval(on, "payment value date", "paid")
         bank_reference = clean_text(bank_reference, "bank_reference", missing="a payment needs its bank reference")
         self.trigger_event(
             self.ReimbursementPaid,
@@ -345,15 +348,59 @@ class Claim(LedgerAggregate):
             payment_id=payment_id,
             amount=amount,
             bank_reference=bank_reference,
+            closes=False,
         )
-        return self.approved
 
-    def reverse_payment(self, *, actor: Actor, payment_id: UUID, reason: str, on: date) -> None:
-        if self.payment_id != payment_id or self.paid is None:
-            raise ClaimNotInState(f"payment {payment_id} is not the current payment of claim {self.id}")
+    def reverse_payment(self, *, actor: Actor, payment_id: UUID, reason: str, on: date) -> Money:
+        """Undo one live payment; returns what it paid, which is committed again."""
+        amount = self.payments.get(str(payment_id))
+        if amount is None:
+            raise ClaimNotInState(f"payment {payment_id} is not a live payment of claim {self.id}")
         reason = clean_text(
             reason, "reason", multiline=True, missing="a payment reversal needs a reason (e.g. bank return, wrong IBAN)"
         )
         self.trigger_event(
-            self.PaymentReversed, actor=actor, effective_date=on, payment_id=payment_id, amount=self.paid, reason=reason
+            self.PaymentReversed,
+            actor=actor,
+            effective_date=on,
+            payment_id=payment_id,
+            amount=amount,
+            reason=reason,
+            recommits_all=False,
         )
+        return amount
+
+    def settle_short(self, *, actor: Actor, reason: str, on: date) -> Money:
+        """Release what a partly paid claim still has outstanding; returns that amount."""
+        if self.state != ClaimState.PARTLY_PAID.value:
+            raise ClaimNotInState(
+                f"cannot settle claim {self.id} short: it is {state_label(self.state)}, and only a partly paid "
+                "claim can be (an unpaid approval is revoked instead; a paid claim has nothing outstanding)"
+            )
+        reason = clean_text(
+            reason, "reason", multiline=True, missing="settling a claim short needs a reason (e.g. the SME agreed)"
+        )
+        last = max(self.paid_on.values())
+        if on < last:
+            raise InvalidInput(
+                f"settlement date {on} is before the claim's last payment on {last}; "
+                "a claim is settled short after its last payment"
+            )
+        amount = self.outstanding
+        self.trigger_event(self.SettledShort, actor=actor, effective_date=on, amount=amount, reason=reason)
+        return amount
+
+    def revoke_approval(self, *, actor: Actor, reason: str, on: date) -> tuple[Money, Money]:
+        """Take back the approval of an unpaid claim; returns (the commitment released, the SME
+        support released)."""
+        if self.payments:
+            raise ClaimNotInState(
+                f"cannot revoke the approval of claim {self.id}: it is {state_label(self.state)}, with live "
+                f"payments {self.describe_payments()}; reverse them first (a bank return), then revoke"
+            )
+        self._require(ClaimState.APPROVED, "revoke the approval of")
+        reason = clean_text(reason, "reason", multiline=True, missing="revoking an approval needs a reason")
+        self._not_before_approval(on, "revocation date", "revoked")
+        released, support = self.outstanding, self.support_held
+        self.trigger_event(self.ApprovalRevoked, actor=actor, effective_date=on, reason=reason, released=released)
+        return released, support

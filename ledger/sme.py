@@ -115,6 +115,19 @@ class Sme(LedgerAggregate):
             sme.approved_by_mission[key] = sme.approved_by_mission[key] + self.amount
             sme.approved_total = sme.approved_total + self.amount
 
+    class SupportReleased(LedgerAggregate.Event):
+        """Support a claim no longer holds (settled short, approval revoked): the caps have room again."""
+
+        claim_id: UUID
+        mission_id: UUID
+        amount: Money
+        reason: str
+
+        def apply(self, sme: Sme) -> None:
+            key = str(self.mission_id)
+            sme.approved_by_mission[key] = sme.approved_by_mission[key] - self.amount
+            sme.approved_total = sme.approved_total - self.amount
+
     if TYPE_CHECKING:
         legal_name: str
         country: str
@@ -208,3 +221,17 @@ class Sme(LedgerAggregate):
             mission_id=mission_id,
             amount=amount,
         )
+
+    def release_support(
+        self, *, actor: Actor, claim_id: UUID, mission_id: UUID, amount: Money, reason: str, on: date
+    ) -> None:
+        if amount.is_positive:
+            self.trigger_event(
+                self.SupportReleased,
+                actor=actor,
+                effective_date=on,
+                claim_id=claim_id,
+                mission_id=mission_id,
+                amount=amount,
+                reason=reason,
+            )

@@ -22,7 +22,7 @@ from projections import tables as t
 from projections.batch import MEASURES
 
 ZERO = Decimal("0.00")
-CLAIM_STATES = ("submitted", "approved", "paid", "rejected", "withdrawn")
+CLAIM_STATES = ("submitted", "approved", "partly_paid", "paid", "rejected", "withdrawn")
 _CATEGORY_ORDER = {c.value: n for n, c in enumerate(Category)}
 
 
@@ -328,6 +328,8 @@ class ClaimDetail:
     claim: Any
     lines: list[Any]
     history: list[Any]
+    #: Every payment of the claim, reversed or not, in the order of their value dates.
+    payments: list[Any] = field(default_factory=list)
 
 
 def claim_detail(conn: Connection, claim_id: str) -> ClaimDetail | None:
@@ -340,7 +342,9 @@ def claim_detail(conn: Connection, claim_id: str) -> ClaimDetail | None:
     history = conn.execute(
         select(t.claim_history).where(t.claim_history.c.claim_id == claim_id).order_by(t.claim_history.c.version)
     ).all()
-    return ClaimDetail(claim, list(lines), list(history))
+    p = t.payments.c
+    payments = conn.execute(select(t.payments).where(p.claim_id == claim_id).order_by(p.value_date, p.id)).all()
+    return ClaimDetail(claim, list(lines), list(history), list(payments))
 
 
 @dataclass(frozen=True)

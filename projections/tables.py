@@ -244,8 +244,13 @@ claims = Table(
     Column("approved", Cents),
     Column("capped_by", StoredText),
     Column("decided_on", Date),
+    #: Paid net of reversals, settled short, and still outstanding (committed): NULL without an approval.
     Column("paid", Cents),
+    Column("settled_short", Cents),
+    Column("outstanding", Cents),
+    #: The latest payment not reversed, and every one of them (ids in the order paid, comma-separated).
     Column("payment_id", String(36)),
+    Column("live_payments", Text, nullable=False),
     Column("reason", StoredText, nullable=False),
     Column("version", Integer, nullable=False),
     Column("position", BigInteger, nullable=False),

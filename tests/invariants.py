@@ -10,7 +10,6 @@ the names follow the list of invariants in docs/domain.md.
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
@@ -26,8 +25,9 @@ CENT = Decimal("0.01")
 FSTP = "FSTP"
 #: Claim states, spelt as the ledger reports them.
 SUBMITTED, APPROVED, PAID, REJECTED, WITHDRAWN = "submitted", "approved", "paid", "rejected", "withdrawn"
+PARTLY_PAID = "partly_paid"
 #: A claim in one of these states holds its receipts (rejected and withdrawn claims release them).
-LIVE_STATES = frozenset({SUBMITTED, APPROVED, PAID})
+LIVE_STATES = frozenset({SUBMITTED, APPROVED, PARTLY_PAID, PAID})
 
 
 def normalised(reference: str) -> str:
@@ -98,12 +98,31 @@ class ClaimModel:
     requested: Decimal
     state: str = SUBMITTED
     approved: Decimal | None = None
-    paid: Decimal | None = None
-    payment_id: UUID | None = None
+    #: Paid net of reversals, and settled short (zero until approved).
+    paid: Decimal = ZERO
+    settled_short: Decimal = ZERO
+    #: What settling short gave back to the SME's caps.
+    support_released: Decimal = ZERO
+    #: The live (unreversed) payments: id -> amount.
+    payments: dict[UUID, Decimal] = field(default_factory=dict)
 
     @property
     def receipt_keys(self) -> list[str]:
         return [normalised(line.receipt_ref) for line in self.lines]
+
+    @property
+    def outstanding(self) -> Decimal:
+        """Still committed: approved - paid - settled short (zero without an approval)."""
+        return ZERO if self.approved is None else self.approved - self.paid - self.settled_short
+
+    def state_after_payments(self) -> str:
+        if self.outstanding == ZERO:
+            return PAID
+        return PARTLY_PAID if self.paid > ZERO else APPROVED
+
+    def unapprove(self) -> None:
+        self.approved, self.paid, self.settled_short, self.support_released = None, ZERO, ZERO, ZERO
+        self.payments = {}
 
 
 @dataclass
@@ -183,35 +202,40 @@ def check_sme_caps(app: GrantLedger, model: LedgerModel) -> None:
         )
 
 
-# --- 4. paid <= approved, once; line totals are the sum of their claims -----------------------
+# --- 4. paid <= approved; approved = committed + paid + settled short ------------------------
 def check_claims_within_approval(app: GrantLedger, model: LedgerModel) -> None:
-    """4. Each claim is paid at most its approved amount, by one unreversed payment at most;
-    each FSTP line commits what its approved-unpaid claims were approved and has paid what
-    its paid claims were paid."""
+    """4. Each claim keeps approved = committed for it + paid + settled short, with paid +
+    settled short <= approved; its live payments add up to what it paid; each FSTP line
+    commits what its claims have outstanding and has paid what they paid."""
     committed = dict.fromkeys(model.partners, ZERO)
     paid = dict.fromkeys(model.partners, ZERO)
     for claim_id, expected in model.claims.items():
         claim = app.claim(claim_id)
-        if claim.paid is not None:
-            assert claim.approved is not None, f"claim {claim_id} is paid {claim.paid} but has no approved amount"
-            assert claim.paid <= claim.approved, f"claim {claim_id} paid {claim.paid} > approved {claim.approved}"
-        if expected.state == APPROVED and expected.approved is not None:
-            committed[expected.partner] += expected.approved
-        if expected.state == PAID and expected.paid is not None:
-            paid[expected.partner] += expected.paid
-    live_payments = Counter(p.claim_id for p in model.payments.values() if not p.reversed)
-    for claim_id, count in live_payments.items():
-        assert count == 1, f"claim {claim_id} has {count} unreversed payments"
-        assert model.claims[claim_id].state == PAID, f"claim {claim_id} has a live payment but is not paid"
+        if claim.approved is None:
+            assert claim.paid.is_zero, f"claim {claim_id} is paid {claim.paid} but has no approval"
+            assert not claim.payments, f"claim {claim_id} has payments but no approval"
+            continue
+        assert claim.approved == claim.outstanding + claim.paid + claim.settled_short, (
+            f"claim {claim_id}: approved {claim.approved} != outstanding {claim.outstanding} + paid {claim.paid} "
+            f"+ settled short {claim.settled_short}"
+        )
+        assert claim.outstanding.amount >= 0, f"claim {claim_id} paid {claim.paid} + settled > approved"
+        assert sum((m.amount for m in claim.payments.values()), ZERO) == claim.paid.amount, (
+            f"claim {claim_id} paid {claim.paid}, its live payments {claim.payments}"
+        )
+        committed[expected.partner] += expected.outstanding
+        paid[expected.partner] += expected.paid
+    live = {pid for claim in model.claims.values() for pid in claim.payments}
     for payment_id, expected_payment in model.payments.items():
+        assert expected_payment.reversed is (payment_id not in live), f"payment {payment_id} live in the model"
         assert app.payment(payment_id).reversed is expected_payment.reversed, f"payment {payment_id} reversal"
     for partner in model.partners:
         line = app.budget_line(partner, FSTP)
         assert line.committed.amount == committed[partner], (
-            f"{partner} FSTP committed {line.committed}, its approved-unpaid claims sum to {committed[partner]}"
+            f"{partner} FSTP committed {line.committed}, its claims have {committed[partner]} outstanding"
         )
         assert line.paid.amount == paid[partner], (
-            f"{partner} FSTP paid {line.paid}, its paid claims sum to {paid[partner]}"
+            f"{partner} FSTP paid {line.paid}, its claims were paid {paid[partner]}"
         )
 
 
@@ -278,8 +302,9 @@ def check_matches_model(app: GrantLedger, model: LedgerModel) -> None:
             claim.partner,
             claim.requested.amount,
             None if claim.approved is None else claim.approved.amount,
-            None if claim.paid is None else claim.paid.amount,
-            claim.payment_id,
+            claim.paid.amount,
+            claim.settled_short.amount,
+            {UUID(pid): amount.amount for pid, amount in claim.payments.items()},
         )
         want_claim = (
             expected.state,
@@ -287,10 +312,11 @@ def check_matches_model(app: GrantLedger, model: LedgerModel) -> None:
             expected.requested,
             expected.approved,
             expected.paid,
-            expected.payment_id,
+            expected.settled_short,
+            expected.payments,
         )
         assert got_claim == want_claim, (
-            f"claim {claim_id} (state, partner, requested, approved, paid, payment): "
+            f"claim {claim_id} (state, partner, requested, approved, paid, settled short, payments): "
             f"ledger {got_claim}, model {want_claim}"
         )
     for sme_id, expected_sme in model.smes.items():

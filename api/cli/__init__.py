@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates
+from api.cli.claim_fixes import add_parsers as add_claim_fix_parsers
 from api.cli.common import iso_date, position
 from api.cli.corrections import add_parsers as add_correction_parsers
 from api.cli.service import cmd_demo, cmd_info, cmd_project, cmd_replay, cmd_serve
@@ -110,12 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_correction_parsers(commands)
 
     claims = commands.add_parser("claims", help="list claims")
-    claims.add_argument("--state", help="only claims in this state: submitted, approved, paid, rejected, withdrawn")
+    claims.add_argument(
+        "--state", help="only claims in this state: submitted, approved, partly_paid, paid, rejected, withdrawn"
+    )
     claims.add_argument("--partner", help="only claims charged to this partner (its code, in any case)")
     claims.add_argument("--mission", help="only claims under this mission (its id or its code, e.g. JPN-2023)")
     claims.add_argument("--sme", help="only claims of this SME (its id or its identifier, as registered)")
     claims.add_argument("--limit", type=int, default=100)
     claims.set_defaults(run=cmd_claims)
+
+    add_claim_fix_parsers(commands)
 
     audit = commands.add_parser("audit", help="show the audit trail")
     audit.add_argument("--record", help="only events of this record (claim, SME, mission... id)")

@@ -1,4 +1,5 @@
-"""SME claims: record, decide (approve fully or partly, reject, withdraw), pay, and read."""
+"""SME claims: record, decide (approve fully or partly, reject, withdraw), pay, correct (revoke an
+approval, settle short), and read."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from api.schemas import (
     Page,
     PaymentCreate,
     PaymentPublic,
+    RevocationCreate,
+    SettlementCreate,
     Written,
 )
 from api.views import claim_by_id, claim_public, money, new_id, payment_by_id
@@ -138,7 +141,9 @@ def withdraw_claim(
 def record_payment(
     claim_id: UUID, body: PaymentCreate, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[PaymentPublic]:
-    """Officers of the partner charged: at most the approved amount, once per claim."""
+    """Officers of the partner charged: any positive EUR amount up to what is outstanding
+    (approved - paid - settled short). Less leaves the rest committed and the claim partly paid;
+    a further payment may pay it, or the rest may be settled short."""
     payment_id = context.app.record_payment(
         actor=actor,
         payment_id=new_id(request, actor, body.id),
@@ -148,4 +153,30 @@ def record_payment(
         on=body.on,
     )
     position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: payment_by_id(conn, payment_id))
+    return Written(position=position, data=data)
+
+
+@router.post("/{claim_id}/revocation", response_model=Written[ClaimPublic], summary="Revoke an approval")
+@allowed(Role.OFFICER)
+def revoke_approval(
+    claim_id: UUID, body: RevocationCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[ClaimPublic]:
+    """Officers of the partner charged, with the reason. Only a claim with nothing paid: it is
+    submitted again (or rejected with ``reject``), its commitment released on the FSTP line and
+    its support on the SME's caps. A claim with a live payment is 409: reverse the payment first."""
+    context.app.revoke_approval(actor=actor, claim_id=claim_id, reason=body.reason, on=body.on, reject=body.reject)
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: claim_by_id(conn, claim_id))
+    return Written(position=position, data=data)
+
+
+@router.post("/{claim_id}/settlement", response_model=Written[ClaimPublic], summary="Settle a partly paid claim short")
+@allowed(Role.OFFICER)
+def settle_claim(
+    claim_id: UUID, body: SettlementCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
+) -> Written[ClaimPublic]:
+    """Officers of the partner charged, with the reason: what a partly paid claim still has
+    outstanding will not be paid. It is released on the FSTP line and the SME's caps; the claim
+    is paid, with that amount settled short."""
+    context.app.settle_claim(actor=actor, claim_id=claim_id, reason=body.reason, on=body.on)
+    position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: claim_by_id(conn, claim_id))
     return Written(position=position, data=data)

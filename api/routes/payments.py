@@ -26,7 +26,8 @@ def payment(payment_id: UUID, conn: ReadDep, _actor: ActorDep) -> PaymentPublic:
 def reverse_payment(
     payment_id: UUID, body: ReversalCreate, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[PaymentPublic]:
-    """A bank return: the claim is approved-unpaid again and its amount committed again."""
+    """A bank return undoes exactly this payment: what it paid is committed again and the claim
+    is partly paid again (approved when nothing remains paid). Never refused by the budget."""
     context.app.reverse_payment(actor=actor, payment_id=payment_id, reason=body.reason, on=body.on)
     position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: payment_by_id(conn, payment_id))
     return Written(position=position, data=data)

@@ -90,6 +90,27 @@ class ClosureCreate(Strict):
     on: IsoDate
 
 
+class RevocationCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "approved with the wrong month's rate", "on": "2023-04-12", "reject": False}]
+        },
+    )
+    reason: Text
+    on: IsoDate = Field(description="Date the approval is revoked (not before it, not in the future)")
+    reject: bool = Field(default=False, description="Reject the claim in the same step instead of resubmitting it")
+
+
+class SettlementCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "the SME agreed: taxi receipts not eligible", "on": "2023-05-02"}]},
+    )
+    reason: Text
+    on: IsoDate = Field(description="Date of the settlement (not before the last payment, not in the future)")
+
+
 class PaymentCreate(Strict):
     model_config = ConfigDict(
         extra="forbid",
@@ -146,6 +167,14 @@ class ClaimEventPublic(BaseModel):
     reason: str
 
 
+class ClaimPaymentPublic(BaseModel):
+    id: str
+    amount: MoneyOut
+    value_date: date
+    bank_reference: str
+    reversed: bool
+
+
 class ClaimPublic(BaseModel):
     id: str
     sme_id: str
@@ -158,12 +187,15 @@ class ClaimPublic(BaseModel):
     approved: MoneyOut | None
     capped_by: str | None
     decided_on: date | None
-    paid: MoneyOut | None
-    payment_id: str | None
+    paid: MoneyOut | None = Field(description="Paid net of reversals (null without an approval)")
+    settled_short: MoneyOut | None = Field(description="Released unpaid when the claim was settled short")
+    outstanding: MoneyOut | None = Field(description="Approved, neither paid nor settled short: still committed")
+    payment_id: str | None = Field(description="The latest payment not reversed")
     reason: str
     version: int
     lines: list[ClaimLinePublic] | None = None
     history: list[ClaimEventPublic] | None = None
+    payments: list[ClaimPaymentPublic] | None = None
 
 
 class PaymentPublic(BaseModel):

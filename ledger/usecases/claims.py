@@ -1,10 +1,13 @@
-"""Use cases of SME claims and their payments: submit, approve, reject, withdraw, pay, reverse."""
+"""Use cases of SME claims: submit, approve, reject, withdraw, revoke an approval (payments are
+in ledger/usecases/payments.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
+
+from eventsourcing.domain import Aggregate
 
 from ledger.actors import Actor, require_officer_of
 from ledger.claim import (
@@ -23,12 +26,10 @@ from ledger.grant import (
 )
 from ledger.mission import Mission
 from ledger.money import Money
-from ledger.payment import Payment
 from ledger.sme import (
     SmeCapReached,
     SmeNotSelected,
 )
-from ledger.text import clean_text
 from ledger.usecases.core import LedgerCore, Outcome
 
 
@@ -168,6 +169,32 @@ class ClaimCases(LedgerCore):
         """Withdraw a submitted claim on the SME's request; its receipts may be declared again."""
         self._close_claim(actor, claim_id, reason, on, reject=False)
 
+    def revoke_approval(self, *, actor: Actor, claim_id: UUID, reason: str, on: date, reject: bool = False) -> Money:
+        """Take back the approval of a claim with nothing paid: it is submitted again (or, with
+        ``reject``, rejected in the same save, its receipts released as a rejection does), its
+        commitment released on the FSTP line and its support on the SME's caps. A claim with a
+        live payment cannot be revoked: reverse the payment first. Returns the commitment released."""
+        self._not_future((on, "the revocation date"))
+
+        def decide() -> Outcome[Money]:
+            claim = self.claim(claim_id)
+            require_officer_of(actor, claim.partner, "revoke the approval of this claim")
+            line = self.budget_line(claim.partner, Category.FSTP.value)
+            sme = self.sme(claim.sme_id)
+            released, support = claim.revoke_approval(actor=actor, reason=reason, on=on)
+            why = f"approval revoked: {reason.strip()}"
+            line.release(actor=actor, claim_id=claim.id, amount=released, reason=why, on=on)
+            sme.release_support(
+                actor=actor, claim_id=claim.id, mission_id=claim.mission_id, amount=support, reason=why, on=on
+            )
+            changed: list[Aggregate] = [claim, line, sme]
+            if reject:
+                claim.reject(actor=actor, reason=reason, on=on)
+                changed += self._release_receipts(actor, claim, f"claim rejected: {reason}", on)
+            return released, changed
+
+        return self._write(decide)
+
     def _close_claim(self, actor: Actor, claim_id: UUID, reason: str, on: date, *, reject: bool) -> None:
         verb, done = ("reject", "rejected") if reject else ("withdraw", "withdrawn")
         self._not_future((on, f"the {'rejection' if reject else 'withdrawal'} date"))
@@ -180,65 +207,5 @@ class ClaimCases(LedgerCore):
             else:
                 claim.withdraw(actor=actor, reason=reason, on=on)
             return None, [claim, *self._release_receipts(actor, claim, f"claim {done}: {reason}", on)]
-
-        self._write(decide)
-
-    # --- payments ---------------------------------------------------------------------
-    def record_payment(
-        self, *, actor: Actor, payment_id: UUID, claim_id: UUID, amount: Money, bank_reference: str, on: date
-    ) -> UUID:
-        """Record the reimbursement paid to the SME for an approved claim (value date ``on``)."""
-        self._not_future((on, "the payment's value date"))
-
-        def decide() -> Outcome[UUID]:
-            claim = self.claim(claim_id)
-            require_officer_of(actor, claim.partner, "record payments of this claim")
-            existing = self._find(Payment, payment_id)
-            if existing is not None:
-                same = (existing.claim_id, existing.amount, existing.bank_reference, existing.value_date) == (
-                    claim_id,
-                    amount,
-                    clean_text(bank_reference, "bank_reference"),
-                    on,
-                )
-                return self._same(existing, "payment", same), []
-            line = self.budget_line(claim.partner, Category.FSTP.value)
-            approved = claim.record_payment(
-                actor=actor, payment_id=payment_id, amount=amount, bank_reference=bank_reference, on=on
-            )
-            line.pay(actor=actor, claim_id=claim_id, payment_id=payment_id, amount=amount, approved=approved, on=on)
-            payment = Payment.record(
-                payment_id=self._new_id("payment", payment_id),
-                actor=actor,
-                claim_id=claim_id,
-                partner=claim.partner,
-                amount=amount,
-                bank_reference=bank_reference,
-                value_date=on,
-            )
-            return payment.id, [payment, claim, line]
-
-        return self._write(decide)
-
-    def reverse_payment(self, *, actor: Actor, payment_id: UUID, reason: str, on: date) -> None:
-        """A bank return: the claim is approved-unpaid again and its amount committed again."""
-        self._not_future((on, "the reversal date"))
-
-        def decide() -> Outcome[None]:
-            payment = self.payment(payment_id)
-            require_officer_of(actor, payment.partner, "reverse this payment")
-            claim = self.claim(payment.claim_id)
-            line = self.budget_line(claim.partner, Category.FSTP.value)
-            payment.reverse(actor=actor, reason=reason, on=on)
-            claim.reverse_payment(actor=actor, payment_id=payment_id, reason=reason, on=on)
-            line.return_payment(
-                actor=actor,
-                claim_id=claim.id,
-                payment_id=payment_id,
-                amount=payment.amount,
-                approved=claim.approved_amount,
-                on=on,
-            )
-            return None, [payment, claim, line]
 
         self._write(decide)

@@ -82,6 +82,11 @@ def _payment_returned(batch: Batch, e: BudgetLine.PaymentReturned) -> None:
     batch.move(line, "committed", e.recommitted)
 
 
+@handles(BudgetLine.Released)
+def _released(batch: Batch, e: BudgetLine.Released) -> None:
+    batch.move(line_key(batch, e), "committed", -e.amount)
+
+
 @handles(BudgetLine.CostCharged)
 def _cost_charged(batch: Batch, e: BudgetLine.CostCharged) -> None:
     batch.move(line_key(batch, e), "spent", e.amount)

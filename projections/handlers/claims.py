@@ -37,6 +37,7 @@ def _claim_submitted(batch: Batch, e: Claim.Submitted) -> None:
             "submitted_on": e.effective_date,
             "requested": e.requested.amount,
             "reason": "",
+            "live_payments": "",
             "version": e.originator_version,
             "position": batch.position,
         },
@@ -86,6 +87,11 @@ def _claim_approved(batch: Batch, e: Claim.Approved) -> None:
         approved=e.approved.amount,
         eligible_eur=e.eligible_eur.amount,
         capped_by=e.capped_by,
+        paid=Decimal("0.00"),
+        settled_short=Decimal("0.00"),
+        outstanding=e.approved.amount,
+        payment_id=None,
+        live_payments="",
     )
     for line in e.lines:
         batch.set(
@@ -120,10 +126,30 @@ def _claim_withdrawn(batch: Batch, e: Claim.Withdrawn) -> None:
     batch.history(e.originator_id)
 
 
+def _paid_figures(claim: Any, paid: Decimal, settled_short: Decimal, live: list[str]) -> dict[str, Any]:
+    """The payment columns of a claim row, and its state from them."""
+    outstanding = claim.approved - paid - settled_short
+    state = "paid" if outstanding == 0 else "partly_paid" if paid > 0 else "approved"
+    return {
+        "state": state,
+        "paid": paid,
+        "settled_short": settled_short,
+        "outstanding": outstanding,
+        "payment_id": live[-1] if live else None,
+        "live_payments": ",".join(live),
+    }
+
+
+def _live(claim: Any) -> list[str]:
+    return [p for p in claim.live_payments.split(",") if p]
+
+
 @handles(Claim.ReimbursementPaid)
 def _claim_paid(batch: Batch, e: Claim.ReimbursementPaid) -> None:
     claim = claim_row(batch, e.originator_id)
-    update_claim(batch, e, state="paid", paid=e.amount.amount, payment_id=str(e.payment_id))
+    paid = claim.paid + e.amount.amount
+    settled = claim.approved - paid if e.closes else claim.settled_short
+    update_claim(batch, e, **_paid_figures(claim, paid, settled, [*_live(claim), str(e.payment_id)]))
     add_to_sme_mission(batch, UUID(claim.sme_id), UUID(claim.mission_id), "paid", e.amount)
     batch.history(e.originator_id, e.amount)
 
@@ -131,6 +157,56 @@ def _claim_paid(batch: Batch, e: Claim.ReimbursementPaid) -> None:
 @handles(Claim.PaymentReversed)
 def _claim_payment_reversed(batch: Batch, e: Claim.PaymentReversed) -> None:
     claim = claim_row(batch, e.originator_id)
-    update_claim(batch, e, state="approved", paid=None, payment_id=None, reason=e.reason)
+    live = [p for p in _live(claim) if p != str(e.payment_id)]
+    settled = Decimal("0.00") if e.recommits_all else claim.settled_short
+    update_claim(batch, e, reason=e.reason, **_paid_figures(claim, claim.paid - e.amount.amount, settled, live))
     add_to_sme_mission(batch, UUID(claim.sme_id), UUID(claim.mission_id), "paid", -e.amount)
     batch.history(e.originator_id, e.amount)
+
+
+@handles(Claim.SettledShort)
+def _claim_settled_short(batch: Batch, e: Claim.SettledShort) -> None:
+    claim = claim_row(batch, e.originator_id)
+    settled = claim.settled_short + e.amount.amount
+    update_claim(batch, e, reason=e.reason, **_paid_figures(claim, claim.paid, settled, _live(claim)))
+    batch.history(e.originator_id, e.amount)
+
+
+@handles(Claim.ApprovalRevoked)
+def _claim_approval_revoked(batch: Batch, e: Claim.ApprovalRevoked) -> None:
+    """Submitted again: pending once more, its assessment taken back from its lines and mission."""
+    claim = claim_row(batch, e.originator_id)
+    no = 1
+    while (line := batch.get(t.claim_lines, claim_id=claim.id, line_no=no)) is not None:
+        if line.accepted is not None:
+            _add_to_mission_currency(
+                batch, claim.mission_id, line.currency, accepted=-line.accepted, accepted_eur=-line.eur
+            )
+        batch.set(
+            t.claim_lines,
+            {"claim_id": claim.id, "line_no": no},
+            accepted=None,
+            rate=None,
+            rate_month=None,
+            rate_source=None,
+            eur=None,
+            reason="",
+        )
+        no += 1
+    update_claim(
+        batch,
+        e,
+        state="submitted",
+        eligible_eur=None,
+        approved=None,
+        capped_by=None,
+        decided_on=None,
+        paid=None,
+        settled_short=None,
+        outstanding=None,
+        payment_id=None,
+        live_payments="",
+        reason=e.reason,
+    )
+    batch.move((claim.partner, FSTP), "pending", Money(claim.requested, EUR))
+    batch.history(e.originator_id, e.released)

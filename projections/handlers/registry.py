@@ -69,3 +69,8 @@ def _sme_selected(batch: Batch, e: Sme.Selected) -> None:
 @handles(Sme.SupportApproved)
 def _support_approved(batch: Batch, e: Sme.SupportApproved) -> None:
     add_to_sme_mission(batch, e.originator_id, e.mission_id, "approved", e.amount)
+
+
+@handles(Sme.SupportReleased)
+def _support_released(batch: Batch, e: Sme.SupportReleased) -> None:
+    add_to_sme_mission(batch, e.originator_id, e.mission_id, "approved", -e.amount)

@@ -283,7 +283,10 @@ class TestReports:
         for args, says in (
             (["budget", "--partner", "POINTX"], "the partners are NIDV, NTT, POINTEX, SIIT, SYSTEMATIC, TECHTERA"),
             (["claims", "--partner", "POINTX"], "the partners are NIDV, NTT, POINTEX, SIIT, SYSTEMATIC, TECHTERA"),
-            (["claims", "--state", "aproved"], "the states are submitted, approved, paid, rejected, withdrawn"),
+            (
+                ["claims", "--state", "aproved"],
+                "the states are submitted, approved, partly_paid, paid, rejected, withdrawn",
+            ),
             (["claims", "--mission", "JPN-2024"], "the missions are CAN-2023, IDN-2023, JPN-2023, USA-2022"),
             (["claims", "--sme", "XX000"], "no SME is registered under 'XX000'"),
         ):
@@ -293,7 +296,7 @@ class TestReports:
     def test_info_and_replay(self, demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
         """info counts events recorded and projected; replay of the demo finds no difference."""
         assert run(demo_url, "info") == 0
-        assert "events projected: 829" in capsys.readouterr().out
+        assert "events projected: 835" in capsys.readouterr().out
         assert run(demo_url, "project") == 0
         assert run(demo_url, "replay") == 0
         assert "identical" in capsys.readouterr().out

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -83,7 +84,7 @@ def fingerprint(app: GrantLedger, summary: DemoSummary) -> list[object]:
     """Everything a second load must reproduce: claims, budget lines, SMEs and payments."""
     claims = [app.claim(claim_id) for claim_id in summary.claim_ids]
     return [
-        [(c.id, c.state, c.requested, c.approved, c.paid, c.payment_id, c.submitted_on, c.lines) for c in claims],
+        [(c.id, c.state, c.requested, c.approved, c.paid, c.payments, c.submitted_on, c.lines) for c in claims],
         [
             (line.partner, line.category, line.allocated, line.committed, line.paid, line.spent)
             for line in (app.budget_line(p.code, c.value) for p in PARTNERS for c in Category)
@@ -91,7 +92,7 @@ def fingerprint(app: GrantLedger, summary: DemoSummary) -> list[object]:
         [(s.id, s.identifier, s.missions, s.approved_total) for s in (app.sme(sme_id(p)) for p in SMES)],
         [
             (p.id, p.amount, p.bank_reference, p.value_date, p.reversed)
-            for p in (app.payment(c.payment_id) for c in claims if c.payment_id is not None)
+            for p in (app.payment(UUID(payment)) for c in claims for payment in c.payments)
         ],
     ]
 
@@ -163,7 +164,7 @@ class TestClaims:
         assert len(reversed_payments) == demo.summary.reversed_payments == 1
         claim = demo.app.claim(reversed_payments[0].claim_id)
         assert claim.state == ClaimState.APPROVED.value
-        assert claim.paid is None
+        assert claim.paid.is_zero
         assert all(p.bank_reference.startswith("SEPA-") for p in payments)
 
     def test_figures_add_up(self, demo: Demo) -> None:

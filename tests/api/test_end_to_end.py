@@ -438,7 +438,7 @@ class TestMissionStory:
             "remaining": FSTP_REMAINING,
         }
         claim = story.final.claim
-        assert (claim["state"], claim["approved"], claim["paid"]) == ("approved", eur(APPROVED_EUR), None)
+        assert (claim["state"], claim["approved"], claim["paid"]) == ("approved", eur(APPROVED_EUR), eur("0.00"))
 
     def test_the_claim_history_names_every_step_with_its_actor_and_business_date(self, story: Story) -> None:
         """Four events in order, each by the POINTEX officer on the date it took effect, with the

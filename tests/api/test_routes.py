@@ -122,6 +122,8 @@ WRITES = [
         id="payment",
     ),
     pytest.param(f"/payments/{ANY_ID}/reversal", {"reason": "bank return", "on": "2023-05-02"}, id="reversal"),
+    pytest.param(f"/claims/{ANY_ID}/revocation", {"reason": "wrong rate", "on": "2023-04-12"}, id="revocation"),
+    pytest.param(f"/claims/{ANY_ID}/settlement", {"reason": "SME agreed", "on": "2023-04-21"}, id="settlement"),
     pytest.param("/costs", cost_body(), id="cost"),
 ]
 
@@ -985,7 +987,7 @@ class TestReversal:
         assert data["reversal_reason"] == "bank return: account closed"
         assert api.get(f"/payments/{payment_id}").json() == data
         claim = api.claim(claim_id)
-        assert (claim["state"], claim["paid"]) == ("approved", None)
+        assert (claim["state"], claim["paid"], claim["outstanding"]) == ("approved", money("0.00"), money("700.00"))
         assert claim["history"][-1]["event_type"] == "PaymentReversed"
         fstp = api.line("POINTEX", "FSTP")
         assert (fstp["committed"], fstp["paid"]) == (money("700.00"), money("0.00"))
@@ -1001,24 +1003,29 @@ class TestReversal:
         assert payment_id in details["detail"]
         assert "EUR 700.00" in details["detail"]
 
-    def test_a_reversal_that_no_longer_fits_the_line_is_409(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
-        """EUR 500 paid of 700 approved (the 200 left was released), then 19,500 moved out of the
-        FSTP line: reversing would commit the 700 again where only 500 is free. Refused naming
-        both; the payment and the budget stand."""
+    def test_a_reversal_is_recorded_even_when_the_line_was_emptied_since(
+        self, api: Api, tokens: Tokens, alliance: Alliance
+    ) -> None:
+        """EUR 500 paid of 700 approved (200 still committed), then the 19,300 left moved out of
+        the FSTP line: the bank return commits again only the 500 it paid, so committed + paid
+        stays 700 and it is recorded (a bank return that happened is never refused)."""
         claim = api.submit(alliance)
         api.approve(claim["id"])
         payment = api.pay(claim["id"], "500.00")
         move = transfer_body(
             from_partner="POINTEX", from_category="FSTP", to_partner="POINTEX", to_category="PERSONNEL"
         )
-        api.ok(api.post("/budget/transfers", {**move, "amount": money("19500.00")}, tokens.coordinator))
-        before = api.budget()
+        api.ok(api.post("/budget/transfers", {**move, "amount": money("19300.00")}, tokens.coordinator))
         body = {"reason": "bank return", "on": "2023-05-02"}
-        details = rejected_payload(api, f"/payments/{payment['id']}/reversal", body, tokens.pointex, 409)
-        assert "EUR 700.00" in details["detail"]
-        assert "EUR 500.00" in details["detail"]
-        assert api.budget() == before
-        assert api.get(f"/payments/{payment['id']}").json()["reversed"] is False
+        api.ok(api.post(f"/payments/{payment['id']}/reversal", body, tokens.pointex), 200)
+        fstp = api.line("POINTEX", "FSTP")
+        assert (fstp["allocated"], fstp["committed"], fstp["paid"], fstp["remaining"]) == (
+            money("700.00"),
+            money("700.00"),
+            money("0.00"),
+            money("0.00"),
+        )
+        assert api.claim(claim["id"])["state"] == "approved"
 
     @pytest.mark.parametrize("who", ["ntt", "coordinator", "auditor"])
     def test_only_officers_of_the_partner_charged_reverse(

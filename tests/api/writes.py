@@ -108,6 +108,18 @@ WRITES: list[Write] = [
         {Role.OFFICER},
     ),
     Write(
+        "revocation",
+        "/claims/{claim}/revocation",
+        lambda ids: {"reason": "approved with the wrong rate", "on": "2023-04-12"},
+        {Role.OFFICER},
+    ),
+    Write(
+        "settlement",
+        "/claims/{claim}/settlement",
+        lambda ids: {"reason": "the SME agreed", "on": "2023-04-21"},
+        {Role.OFFICER},
+    ),
+    Write(
         "cost",
         "/costs",
         lambda ids: {

@@ -101,29 +101,32 @@ class TestGrant:
 
 class TestBudgetLine:
     def test_commit_pay_and_return(self) -> None:
+        """A payment moves what it pays from committed to paid and releases nothing; its
+        return moves exactly that back; a release frees a commitment."""
         budget = line("1000")
         claim = uuid.uuid4()
         budget.commit(actor=ACTOR, claim_id=claim, amount=eur("600"), on=DAY)
         with pytest.raises(BudgetExceeded, match=r"remaining FSTP budget of POINTEX is EUR 400\.00"):
             budget.commit(actor=ACTOR, claim_id=uuid.uuid4(), amount=eur("400.01"), on=DAY)
-        budget.pay(actor=ACTOR, claim_id=claim, payment_id=uuid.uuid4(), amount=eur("550"), approved=eur("600"), on=DAY)
-        assert (budget.committed, budget.paid) == (eur("0"), eur("550"))
-        budget.return_payment(
-            actor=ACTOR, claim_id=claim, payment_id=uuid.uuid4(), amount=eur("550"), approved=eur("600"), on=DAY
-        )
+        payment = uuid.uuid4()
+        budget.pay(actor=ACTOR, claim_id=claim, payment_id=payment, amount=eur("550"), on=DAY)
+        assert (budget.committed, budget.paid) == (eur("50"), eur("550"))
+        budget.return_payment(actor=ACTOR, claim_id=claim, payment_id=payment, amount=eur("550"), on=DAY)
         assert (budget.committed, budget.paid, budget.remaining) == (eur("600"), eur("0"), eur("400"))
-        assert budget.version == 4  # opened, committed, paid, returned: the refusal added nothing
+        budget.release(actor=ACTOR, claim_id=claim, amount=eur("600"), reason="approval revoked: wrong SME", on=DAY)
+        assert (budget.committed, budget.remaining) == (eur("0"), eur("1000"))
+        assert budget.version == 5  # opened, committed, paid, returned, released: the refusal added nothing
 
-    def test_a_return_that_no_longer_fits_is_refused(self) -> None:
+    def test_a_return_is_never_refused(self) -> None:
+        """Invariant 2 by construction: a return re-commits what was paid, so committed + paid
+        stays as it was, even when the line has since been committed up to its allocation."""
         budget = line("1000")
-        claim = uuid.uuid4()
+        claim, payment = uuid.uuid4(), uuid.uuid4()
         budget.commit(actor=ACTOR, claim_id=claim, amount=eur("600"), on=DAY)
-        budget.pay(actor=ACTOR, claim_id=claim, payment_id=uuid.uuid4(), amount=eur("500"), approved=eur("600"), on=DAY)
-        budget.commit(actor=ACTOR, claim_id=uuid.uuid4(), amount=eur("450"), on=DAY)
-        with pytest.raises(BudgetExceeded, match=r"would commit EUR 600\.00 again"):
-            budget.return_payment(
-                actor=ACTOR, claim_id=claim, payment_id=uuid.uuid4(), amount=eur("500"), approved=eur("600"), on=DAY
-            )
+        budget.pay(actor=ACTOR, claim_id=claim, payment_id=payment, amount=eur("500"), on=DAY)
+        budget.commit(actor=ACTOR, claim_id=uuid.uuid4(), amount=eur("400"), on=DAY)
+        budget.return_payment(actor=ACTOR, claim_id=claim, payment_id=payment, amount=eur("500"), on=DAY)
+        assert (budget.committed, budget.paid, budget.remaining) == (eur("1000"), eur("0"), eur("0"))
 
     def test_transfers_never_create_money(self) -> None:
         source, target = (
@@ -197,7 +200,7 @@ class TestClaim:
     def test_requested_is_capped_and_states_follow_the_lifecycle(self) -> None:
         claim = self.claim()
         assert (claim.state, claim.requested) == ("submitted", eur("50"))
-        with pytest.raises(ClaimNotInState, match="only an approved claim can be"):
+        with pytest.raises(ClaimNotInState, match="only an approved or partly paid claim can be"):
             claim.record_payment(actor=ACTOR, payment_id=uuid.uuid4(), amount=eur("1"), bank_reference="B", on=DAY)
         with pytest.raises(InvalidInput, match="before the claim's submission date"):
             claim.approve(
@@ -233,7 +236,7 @@ class TestClaim:
                 claim.record_payment(actor=ACTOR, payment_id=uuid.uuid4(), amount=amount, bank_reference=ref, on=on)
         payment = uuid.uuid4()
         claim.record_payment(actor=ACTOR, payment_id=payment, amount=eur("50"), bank_reference="B", on=DAY)
-        with pytest.raises(ClaimNotInState, match="is not the current payment"):
+        with pytest.raises(ClaimNotInState, match="is not a live payment"):
             claim.reverse_payment(actor=ACTOR, payment_id=uuid.uuid4(), reason="x", on=DAY)
         with pytest.raises(InvalidInput, match="needs a reason"):
             claim.reverse_payment(actor=ACTOR, payment_id=payment, reason=" ", on=DAY)

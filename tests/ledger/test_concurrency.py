@@ -192,6 +192,41 @@ class TestApprovalsRacingOnAnSmeCap:
         assert gate.first_saves_refused == racers - 1, RACE_MISSED
 
 
+class TestPaymentsRacingOnOneClaim:
+    def test_concurrent_officers_never_overpay_a_claim(self, any_store_url: str, app: GrantLedger) -> None:
+        """Four officers each record EUR 300 paid on ONE claim approved at EUR 700, at once:
+        exactly two are recorded, the other two are refused as Overpayment (100 outstanding),
+        and the claim and its line hold exactly the two payments (paid <= approved, invariant 4)."""
+        racers = 4
+        sign_alliance(app)
+        mission = open_mission(app, rate="0.70")
+        claim_id = submit(app, mission, selected_sme(app, mission), eur_line("1000"))
+        approve(app, claim_id)
+
+        def pay(ledger: GrantLedger, index: int) -> UUID:
+            return ledger.record_payment(
+                actor=officer(PARTNER, f"officer.pointex.{index}"),
+                payment_id=uuid.uuid4(),
+                claim_id=claim_id,
+                amount=eur("300"),
+                bank_reference=f"SEPA-{index}",
+                on=APPROVED_ON,
+            )
+
+        with contenders(any_store_url, app, racers) as apps:
+            gate = SaveGate(threading.Barrier(racers, timeout=RACE_TIMEOUT))
+            with gate.installed(*apps):
+                outcomes = race([partial(pay, ledger, i) for i, ledger in enumerate(apps)])
+
+        assert kinds(outcomes) == Counter({"ok": 2, "Overpayment": 2}), [o.error for o in outcomes]
+        claim = app.claim(claim_id)
+        assert (claim.state, claim.paid, claim.outstanding) == ("partly_paid", eur("600"), eur("100"))
+        assert set(claim.payments) == {str(o.value) for o in outcomes if o.value is not None}
+        line = app.budget_line(PARTNER, "FSTP")
+        assert (line.committed, line.paid) == (eur("100"), eur("600"))
+        assert gate.first_saves_refused == racers - 1, RACE_MISSED
+
+
 @pytest.mark.postgres
 class TestApprovalsRacingInSeveralProcesses:
     def test_processes_never_overspend_the_fstp_line(self, pg_schema: PostgresSchema) -> None:

@@ -56,10 +56,11 @@ class TestRefusals:
             app.record_rate(actor=AUDITOR, currency="USD", month="2023-03", rate=Decimal("1.1"))
 
     def test_a_state_refusal_says_an_approved_claim(self, ready: tuple[GrantLedger, uuid.UUID, uuid.UUID]) -> None:
-        """Paying a claim that is only submitted: "only an approved claim can be"."""
+        """Paying a claim that is only submitted: "only an approved or partly paid claim can be"
+        (the state as a person says it, never "partly_paid")."""
         app, mission, sme = ready
         claim = submit(app, mission, sme, eur_line("100", receipt="R-1"))
-        with pytest.raises(Refused, match="only an approved claim can be"):
+        with pytest.raises(Refused, match="only an approved or partly paid claim can be"):
             app.record_payment(
                 actor=POINTEX,
                 payment_id=uuid.uuid4(),

@@ -39,7 +39,7 @@ from ledger.sme import Sme
 ZERO = Decimal("0.00")
 FSTP = "FSTP"
 MEASURES = ("allocated", "pending", "committed", "paid", "spent")
-CLAIM_STATES = ("submitted", "approved", "paid", "rejected", "withdrawn")
+CLAIM_STATES = ("submitted", "approved", "partly_paid", "paid", "rejected", "withdrawn")
 #: Notifications read from the recorder per call.
 PAGE = 100
 
@@ -126,11 +126,36 @@ class ClaimFold:
     capped_by: str | None = None
     decided_on: date | None = None
     paid: Decimal | None = None
-    payment_id: str | None = None
+    settled_short: Decimal | None = None
+    #: The payments not reversed, in the order paid: id -> amount
+    live: dict[str, Decimal] = field(default_factory=dict)
+    #: What settling short gave back to the SME's caps
+    support_released: Decimal = ZERO
     reason: str = ""
     lines: list[ClaimLineFold] = field(default_factory=list)
     #: version -> the claim's history row for that event
     history: dict[int, Record] = field(default_factory=dict)
+
+    @property
+    def outstanding(self) -> Decimal | None:
+        """Still committed: approved - paid - settled short (None without an approval)."""
+        if self.approved is None or self.paid is None or self.settled_short is None:
+            return None
+        return self.approved - self.paid - self.settled_short
+
+    def settle_state(self) -> None:
+        """The state from the figures: paid when nothing is outstanding, partly paid while
+        something is paid, else approved."""
+        assert self.paid is not None
+        self.state = "paid" if self.outstanding == ZERO else "partly_paid" if self.paid > ZERO else "approved"
+
+    def unapprove(self) -> None:
+        self.approved = self.eligible_eur = self.capped_by = self.decided_on = None
+        self.paid = self.settled_short = None
+        self.live, self.support_released = {}, ZERO
+        for line in self.lines:
+            line.accepted = line.rate = line.rate_month = line.rate_source = line.eur = None
+            line.reason = ""
 
     def row(self) -> Record:
         """The claim as rm_claims holds it."""
@@ -146,7 +171,10 @@ class ClaimFold:
             "capped_by": self.capped_by,
             "decided_on": self.decided_on,
             "paid": self.paid,
-            "payment_id": self.payment_id,
+            "settled_short": self.settled_short,
+            "outstanding": self.outstanding,
+            "payment_id": list(self.live)[-1] if self.live else None,
+            "live_payments": ",".join(self.live),
             "reason": self.reason,
             "version": self.version,
             "position": self.position,
@@ -262,6 +290,8 @@ class Fold:
         elif isinstance(e, BudgetLine.PaymentReturned):
             line["paid"] -= money(e.amount)
             line["committed"] += money(e.recommitted)
+        elif isinstance(e, BudgetLine.Released):
+            line["committed"] -= money(e.amount)
         elif isinstance(e, BudgetLine.CostCharged):
             line["spent"] += money(e.amount)
         else:
@@ -296,8 +326,10 @@ class Fold:
             claim = self.claims[claim_id]
             claim.version, claim.position = e.originator_version, position
         if isinstance(e, Claim.Approved):
+            claim.unapprove()
             claim.state, claim.decided_on, claim.reason = "approved", e.effective_date, e.reason
             claim.approved, claim.eligible_eur, claim.capped_by = money(e.approved), money(e.eligible_eur), e.capped_by
+            claim.paid = claim.settled_short = ZERO
             for converted in e.lines:
                 line = claim.lines[converted.line_no - 1]
                 line.accepted, line.eur = money(converted.accepted), money(converted.eur)
@@ -312,11 +344,33 @@ class Fold:
             claim.state = "rejected" if isinstance(e, Claim.Rejected) else "withdrawn"
             claim.decided_on, claim.reason = e.effective_date, e.reason
         elif isinstance(e, Claim.ReimbursementPaid):
-            claim.state, claim.paid, claim.payment_id = "paid", money(e.amount), str(e.payment_id)
-            amount = claim.paid
-        elif isinstance(e, Claim.PaymentReversed):
-            claim.state, claim.paid, claim.payment_id, claim.reason = "approved", None, None, e.reason
+            assert claim.paid is not None
+            assert claim.approved is not None
             amount = money(e.amount)
+            claim.paid += amount
+            claim.live[str(e.payment_id)] = amount
+            if e.closes:  # a payment of version 1 closed the claim: the rest was settled short
+                claim.settled_short = claim.approved - claim.paid
+            claim.settle_state()
+        elif isinstance(e, Claim.PaymentReversed):
+            assert claim.paid is not None
+            amount = money(e.amount)
+            claim.paid -= amount
+            del claim.live[str(e.payment_id)]
+            if e.recommits_all:  # a reversal of version 1 committed the whole approved amount again
+                claim.settled_short = ZERO
+            claim.reason = e.reason
+            claim.settle_state()
+        elif isinstance(e, Claim.SettledShort):
+            assert claim.settled_short is not None
+            amount = money(e.amount)
+            claim.settled_short += amount
+            claim.support_released += amount
+            claim.state, claim.reason = "paid", e.reason
+        elif isinstance(e, Claim.ApprovalRevoked):
+            claim.unapprove()
+            claim.state, claim.reason = "submitted", e.reason
+            amount = money(e.released)
         elif not isinstance(e, Claim.Submitted):
             raise unknown(e)
         claim.history[e.originator_version] = {
@@ -345,6 +399,9 @@ class Fold:
         elif isinstance(e, Sme.SupportApproved):
             key = (sme_id, str(e.mission_id))
             self.support[key] = self.support.get(key, ZERO) + money(e.amount)
+        elif isinstance(e, Sme.SupportReleased):
+            key = (sme_id, str(e.mission_id))
+            self.support[key] = self.support.get(key, ZERO) - money(e.amount)
         else:
             raise unknown(e)
 
@@ -490,9 +547,8 @@ class Fold:
         committed: dict[str, Decimal] = {}
         paid: dict[str, Decimal] = {}
         for claim in self.claims.values():
-            if claim.state == "approved" and claim.approved is not None:
-                committed[claim.partner] = committed.get(claim.partner, ZERO) + claim.approved
-            if claim.state == "paid" and claim.paid is not None:
+            if claim.outstanding is not None and claim.paid is not None:
+                committed[claim.partner] = committed.get(claim.partner, ZERO) + claim.outstanding
                 paid[claim.partner] = paid.get(claim.partner, ZERO) + claim.paid
         spent: dict[Key, Decimal] = {}
         for cost in self.costs.values():
@@ -516,14 +572,14 @@ class Fold:
         approved: dict[Key, Decimal] = {}
         for claim in self.claims.values():
             key = (claim.sme_id, claim.mission_id)
-            approved[key] = approved.get(key, ZERO) + (claim.approved or ZERO)
+            approved[key] = approved.get(key, ZERO) + (claim.approved or ZERO) - claim.support_released
         for key in sorted(approved.keys() | self.support.keys()):
             from_claims, from_sme = approved.get(key, ZERO), self.support.get(key, ZERO)
             if from_claims != from_sme:
                 found.append(f"SME x mission {key} approved: {from_sme} from the SME's events, {from_claims} by claims")
         for payment_id, payment in self.payments.items():
             claim = self.claims[payment["claim_id"]]
-            live = claim.state == "paid" and claim.payment_id == payment_id
+            live = payment_id in claim.live
             if live == payment["reversed"]:
                 found.append(f"payment {payment_id} reversed={payment['reversed']} but claim is {claim.state}")
         return found

@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, precondition, rule
 from sqlalchemy import Connection, select
 
-from ledger.budget import BudgetExceeded
 from ledger.errors import InvalidInput
 from projections import tables as t
 from projections.db import ReadDatabase
@@ -40,7 +39,7 @@ from projections.queries import (
     sme_summaries,
 )
 from tests.builders import officer
-from tests.invariants import APPROVED, PAID, REJECTED, WITHDRAWN, PaymentModel
+from tests.invariants import APPROVED, PARTLY_PAID, REJECTED, SUBMITTED, WITHDRAWN
 from tests.ledger.test_state_machine import PAID_ON, REVERSED_ON, LedgerMachine, eur, minor_units, scaled
 from tests.projections.fold import ZERO, Fold, Logged, Record, effective_dates, fold, read_log
 
@@ -285,16 +284,16 @@ class ReadModelMachine(LedgerMachine):
         self.read_db = ReadDatabase("sqlite://")
         self.projector = Projector(self.app, self.read_db, batch_size=SMALL_BATCH)
 
-    def draw_claim(self, data: st.DataObject, any_claim: UUID, state: str) -> UUID:
-        """The claim the rule was given when it is in ``state`` (``claim_lifecycle`` passes
-        the one it just submitted), else usually one that is, sometimes the given one anyway.
-        Unlike the ledger's machine, the choice hypothesis prefers lets the command succeed:
-        here it is the recorded events, not the refusals, that matter."""
-        if self.m.claims[any_claim].state == state:
+    def draw_claim(self, data: st.DataObject, any_claim: UUID, *states: str) -> UUID:
+        """The claim the rule was given when it is in one of ``states`` (``claim_lifecycle``
+        passes the one it just submitted), else usually one that is, sometimes the given one
+        anyway. Unlike the ledger's machine, the choice hypothesis prefers lets the command
+        succeed: here it is the recorded events, not the refusals, that matter."""
+        if self.m.claims[any_claim].state in states:
             return any_claim
-        ready = sorted(cid for cid, claim in self.m.claims.items() if claim.state == state)
+        ready = sorted(cid for cid, claim in self.m.claims.items() if claim.state in states)
         if ready and data.draw(st.integers(0, 9), label="claim in the right state?") < 9:
-            return data.draw(st.sampled_from(ready), label=f"{state} claim")
+            return data.draw(st.sampled_from(ready), label=f"{' or '.join(states)} claim")
         return any_claim
 
     def invariants_hold(self) -> None:
@@ -334,22 +333,26 @@ class ReadModelMachine(LedgerMachine):
         self.approve_claim(claim_id, data)
         if self.m.claims[claim_id].state != APPROVED or data.draw(st.integers(0, 3), label="leave unpaid") == 3:
             return
+        if data.draw(st.integers(0, 5), label="revoke first") == 0:
+            self.revoke_approval(claim_id, data, data.draw(st.booleans(), label="and reject"))
+            if self.m.claims[claim_id].state != SUBMITTED:
+                return
+            self.approve_claim(claim_id, data)
         for _ in range(3 - data.draw(st.integers(0, 2), label="fewer payments")):
             claim = self.m.claims[claim_id]
-            if claim.state != APPROVED or claim.approved is None:
+            if claim.state not in (APPROVED, PARTLY_PAID):
                 return
-            cents = data.draw(st.integers(1, minor_units(claim.approved, "EUR")), label="paid (cents)")
+            cents = data.draw(st.integers(1, minor_units(claim.outstanding, "EUR")), label="paid (cents)")
             payment_id = self._pay(claim_id, scaled(cents, 2))
-            if data.draw(st.booleans(), label="paid for good"):
-                return
-            self._bank_return(payment_id)
+            if data.draw(st.booleans(), label="bank return"):
+                self._bank_return(payment_id)
+        if self.m.claims[claim_id].state == PARTLY_PAID and data.draw(st.booleans(), label="settle short"):
+            self.settle_short(claim_id, data)
 
     def _pay(self, claim_id: UUID, amount: Decimal) -> UUID:
-        """Pay an approved claim ``amount`` (at most what was approved), as the ledger's
-        ``pay_claim`` rule does, but with the amount chosen here: the simplest choice is a
-        partial payment, whose bank return commits the approved amount again, not the paid."""
+        """Pay an approved or partly paid claim ``amount`` (at most what is outstanding), as the
+        ledger's ``pay_claim`` rule does, but with the amount chosen here."""
         claim = self.m.claims[claim_id]
-        assert claim.approved is not None
         payment_id = self.new_id()
         self.attempt(
             "pay claim (lifecycle)",
@@ -363,33 +366,21 @@ class ReadModelMachine(LedgerMachine):
                 on=PAID_ON,
             ),
         )
-        budget = self.m.fstp(claim.partner)
-        budget.committed -= claim.approved
-        budget.paid += amount
-        claim.state, claim.paid, claim.payment_id = PAID, amount, payment_id
-        self.m.payments[payment_id] = PaymentModel(claim_id, claim.partner, amount)
+        self.paid(claim_id, payment_id, amount)
         return payment_id
 
     def _bank_return(self, payment_id: UUID) -> None:
         """The bank returns a payment, as the ledger's ``reverse_payment`` rule has it, by the
-        right officer: refused only when the line has no room to commit the claim again."""
+        right officer: never refused."""
         payment = self.m.payments[payment_id]
-        claim = self.m.claims[payment.claim_id]
-        assert claim.approved is not None
-        budget = self.m.fstp(payment.partner)
-        refused = budget.committed + budget.paid - payment.amount + claim.approved > budget.allocated
         self.attempt(
             "bank return (lifecycle)",
-            BudgetExceeded if refused else None,
+            None,
             lambda: self.app.reverse_payment(
                 actor=officer(payment.partner), payment_id=payment_id, reason="bank return: IBAN closed", on=REVERSED_ON
             ),
         )
-        if not refused:
-            payment.reversed = True
-            budget.paid -= payment.amount
-            budget.committed += claim.approved
-            claim.state, claim.paid, claim.payment_id = APPROVED, None, None
+        self.returned(payment_id)
 
     @precondition(lambda self: any(holder not in self.m.claims for holder in self.m.receipts.values()))
     @rule(data=st.data())

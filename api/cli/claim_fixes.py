@@ -1,0 +1,81 @@
+"""Corrections an officer records from the command line: revoke an approval, settle a claim short.
+
+They call the same Application methods as the HTTP routes, as a financial officer of the
+partner named with ``--partner`` (the local user, ``cli:<user>``, as ``import-rates`` names its
+actor); the ledger refuses them unless that is the partner the claim is charged to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from uuid import UUID
+
+from api.cli.common import context, iso_date
+from api.context import LedgerContext
+from ledger.actors import Actor
+from ledger.claim import state_label
+from projections.codes import partner_code
+
+
+def claim_id(text: str) -> UUID:
+    """A claim's id on the command line."""
+    try:
+        return UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a claim id; write the id as `grantledger claims` shows it, "
+            "e.g. 0b7e7e0e-3c1a-4a52-9d7e-1f2b3c4d5e6f"
+        ) from None
+
+
+def officer_actor(ctx: LedgerContext, partner: str) -> Actor:
+    """The local user as a financial officer of ``partner`` (its code, in any case)."""
+    ctx.projector.catch_up()
+    with ctx.read_db.reading() as conn:
+        code = partner_code(conn, partner)
+    return Actor.officer(f"cli:{getpass.getuser()}", code)
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    who = "the partner whose financial officer you are: the one the claim is charged to"
+    revoke = commands.add_parser(
+        "revoke-approval",
+        help="revoke the approval of a claim with nothing paid: it is submitted again (or rejected)",
+    )
+    revoke.add_argument("claim", type=claim_id, help="the claim's id")
+    revoke.add_argument("--partner", required=True, help=who)
+    revoke.add_argument("--reason", required=True, help="why the approval is revoked (recorded, shown to auditors)")
+    revoke.add_argument("--reject", action="store_true", help="reject the claim in the same step")
+    revoke.add_argument("--on", type=iso_date, metavar="DATE", help="the revocation's date (default: today)")
+    revoke.set_defaults(run=cmd_revoke_approval)
+
+    settle = commands.add_parser("settle", help="settle a partly paid claim short: the rest is released, not paid")
+    settle.add_argument("claim", type=claim_id, help="the claim's id")
+    settle.add_argument("--partner", required=True, help=who)
+    settle.add_argument("--reason", required=True, help="why the rest will not be paid (e.g. the SME agreed)")
+    settle.add_argument("--on", type=iso_date, metavar="DATE", help="the settlement's date (default: today)")
+    settle.set_defaults(run=cmd_settle)
+
+
+def cmd_revoke_approval(args: argparse.Namespace) -> int:
+    with context(args) as ctx:
+        actor = officer_actor(ctx, args.partner)
+        released = ctx.app.revoke_approval(
+            actor=actor, claim_id=args.claim, reason=args.reason, on=args.on or ctx.app.today(), reject=args.reject
+        )
+        ctx.projector.catch_up()
+        claim = ctx.app.claim(args.claim)
+        print(f"claim {args.claim}: approval revoked, {released} released; it is {state_label(claim.state)}")
+    return 0
+
+
+def cmd_settle(args: argparse.Namespace) -> int:
+    with context(args) as ctx:
+        actor = officer_actor(ctx, args.partner)
+        on = args.on or ctx.app.today()
+        released = ctx.app.settle_claim(actor=actor, claim_id=args.claim, reason=args.reason, on=on)
+        ctx.projector.catch_up()
+        claim = ctx.app.claim(args.claim)
+        print(f"claim {args.claim}: settled short, {released} released; {claim.paid} paid of {claim.approved}")
+    return 0
