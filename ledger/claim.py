@@ -73,7 +73,6 @@ def _unapproved(claim: Claim) -> None:
     claim.settled_short = Money.zero(EUR)
     claim.support_released = Money.zero(EUR)
     claim.payments = {}
-    claim.paid_on = {}
 
 
 class Claim(LedgerAggregate):
@@ -138,7 +137,6 @@ class Claim(LedgerAggregate):
         def apply(self, claim: Claim) -> None:
             claim.paid = claim.paid + self.amount
             claim.payments[str(self.payment_id)] = self.amount
-            claim.paid_on[str(self.payment_id)] = self.effective_date
             if self.closes:
                 claim.settled_short = claim.approved_amount - claim.paid
             _after_payments(claim)
@@ -161,7 +159,6 @@ class Claim(LedgerAggregate):
         def apply(self, claim: Claim) -> None:
             claim.paid = claim.paid - self.amount
             claim.payments.pop(str(self.payment_id), None)
-            claim.paid_on.pop(str(self.payment_id), None)
             if self.recommits_all:
                 claim.settled_short = Money.zero(EUR)
             _after_payments(claim)
@@ -206,7 +203,6 @@ class Claim(LedgerAggregate):
         support_released: Money
         #: The live (unreversed) payments: id -> amount, and id -> value date.
         payments: dict[str, Money]
-        paid_on: dict[str, date]
 
     @classmethod
     def submit(
@@ -370,8 +366,10 @@ class Claim(LedgerAggregate):
         )
         return amount
 
-    def settle_short(self, *, actor: Actor, reason: str, on: date) -> Money:
-        """Release what a partly paid claim still has outstanding; returns that amount."""
+    def settle_short(self, *, actor: Actor, reason: str, on: date, last_paid_on: date) -> Money:
+        """Release what a partly paid claim still has outstanding; returns that amount.
+        ``last_paid_on`` is the latest value date of its live payments, as their records
+        say now (a corrected value date is recorded on the payment, not on the claim)."""
         if self.state != ClaimState.PARTLY_PAID.value:
             raise ClaimNotInState(
                 f"cannot settle claim {self.id} short: it is {state_label(self.state)}, and only a partly paid "
@@ -380,10 +378,9 @@ class Claim(LedgerAggregate):
         reason = clean_text(
             reason, "reason", multiline=True, missing="settling a claim short needs a reason (e.g. the SME agreed)"
         )
-        last = max(self.paid_on.values())
-        if on < last:
+        if on < last_paid_on:
             raise InvalidInput(
-                f"settlement date {on} is before the claim's last payment on {last}; "
+                f"settlement date {on} is before the claim's last payment on {last_paid_on}; "
                 "a claim is settled short after its last payment"
             )
         amount = self.outstanding

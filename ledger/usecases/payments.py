@@ -88,7 +88,8 @@ class PaymentCases(LedgerCore):
             require_officer_of(actor, claim.partner, "settle this claim")
             line = self.budget_line(claim.partner, Category.FSTP.value)
             sme = self.sme(claim.sme_id)
-            amount = claim.settle_short(actor=actor, reason=reason, on=on)
+            last_paid_on = max((self.payment(UUID(pid)).value_date for pid in claim.payments), default=date.min)
+            amount = claim.settle_short(actor=actor, reason=reason, on=on, last_paid_on=last_paid_on)
             why = f"settled short: {reason.strip()}"
             line.release(actor=actor, claim_id=claim.id, amount=amount, reason=why, on=on)
             sme.release_support(

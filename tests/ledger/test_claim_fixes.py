@@ -140,6 +140,16 @@ class TestSettleShort:
         with records_nothing(app), pytest.raises(ClaimNotInState, match="it is paid"):
             app.settle_claim(actor=POINTEX, claim_id=claim, reason="again", on=date(2023, 4, 20))
 
+    def test_the_settlement_follows_a_corrected_value_date(self, approved: tuple[GrantLedger, UUID, UUID]) -> None:
+        """A payment whose value date was corrected to a later day: settling short before
+        that day is refused, since the payment's record, not the claim, holds the date now."""
+        app, claim, _ = approved
+        payment = pay(app, claim, "100", on=date(2023, 4, 20))
+        app.correct_payment(actor=POINTEX, payment_id=payment, value_date=date(2023, 4, 25), reason="bank statement")
+        with records_nothing(app), pytest.raises(InvalidInput, match="before the claim's last payment on 2023-04-25"):
+            app.settle_claim(actor=POINTEX, claim_id=claim, reason="agreed", on=date(2023, 4, 22))
+        app.settle_claim(actor=POINTEX, claim_id=claim, reason="agreed", on=date(2023, 4, 25))
+
 
 class TestReversal:
     def test_a_return_undoes_exactly_one_payment(self, approved: tuple[GrantLedger, UUID, UUID]) -> None:

@@ -757,6 +757,8 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
             expected = NotAllowed
         elif payment.reversed:
             expected = PaymentAlreadyReversed
+        elif self.payment_record(payment_id)[1] > REVERSED_ON:
+            expected = InvalidInput  # its value date was corrected to after the bank return's date
         self.attempt(
             "reverse payment",
             expected,
