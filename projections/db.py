@@ -31,7 +31,7 @@ from sqlalchemy.pool import StaticPool
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.storage import database_url, shown_url
-from projections import tables
+from projections import search, tables
 
 ENV_READ_URL = "GRANTLEDGER_READ_DATABASE_URL"
 #: Seconds a writer waits for another one to finish its batch before giving up.
@@ -173,6 +173,7 @@ class ReadDatabase:
                     if self.schema:
                         conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
                 tables.metadata.create_all(conn)
+                search.create_index(conn, sqlite=self.is_sqlite, schema=self.schema)
                 known = conn.execute(select(tables.tracking.c.name)).scalars().all()
                 if "read_models" not in known:
                     conn.execute(insert(tables.tracking).values(name="read_models", position=0))
@@ -180,6 +181,7 @@ class ReadDatabase:
     def drop(self) -> None:
         """Drop every read-model table (a rebuild starts from nothing)."""
         with self.engine.begin() as conn:
+            search.drop_index(conn, sqlite=self.is_sqlite)
             tables.metadata.drop_all(conn)
             if self.schema and not self.is_sqlite:
                 conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
