@@ -39,12 +39,20 @@ def _between(column: Any, start: Any, end: Any) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _ordered(start: Any, end: Any, what: str) -> None:
+    if start is not None and end is not None and start > end:
+        raise InvalidInput(f"the {what} run from {start} to {end}: the first is after the last; swap them")
+
+
 @dataclass(frozen=True)
 class RateFilter:
     currency: str | None = None
     #: YYYY-MM, inclusive.
     month_from: str | None = None
     month_to: str | None = None
+
+    def __post_init__(self) -> None:
+        _ordered(self.month_from, self.month_to, "months asked for")
 
 
 def list_rates(conn: Connection, where: RateFilter | None = None, *, offset: int = 0, limit: int = 50) -> Rows:
@@ -65,6 +73,9 @@ class CostFilter:
     start: date | None = None
     end: date | None = None
 
+    def __post_init__(self) -> None:
+        _ordered(self.start, self.end, "cost dates asked for")
+
 
 def list_costs(conn: Connection, where: CostFilter | None = None, *, offset: int = 0, limit: int = 50) -> Rows:
     """Own costs, the latest cost date first."""
@@ -84,6 +95,9 @@ class PaymentFilter:
     #: Value dates, inclusive.
     start: date | None = None
     end: date | None = None
+
+    def __post_init__(self) -> None:
+        _ordered(self.start, self.end, "value dates asked for")
 
 
 def list_payments(conn: Connection, where: PaymentFilter | None = None, *, offset: int = 0, limit: int = 50) -> Rows:
@@ -108,6 +122,9 @@ class TransferFilter:
     #: Business dates, inclusive.
     start: date | None = None
     end: date | None = None
+
+    def __post_init__(self) -> None:
+        _ordered(self.start, self.end, "dates asked for")
 
 
 def list_transfers(conn: Connection, where: TransferFilter | None = None, *, offset: int = 0, limit: int = 50) -> Rows:

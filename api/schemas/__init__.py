@@ -28,7 +28,9 @@ from api.schemas.claims import (
     ReversalCreate,
 )
 from api.schemas.common import (
+    COUNTRY_ANY_CASE,
     MAX_POSITION,
+    MONTH,
     PATTERN_HINTS,
     Code,
     Country,
@@ -56,9 +58,12 @@ from api.schemas.missions import (
     SmeMission,
     SmePublic,
 )
+from api.schemas.search import SearchHit, SearchMatch
 
 __all__ = [
+    "COUNTRY_ANY_CASE",
     "MAX_POSITION",
+    "MONTH",
     "PATTERN_HINTS",
     "ApprovalCreate",
     "AuditEventPublic",
@@ -97,6 +102,8 @@ __all__ = [
     "RateCreate",
     "RatePublic",
     "ReversalCreate",
+    "SearchHit",
+    "SearchMatch",
     "SelectionCreate",
     "SmeCreate",
     "SmeMission",
