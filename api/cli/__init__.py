@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates
+from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates, cmd_search
 from api.cli.common import iso_date, position
 from api.cli.service import cmd_demo, cmd_info, cmd_project, cmd_replay, cmd_serve
 from api.cli.tokens import EXPIRES_HELP, cmd_token
@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--sme", help="only claims of this SME (its id or its identifier, as registered)")
     claims.add_argument("--limit", type=int, default=100)
     claims.set_defaults(run=cmd_claims)
+
+    found = commands.add_parser("search", help="find claims, SMEs, payments and own costs")
+    found.add_argument(
+        "text", help="an SME's name or identifier, a receipt or bank reference, a description or a EUR amount"
+    )
+    found.add_argument("--limit", type=int, default=50)
+    found.set_defaults(run=cmd_search)
 
     audit = commands.add_parser("audit", help="show the audit trail")
     audit.add_argument("--record", help="only events of this record (claim, SME, mission... id)")
