@@ -13,14 +13,13 @@ from typing import NamedTuple
 
 from ledger.claim import Claim
 from ledger.cost import Cost
-from ledger.ids import fold_key
 from ledger.money import EUR
 from ledger.payment import Payment
 from ledger.sme import Sme
 from projections import tables as t
 from projections.batch import Batch
 from projections.handlers.common import handles
-from projections.search import words
+from projections.search import reference_key, words
 
 #: Rows one event may add to the index (the ``doc`` numbers of its rows stay apart).
 _ROWS_PER_EVENT = 1024
@@ -55,7 +54,7 @@ def _index(batch: Batch, kind: str, record_id: str, fields: list[Field], since: 
                 "position": batch.position if since is None else since,
                 "value": f.value,
                 "text": "" if f.amount is not None else words(f.value),
-                "key": (fold_key(f.value) or None) if f.reference else None,
+                "key": (reference_key(f.value) or None) if f.reference else None,
                 "amount": f.amount,
             }
             for n, f in enumerate(fields)

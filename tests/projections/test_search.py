@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection
 
 from ledger.errors import InvalidInput
+from ledger.ids import fold_key
 from projections import search
 from projections.replay import compare, rebuild, scratch_database
 from tests.projections.findable import Findable, projected
@@ -190,6 +191,13 @@ class TestHostileQueries:
         conn, _ = books
         found, count = search.search(conn, query)
         assert count >= len(found)
+
+
+@given(value=st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_the_ascii_shortcut_folds_as_unicode_does(value: str) -> None:
+    """ASCII text takes a shortcut past Unicode's tables: it gives the same words and keys."""
+    assert search.words(value) == search.any_words(value)
+    assert search.reference_key(value) == fold_key(value)
 
 
 @given(value=st.text(max_size=80))
