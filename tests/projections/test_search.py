@@ -11,10 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection
 
+from ledger.claim import Claim
 from ledger.errors import InvalidInput
 from ledger.ids import fold_key
 from projections import search
+from projections.db import ReadDatabase
+from projections.handlers import HANDLERS
+from projections.handlers.common import REGISTERED, handles
 from projections.replay import compare, rebuild, scratch_database
+from tests.conftest import PostgresSchema
 from tests.projections.findable import Findable, projected
 
 
@@ -232,3 +237,35 @@ class TestIndexUnderReplay:
             differences = list(compare(live, fresh))
             assert [d.table for d in differences] == [search.FTS_TABLE]
             assert "consistent" in str(differences[0])
+
+
+class TestHandlers:
+    def test_several_modules_follow_one_event(self) -> None:
+        """A claim's submission feeds the books and the search index: both handlers are
+        registered, and HANDLERS keeps one callable per event type that runs them in order."""
+        assert [h.__module__ for h in REGISTERED[Claim.Submitted]] == [
+            "projections.handlers.claims",
+            "projections.handlers.search",
+        ]
+        assert callable(HANDLERS[Claim.Submitted])
+        assert set(HANDLERS) == set(REGISTERED)
+
+    def test_a_handler_registers_once_per_event_type(self) -> None:
+        """Registering the same function twice for one event type is a mistake, refused."""
+        with pytest.raises(ValueError, match="already handles"):
+            handles(Claim.Submitted)(REGISTERED[Claim.Submitted][0])
+
+
+def test_postgresql_has_the_gin_index(pg_schema: PostgresSchema) -> None:
+    """On PostgreSQL the words are indexed by GIN over to_tsvector('simple', text)."""
+    db = ReadDatabase(pg_schema.url)
+    try:
+        with db.reading() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = %(schema)s AND indexname = 'ix_rm_search_words'",
+                {"schema": pg_schema.name},
+            ).scalar_one()
+        assert "USING gin" in found
+        assert "to_tsvector('simple'::regconfig, text)" in found
+    finally:
+        db.close()
