@@ -21,6 +21,7 @@ letters and digits first, and each word is written into the store's query as a q
 from __future__ import annotations
 
 import re
+import sqlite3
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -121,6 +122,8 @@ def search_index_problems(conn: Connection) -> list[str]:
     try:
         conn.exec_driver_sql("INSERT INTO rm_search_fts(rm_search_fts, rank) VALUES ('integrity-check', 1)")
     except DBAPIError as error:
+        if isinstance(error.orig, sqlite3.OperationalError):  # busy, locked...: not the index's fault
+            raise
         return [f"{FTS_TABLE}: {str(error.orig).splitlines()[0]}"]
     return []
 
