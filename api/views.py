@@ -27,13 +27,17 @@ from api.schemas import (
     PaymentPublic,
     RateAssessmentsPublic,
     RatePublic,
+    SearchHit,
+    SearchMatch,
     SmeMission,
     SmePublic,
+    TransferPublic,
 )
 from ledger.actors import Actor
 from ledger.ids import derived_id
 from ledger.money import Money
 from projections import queries as q
+from projections import search
 from projections import tables as t
 from projections.assessments import rate_assessments
 
@@ -172,6 +176,7 @@ def sme_public(s: q.SmeSummary) -> SmePublic:
         claims_by_state=s.claims_by_state,
         approved=_eur(s.approved),
         remaining_overall=_eur(s.remaining_overall),
+        history_url=history_url(s.id),
     )
 
 
@@ -247,26 +252,37 @@ def claim_by_id(conn: Connection, claim_id: UUID) -> ClaimPublic:
     return claim_public(detail.claim, detail)
 
 
-def payment_by_id(conn: Connection, payment_id: UUID) -> PaymentPublic:
-    row = conn.execute(select(t.payments).where(t.payments.c.id == str(payment_id))).one_or_none()
-    if row is None:
-        raise not_found(f"payment {payment_id}")
+def history_url(record_id: str | UUID) -> str:
+    """The path of a record's audit history (GET /api/v1/audit/entities/{id})."""
+    return f"/api/v1/audit/entities/{record_id}"
+
+
+def payment_public(row: Any) -> PaymentPublic:
+    """A payment row with the ``sme_id`` of its claim (``lists.list_payments`` gives both)."""
     return PaymentPublic(
         id=row.id,
         claim_id=row.claim_id,
+        sme_id=row.sme_id,
         partner=row.partner,
         amount=_eur(row.amount),
         bank_reference=row.bank_reference,
         value_date=row.value_date,
         reversed=row.reversed,
         reversal_reason=row.reversal_reason,
+        history_url=history_url(row.id),
     )
 
 
-def cost_by_id(conn: Connection, cost_id: UUID) -> CostPublic:
-    row = conn.execute(select(t.costs).where(t.costs.c.id == str(cost_id))).one_or_none()
+def payment_by_id(conn: Connection, payment_id: UUID) -> PaymentPublic:
+    p = t.payments.c
+    query = select(t.payments, t.claims.c.sme_id).join(t.claims, t.claims.c.id == p.claim_id)
+    row = conn.execute(query.where(p.id == str(payment_id))).one_or_none()
     if row is None:
-        raise not_found(f"cost {cost_id}")
+        raise not_found(f"payment {payment_id}")
+    return payment_public(row)
+
+
+def cost_public(row: Any) -> CostPublic:
     return CostPublic(
         id=row.id,
         partner=row.partner,
@@ -276,6 +292,25 @@ def cost_by_id(conn: Connection, cost_id: UUID) -> CostPublic:
         cost_date=row.cost_date,
         document_ref=row.document_ref,
         description=row.description,
+        history_url=history_url(row.id),
+    )
+
+
+def cost_by_id(conn: Connection, cost_id: UUID) -> CostPublic:
+    row = conn.execute(select(t.costs).where(t.costs.c.id == str(cost_id))).one_or_none()
+    if row is None:
+        raise not_found(f"cost {cost_id}")
+    return cost_public(row)
+
+
+def rate_row_public(row: Any) -> RatePublic:
+    return RatePublic(
+        id=row.id,
+        currency=row.currency,
+        month=row.month,
+        rate=str(row.rate),
+        source=row.source,
+        history_url=history_url(row.id),
     )
 
 
@@ -284,7 +319,7 @@ def rate_public(conn: Connection, currency: str, month: str) -> RatePublic:
     row = conn.execute(select(t.rates).where(c.currency == currency, c.month == month)).one_or_none()
     if row is None:
         raise not_found(f"the {currency} rate for {month}")
-    return RatePublic(currency=row.currency, month=row.month, rate=str(row.rate), source=row.source)
+    return rate_row_public(row)
 
 
 def assessments_public(conn: Connection, currency: str, month: str) -> RateAssessmentsPublic:
@@ -293,7 +328,7 @@ def assessments_public(conn: Connection, currency: str, month: str) -> RateAsses
     if report is None:
         raise not_found(f"the {currency} rate for {month}")
     return RateAssessmentsPublic(
-        rate=RatePublic(currency=report.currency, month=report.month, rate=str(report.rate), source=report.source),
+        rate=rate_public(conn, report.currency, report.month),
         version=report.version,
         lines=[
             AssessedLinePublic(
@@ -318,4 +353,43 @@ def assessments_public(conn: Connection, currency: str, month: str) -> RateAsses
         ],
         count=len(report.lines),
         difference=_eur(report.difference),
+    )
+
+
+def transfer_public(row: Any) -> TransferPublic:
+    return TransferPublic(
+        id=row.id,
+        from_partner=row.from_partner,
+        from_category=row.from_category,
+        to_partner=row.to_partner,
+        to_category=row.to_category,
+        amount=_eur(row.amount),
+        decision_ref=row.decision_ref,
+        reason=row.reason,
+        effective_date=row.effective_date,
+        history_url=history_url(row.id),
+    )
+
+
+def transfer_by_id(conn: Connection, transfer_id: UUID) -> TransferPublic:
+    row = conn.execute(select(t.transfers).where(t.transfers.c.id == str(transfer_id))).one_or_none()
+    if row is None:
+        raise not_found(f"transfer {transfer_id}")
+    return transfer_public(row)
+
+
+#: Where each kind of search hit is read (GET), by its id.
+_RECORD_PATHS = {"sme": "/api/v1/smes/{}", "claim": "/api/v1/claims/{}", "payment": "/api/v1/payments/{}"}
+
+
+def search_hit(hit: search.Hit) -> SearchHit:
+    """A hit with links: the record (an own cost has no page of its own: its history) and its history."""
+    path = _RECORD_PATHS.get(hit.kind)
+    return SearchHit(
+        kind=hit.kind,
+        id=hit.record_id,
+        label=hit.label,
+        matches=[SearchMatch(field=m.field, line_no=m.part or None, value=m.value) for m in hit.matches],
+        url=path.format(hit.record_id) if path else history_url(hit.record_id),
+        history_url=history_url(hit.record_id),
     )

@@ -104,6 +104,16 @@ def sme_id_of(conn: Connection, text: str) -> str:
     )
 
 
+def claim_id_of(conn: Connection, text: str) -> str:
+    """The id of a claim the ledger holds (claims have no code: their id, from the claims list)."""
+    given = _as_uuid(text)
+    if given is not None and conn.execute(select(t.claims.c.id).where(t.claims.c.id == str(given))).scalar():
+        return str(given)
+    if given is None:
+        raise UnknownCode(f"claim {_shown(text)} is not a claim id; give the id the list of claims shows")
+    raise UnknownCode(f"no claim {given} is in the ledger; the list of claims shows their ids")
+
+
 def claim_state(text: str) -> str:
     """A claim state as the ledger writes it (``APPROVED`` is approved)."""
     states = [state.value for state in ClaimState]

@@ -32,7 +32,7 @@ from sqlalchemy.pool import StaticPool
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.storage import database_url, shown_url
-from projections import tables
+from projections import search, tables
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +195,7 @@ class ReadDatabase:
                     if self.schema:
                         conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
                 tables.metadata.create_all(conn)
+                search.create_index(conn, sqlite=self.is_sqlite, schema=self.schema)
                 tracked = tables.tracking.c
                 known = dict(conn.execute(select(tracked.name, tracked.position)).tuples().all())
                 built = known.get(LAYOUT_ROW, FIRST_LAYOUT if "read_models" in known else tables.LAYOUT)
@@ -224,12 +225,15 @@ class ReadDatabase:
             built,
             tables.LAYOUT,
         )
+        search.drop_index(conn, sqlite=self.is_sqlite)
         tables.metadata.drop_all(conn)
         tables.metadata.create_all(conn)
+        search.create_index(conn, sqlite=self.is_sqlite, schema=self.schema)
 
     def drop(self) -> None:
         """Drop every read-model table (a rebuild starts from nothing)."""
         with self.engine.begin() as conn:
+            search.drop_index(conn, sqlite=self.is_sqlite)
             tables.metadata.drop_all(conn)
             if self.schema and not self.is_sqlite:
                 conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')

@@ -337,6 +337,45 @@ rates = Table(
     Column("version", Integer, nullable=False),
 )
 
+#: Budget transfers between two partner x category lines, with the consortium's decision.
+transfers = Table(
+    "rm_transfers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("from_partner", StoredText, nullable=False),
+    Column("from_category", StoredText, nullable=False),
+    Column("to_partner", StoredText, nullable=False),
+    Column("to_category", StoredText, nullable=False),
+    Column("amount", Cents, nullable=False),
+    Column("decision_ref", StoredText, nullable=False),
+    Column("reason", StoredText, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("position", BigInteger, nullable=False),
+)
+
+#: What the search finds (projections/search.py): one row per searchable field of a record
+#: (``part`` tells the lines of a claim apart). ``text`` is the value folded into words (no case,
+#: no accents, no punctuation: the same on SQLite and PostgreSQL), ``key`` an identifier's or a
+#: reference's canonical form, ``amount`` a EUR amount. ``doc`` numbers the row for the store's
+#: own full-text index (an FTS5 table on SQLite, a GIN index on PostgreSQL); ``position`` is
+#: the event that created the record, so hits come newest first.
+search = Table(
+    "rm_search",
+    metadata,
+    Column("kind", String(12), primary_key=True),
+    Column("record_id", String(36), primary_key=True),
+    Column("field", String(20), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("doc", BigInteger, nullable=False, unique=True),
+    Column("position", BigInteger, nullable=False),
+    Column("value", StoredText, nullable=False),
+    Column("text", StoredText, nullable=False),
+    Column("key", StoredText),
+    Column("amount", Cents),
+    Index("ix_rm_search_key", "key"),
+    Index("ix_rm_search_amount", "amount"),
+)
+
 #: One row per event: who did what, when, to which record, and why.
 audit = Table(
     "rm_audit",

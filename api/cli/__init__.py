@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates
+from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates, cmd_search
 from api.cli.claim_fixes import add_parsers as add_claim_fix_parsers
 from api.cli.common import iso_date, position
 from api.cli.corrections import add_parsers as add_correction_parsers
@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     claims.set_defaults(run=cmd_claims)
 
     add_claim_fix_parsers(commands)
+    found = commands.add_parser("search", help="find claims, SMEs, payments and own costs")
+    found.add_argument(
+        "text", help="an SME's name or identifier, a receipt or bank reference, a description or a EUR amount"
+    )
+    found.add_argument("--limit", type=int, default=50)
+    found.set_defaults(run=cmd_search)
 
     audit = commands.add_parser("audit", help="show the audit trail")
     audit.add_argument("--record", help="only events of this record (claim, SME, mission... id)")

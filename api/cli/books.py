@@ -1,4 +1,4 @@
-"""Commands that read or feed the books: budget, claims, audit trail, exchange rates."""
+"""Commands that read or feed the books: budget, claims, audit trail, exchange rates, search."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from projections.queries import (
     list_claims,
     position_recorded_by,
 )
+from projections.search import search
 
 
 def as_of_point(args: argparse.Namespace, ctx: LedgerContext) -> AsOf:
@@ -253,5 +254,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 r["event_type"],
                 r["reason"],
             )
+        console().print(table)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Claims, SMEs, payments and own costs matching the text, newest first (as GET /search)."""
+    with context(args, read_only=True) as ctx:
+        ctx.projector.catch_up()
+        with ctx.read_db.reading() as conn:
+            hits, count = search(conn, args.text, limit=args.limit)
+        table = Table(title=f"search {args.text!r} ({len(hits)} of {count})")
+        for heading in ("kind", "record", "label", "matched"):
+            table.add_column(heading)
+        for hit in hits:
+            matched = "; ".join(f"{m.field}{f' (line {m.part})' if m.part else ''}: {m.value}" for m in hit.matches)
+            table.add_row(hit.kind, hit.record_id, hit.label, matched)
         console().print(table)
     return 0

@@ -5,30 +5,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from sqlalchemy import Connection
 
 from api.deps import ActorDep, ContextDep, ReadDep, ReaderDep, SettingsDep
 from api.edge import GuardedRoute, allowed
+from api.routes._query import in_query
 from api.routes._write import then_read
 from api.schemas import (
     MAX_POSITION,
     BudgetPublic,
     GrantCreate,
     IsoDate,
-    MoneyOut,
+    Page,
     TransferCreate,
     TransferPublic,
     Written,
 )
-from api.views import LatestBody, budget_public, json_response, money, new_id, not_found
+from api.views import (
+    LatestBody,
+    budget_public,
+    json_response,
+    money,
+    new_id,
+    not_found,
+    transfer_by_id,
+    transfer_public,
+)
 from ledger.actors import Role
 from ledger.application import SME_SUPPORT_CAP
 from ledger.errors import InvalidInput
 from ledger.grant import PartnerInfo
 from ledger.money import Money
-from projections import codes
+from projections import codes, lists
 from projections import queries as q
 
 router = APIRouter(tags=["budget"], route_class=GuardedRoute)
@@ -108,17 +119,42 @@ def transfer_budget(
         reason=body.reason,
         on=body.on,
     )
-    position, _ = then_read(context, settings.read_your_writes_timeout, lambda conn: None)
-    data = TransferPublic(
-        id=transfer_id,
-        from_partner=body.from_partner,
-        from_category=body.from_category,
-        to_partner=body.to_partner,
-        to_category=body.to_category,
-        amount=MoneyOut.of(amount.amount, amount.currency),
-        decision_ref=body.decision_ref,
+    position, data = then_read(
+        context, settings.read_your_writes_timeout, lambda conn: transfer_by_id(conn, transfer_id)
     )
     return Written(position=position, data=data)
+
+
+@router.get("/budget/transfers", response_model=Page[TransferPublic], summary="Budget transfers")
+def transfers(
+    conn: ReadDep,
+    _actor: ActorDep,
+    partner: Annotated[
+        str | None, Query(max_length=200, description="From or to this partner, e.g. NIDV (any case)")
+    ] = None,
+    category: Annotated[
+        str | None, Query(max_length=200, description="From or to this category, e.g. FSTP (any case)")
+    ] = None,
+    start: Annotated[IsoDate | None, Query(alias="from", description="Business dates from this day")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="Business dates up to this day")] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[TransferPublic]:
+    """Transfers with the consortium's decision reference, the latest first. A partner or
+    category that does not exist is a 422 naming the valid ones."""
+    where = lists.TransferFilter(
+        partner=in_query("partner", partner, lambda text: codes.partner_code(conn, text)),
+        category=in_query("category", category, codes.category_code),
+        start=start,
+        end=end,
+    )
+    rows, count = lists.list_transfers(conn, where, offset=offset, limit=limit)
+    return Page(data=[transfer_public(row) for row in rows], count=count)
+
+
+@router.get("/budget/transfers/{transfer_id}", response_model=TransferPublic, summary="One budget transfer")
+def transfer(transfer_id: UUID, conn: ReadDep, _actor: ActorDep) -> TransferPublic:
+    return transfer_by_id(conn, transfer_id)
 
 
 @dataclass(frozen=True)

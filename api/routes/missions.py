@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
 from api.edge import GuardedRoute, allowed
+from api.routes._query import in_query
 from api.routes._write import then_read
 from api.schemas import (
+    COUNTRY_ANY_CASE,
+    MAX_POSITION,
+    MONTH,
     MissionCreate,
     MissionPublic,
+    Page,
     RateCreate,
     RatePublic,
     SelectionCreate,
@@ -20,9 +25,9 @@ from api.schemas import (
     SmePublic,
     Written,
 )
-from api.views import mission_public, money, new_id, not_found, rate_public, sme_public
+from api.views import mission_public, money, new_id, not_found, rate_public, rate_row_public, sme_public
 from ledger.actors import Role
-from projections import codes
+from projections import codes, lists
 from projections import queries as q
 
 router = APIRouter(tags=["missions and SMEs"], route_class=GuardedRoute)
@@ -118,10 +123,32 @@ def register_sme(
     return Written(position=position, data=data)
 
 
-@router.get("/smes", response_model=list[SmePublic], summary="SMEs")
-def smes(conn: ReadDep, _actor: ActorDep) -> list[SmePublic]:
-    """Every SME with its support per mission, remaining caps and claims by state."""
-    return [sme_public(s) for s in q.sme_summaries(conn)]
+@router.get("/smes", response_model=Page[SmePublic], summary="SMEs")
+def smes(
+    conn: ReadDep,
+    _actor: ActorDep,
+    name: Annotated[
+        str | None,
+        Query(max_length=200, description="Part of the legal name, in any case, with or without accents"),
+    ] = None,
+    country: Annotated[
+        str | None, Query(pattern=COUNTRY_ANY_CASE, description="ISO 3166 alpha-2 code, in any case, e.g. it")
+    ] = None,
+    mission: Annotated[
+        str | None, Query(max_length=200, description="Selected for this mission: its id or its code, e.g. JPN-2023")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[SmePublic]:
+    """SMEs by legal name, each with its support per mission, remaining caps and claims by state,
+    one page at a time. A mission that does not exist is a 422 naming the missions."""
+    where = lists.SmeFilter(
+        name=name,
+        country=None if country is None else country.upper(),
+        mission_id=in_query("mission", mission, lambda text: codes.mission_id_of(conn, text)),
+    )
+    found, count = lists.list_smes(conn, where, offset=offset, limit=limit)
+    return Page(data=[sme_public(s) for s in found], count=count)
 
 
 @router.get("/smes/{sme_id}", response_model=SmePublic, summary="One SME")
@@ -135,6 +162,29 @@ def sme(
     """An SME named by its id or by its identifier, compared in canonical form (IT 0123-4567
     is it01234567)."""
     return _sme(conn, codes.sme_id_of(conn, sme_id))
+
+
+@router.get("/exchange-rates", response_model=Page[RatePublic], summary="Monthly exchange rates")
+def rates(
+    conn: ReadDep,
+    _actor: ActorDep,
+    currency: Annotated[
+        str | None, Query(max_length=40, description="Only this currency, in any case, e.g. jpy")
+    ] = None,
+    month_from: Annotated[
+        str | None, Query(alias="from", pattern=MONTH, description="From this month, YYYY-MM")
+    ] = None,
+    month_to: Annotated[str | None, Query(alias="to", pattern=MONTH, description="Up to this month, YYYY-MM")] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[RatePublic]:
+    """Rates as recorded (or corrected), the latest month first. A currency the ledger does not
+    accept is a 422 naming those it does."""
+    where = lists.RateFilter(
+        currency=in_query("currency", currency, codes.currency_code), month_from=month_from, month_to=month_to
+    )
+    rows, count = lists.list_rates(conn, where, offset=offset, limit=limit)
+    return Page(data=[rate_row_public(row) for row in rows], count=count)
 
 
 @router.post("/exchange-rates", status_code=201, response_model=Written[RatePublic], summary="Record a monthly rate")

@@ -31,7 +31,9 @@ from api.schemas.claims import (
     SettlementCreate,
 )
 from api.schemas.common import (
+    COUNTRY_ANY_CASE,
     MAX_POSITION,
+    MONTH,
     PATTERN_HINTS,
     Code,
     Country,
@@ -66,9 +68,12 @@ from api.schemas.missions import (
     SmeMission,
     SmePublic,
 )
+from api.schemas.search import SearchHit, SearchMatch
 
 __all__ = [
+    "COUNTRY_ANY_CASE",
     "MAX_POSITION",
+    "MONTH",
     "PATTERN_HINTS",
     "ApprovalCreate",
     "AssessedLinePublic",
@@ -113,6 +118,8 @@ __all__ = [
     "RatePublic",
     "ReversalCreate",
     "RevocationCreate",
+    "SearchHit",
+    "SearchMatch",
     "SelectionCreate",
     "SettlementCreate",
     "SmeCorrectionCreate",

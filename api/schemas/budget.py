@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.schemas.common import (
+    HISTORY,
     Code,
     Country,
     DecimalString,
@@ -169,4 +170,7 @@ class TransferPublic(BaseModel):
     to_partner: str
     to_category: str
     amount: MoneyOut
-    decision_ref: str
+    decision_ref: str = Field(description="The consortium's decision that made the transfer")
+    reason: str
+    effective_date: date
+    history_url: str = Field(description=HISTORY)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Code, IsoDate, MoneyIn, MoneyOut, RandomId, Strict, Text
+from api.schemas.common import HISTORY, Code, IsoDate, MoneyIn, MoneyOut, RandomId, Strict, Text
 
 
 class ExpenseLineIn(Strict):
@@ -201,12 +201,14 @@ class ClaimPublic(BaseModel):
 class PaymentPublic(BaseModel):
     id: str
     claim_id: str
+    sme_id: str = Field(description="The SME paid")
     partner: str
     amount: MoneyOut
     bank_reference: str
     value_date: date
     reversed: bool
     reversal_reason: str
+    history_url: str = Field(description=HISTORY)
 
 
 class CostCreate(Strict):
@@ -245,3 +247,4 @@ class CostPublic(BaseModel):
     cost_date: date
     document_ref: str
     description: str
+    history_url: str = Field(description=HISTORY)

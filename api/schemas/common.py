@@ -27,6 +27,8 @@ ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 #: POINTEX); countries are written in capitals.
 CURRENCY = r"^[A-Za-z]{3}$"
 COUNTRY = r"^[A-Z]{2}$"
+#: A country asked for in a query string: in any case (``it`` is IT).
+COUNTRY_ANY_CASE = r"^[A-Za-z]{2}$"
 CODE = r"^[A-Za-z0-9_-]+$"
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 PATTERN_HINTS: dict[str, str] = {
@@ -34,6 +36,7 @@ PATTERN_HINTS: dict[str, str] = {
     ISO_DATE: "a date; use YYYY-MM-DD, e.g. 2023-03-15",
     CURRENCY: "a currency code; write the three-letter ISO 4217 code, e.g. EUR",
     COUNTRY: "a country code; write the two-letter ISO 3166 code in capitals, e.g. IT",
+    COUNTRY_ANY_CASE: "a country code; write the two-letter ISO 3166 code, e.g. IT",
     CODE: "a code; use letters A-Z, digits, '-' and '_' only, e.g. JPN-2023",
     MONTH: "a month; use YYYY-MM, e.g. 2023-03",
 }
@@ -157,6 +160,10 @@ class Written(BaseModel, Generic[T]):
 
     position: int = Field(description="Event log position the read models have reached for this write")
     data: T
+
+
+#: What a record's ``history`` link says (a path of this API).
+HISTORY = "The record's audit history: every event that made it, with who, when and why (GET this path)"
 
 
 class Page(BaseModel, Generic[T]):

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import (
+    HISTORY,
     Code,
     Country,
     Currency,
@@ -132,6 +133,7 @@ class SmePublic(BaseModel):
     claims_by_state: dict[str, int]
     approved: MoneyOut
     remaining_overall: MoneyOut = Field(description="What remains of the cap per SME over the grant")
+    history_url: str = Field(description=HISTORY)
 
 
 class RateCreate(Strict):
@@ -146,7 +148,9 @@ class RateCreate(Strict):
 
 
 class RatePublic(BaseModel):
+    id: str
     currency: str
     month: str
     rate: str
     source: str
+    history_url: str = Field(description=HISTORY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledger.budget import BudgetLine
+from ledger.budget import BudgetLine, Transfer
 from ledger.grant import Grant
 from projections import tables as t
 from projections.batch import MEASURES, Batch
@@ -50,6 +50,25 @@ def _line_opened(batch: Batch, e: BudgetLine.Opened) -> None:
         ),
     )
     batch.move(key, "allocated", e.allocated)
+
+
+@handles(Transfer.Made)
+def _transfer_made(batch: Batch, e: Transfer.Made) -> None:
+    batch.insert(
+        t.transfers,
+        {
+            "id": str(e.originator_id),
+            "from_partner": e.from_partner,
+            "from_category": e.from_category,
+            "to_partner": e.to_partner,
+            "to_category": e.to_category,
+            "amount": e.amount.amount,
+            "decision_ref": e.decision_ref,
+            "reason": e.reason,
+            "effective_date": e.effective_date,
+            "position": batch.position,
+        },
+    )
 
 
 @handles(BudgetLine.TransferredOut)

@@ -14,13 +14,35 @@ from projections.batch import Batch, Handler
 FSTP = Category.FSTP.value
 
 E = TypeVar("E")
+#: The handler of each event type: one function, which calls every handler registered for that
+#: type in the order they were registered (the modules' import order in the package).
 HANDLERS: dict[type, Handler] = {}
+#: Every handler registered for each event type, in order (what ``HANDLERS`` composes).
+REGISTERED: dict[type, list[Handler]] = {}
+
+
+def _composed(handlers: list[Handler]) -> Handler:
+    if len(handlers) == 1:
+        return handlers[0]
+
+    def each(batch: Batch, event: Any) -> None:
+        for handler in handlers:
+            handler(batch, event)
+
+    return each
 
 
 def handles(*event_types: type[E]) -> Callable[[Callable[[Batch, E], None]], Callable[[Batch, E], None]]:
+    """Register the handler for these event types, beside any other module's handler of them
+    (the books and the search index both follow a claim's submission, say)."""
+
     def register(handler: Callable[[Batch, E], None]) -> Callable[[Batch, E], None]:
         for event_type in event_types:
-            HANDLERS[event_type] = handler
+            registered = REGISTERED.setdefault(event_type, [])
+            if handler in registered:
+                raise ValueError(f"{handler.__qualname__} already handles {event_type.__qualname__}")
+            registered.append(handler)
+            HANDLERS[event_type] = _composed(registered)
         return handler
 
     return register

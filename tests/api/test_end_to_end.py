@@ -366,7 +366,15 @@ class TestMissionStory:
         assert mission["reimbursement_rate"] == "0.70"
         assert mission["cap_per_sme"] == eur("2000.00")
         assert [m["mission_code"] for m in story.sme["data"]["missions"]] == ["JPN-2023"]
-        assert story.rate["data"] == {"currency": "JPY", "month": "2023-03", "rate": JPY_RATE, "source": "InforEuro"}
+        rate = story.rate["data"]
+        assert rate == {
+            "id": rate["id"],
+            "currency": "JPY",
+            "month": "2023-03",
+            "rate": JPY_RATE,
+            "source": "InforEuro",
+            "history_url": f"/api/v1/audit/entities/{rate['id']}",
+        }
 
     def test_a_submitted_claim_is_pending_for_its_requested_eur(self, story: Story) -> None:
         """Requested = 0.70 x sum of lines each converted JPY -> EUR half up; pending on POINTEX FSTP."""

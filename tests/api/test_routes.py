@@ -455,7 +455,7 @@ class TestSmes:
         assert data["approved"] == money("0.00")
         assert data["remaining_overall"] == money("60000.00")
         assert api.get(f"/smes/{data['id']}").json() == data
-        assert data["id"] in {s["id"] for s in api.get("/smes").json()}
+        assert data["id"] in {s["id"] for s in api.get("/smes").json()["data"]}
 
     def test_the_coordinator_may_register_and_choose_the_id(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
         """The coordinator registers too; a client-chosen id is kept."""
@@ -469,7 +469,7 @@ class TestSmes:
         details = rejected_payload(api, "/smes", sme_body(), tokens.ntt, 409)
         assert "IT01234567890" in details["detail"]
         assert alliance.sme_id in details["detail"]
-        assert len(api.get("/smes").json()) == 1
+        assert api.get("/smes").json()["count"] == 1
 
     def test_an_auditor_may_not_register(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
         """Auditors only read: 403, nothing recorded."""
@@ -484,7 +484,7 @@ class TestSmes:
         assert field_errors(api.post("/smes", sme_body("IT997", vat="x"), tokens.pointex)) == {
             "body.vat": "extra_forbidden"
         }
-        assert len(api.get("/smes").json()) == 1
+        assert api.get("/smes").json()["count"] == 1
 
     def test_an_unknown_sme_is_404(self, api: Api, alliance: Alliance) -> None:
         """GET of an id that is no SME: 404."""
@@ -549,7 +549,14 @@ class TestExchangeRates:
         """201 with the rate as a decimal string; right after, a USD claim converts with it
         (EUR = USD / rate: 109.87 / 1.0987 = 100.00, reimbursed at 70% = 70.00)."""
         data = api.ok(api.post("/exchange-rates", rate_body(), tokens.pointex))
-        assert data == {"currency": "USD", "month": "2023-03", "rate": "1.0987", "source": "InforEuro"}
+        assert data == {
+            "id": data["id"],
+            "currency": "USD",
+            "month": "2023-03",
+            "rate": "1.0987",
+            "source": "InforEuro",
+            "history_url": f"/api/v1/audit/entities/{data['id']}",
+        }
         recorded = api.events(aggregate_type="ExchangeRate", event_type="Recorded")
         assert [e["payload"]["rate"] for e in recorded] == [JPY_RATE, "1.0987"]
         claim = api.submit(alliance, expense("109.87", "USD", "USD-1"))
@@ -1421,7 +1428,7 @@ class TestIdempotency:
         """A key longer than 200 characters is refused before anything runs."""
         details = problem(api.post("/smes", sme_body("IT77777777777"), tokens.pointex, key="k" * 201), 422)
         assert "200" in details["detail"]
-        assert len(api.get("/smes").json()) == 1
+        assert api.get("/smes").json()["count"] == 1
 
     def test_keys_survive_a_restart(self, settings: Settings) -> None:
         """A new app on the same files replays the response remembered before the restart, and

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, select
 from ledger.errors import InvalidInput
 from projections import tables as t
 from projections.db import ReadDatabase
+from projections.lists import list_transfers
 from projections.projector import Projector
 from projections.queries import (
     AsOf,
@@ -41,6 +42,7 @@ from projections.queries import (
 from tests.builders import officer
 from tests.invariants import APPROVED, PARTLY_PAID, REJECTED, SUBMITTED, WITHDRAWN
 from tests.ledger.test_state_machine import PAID_ON, REVERSED_ON, LedgerMachine, eur, minor_units, scaled
+from tests.projections import fold_search
 from tests.projections.fold import ZERO, Fold, Logged, Record, effective_dates, fold, read_log
 
 #: Batch size of the machine's projector: small, so that batches end inside atomic saves.
@@ -215,6 +217,23 @@ def table_differences(conn: Connection, expected: Fold) -> list[str]:
     ]
 
 
+def list_and_search_differences(conn: Connection, log: list[Logged], position: int, expected: Fold) -> list[str]:
+    """The transfers (as their list shows them, newest first) and the search read model."""
+    rows, count = list_transfers(conn, limit=10_000)
+    want = fold_search.transfers(log, stop=position)
+    found = [] if count == len(want) else [f"list_transfers counts {count}, the fold made {len(want)} transfers"]
+    order = sorted(want, key=lambda tid: (want[tid]["effective_date"], want[tid]["position"]), reverse=True)
+    if [row.id for row in rows] != order:
+        found.append(f"list_transfers order {[row.id for row in rows]}, fold (latest first) {order}")
+    found += compare("transfer", {row.id: dict(row._mapping) for row in rows}, want)
+    s = t.search.c
+    indexed = {
+        (row.kind, row.record_id, row.field, row.part): dict(row._mapping)
+        for row in conn.execute(select(s.kind, s.record_id, s.field, s.part, s.value, s.amount))
+    }
+    return found + compare("search field", indexed, fold_search.search_rows(expected))
+
+
 def audit_differences(conn: Connection, expected: Fold) -> list[str]:
     """The audit trail, read the way an auditor pages through it."""
     got: dict[Any, Record] = {}
@@ -236,6 +255,7 @@ def check_read_models(db: ReadDatabase, log: list[Logged], where: str) -> None:
             *mission_differences(conn, expected),
             *claim_differences(conn, expected),
             *table_differences(conn, expected),
+            *list_and_search_differences(conn, log, position, expected),
             *audit_differences(conn, expected),
         ]
     assert_no_differences(f"{where} (read models at position {position})", found)
