@@ -105,3 +105,27 @@ def _cost_recorded(batch: Batch, e: Cost.Recorded) -> None:
 def _cost_corrected(batch: Batch, e: Cost.Corrected) -> None:
     where = {"kind": "cost", "record_id": str(e.originator_id), "field": "eur", "part": 0}
     batch.set(t.search, where, value=f"EUR {e.eur.amount:.2f}", amount=e.eur.amount)
+
+
+@handles(Claim.ApprovalRevoked)
+def _approval_revoked(batch: Batch, e: Claim.ApprovalRevoked) -> None:
+    """A revoked approval's amount no longer finds the claim (a new approval indexes its own)."""
+    batch.delete(t.search, {"kind": "claim", "record_id": str(e.originator_id), "field": "approved", "part": 0})
+
+
+@handles(Sme.RegistrationCorrected)
+def _sme_corrected(batch: Batch, e: Sme.RegistrationCorrected) -> None:
+    where = {"kind": "sme", "record_id": str(e.originator_id), "field": "legal_name", "part": 0}
+    batch.set(t.search, where, value=e.legal_name, text=words(e.legal_name))
+
+
+@handles(Payment.RecordCorrected)
+def _payment_corrected(batch: Batch, e: Payment.RecordCorrected) -> None:
+    where = {"kind": "payment", "record_id": str(e.originator_id), "field": "bank_reference", "part": 0}
+    batch.set(
+        t.search,
+        where,
+        value=e.bank_reference,
+        text=words(e.bank_reference),
+        key=reference_key(e.bank_reference) or None,
+    )

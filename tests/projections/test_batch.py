@@ -93,6 +93,7 @@ class TestBatchRows:
                         "amount": Decimal("10.00"),
                         "bank_reference": "SEPA-1",
                         "value_date": date(2023, 4, 1),
+                        "released": Decimal("0.00"),
                         "reversed": False,
                         "reversal_reason": "",
                     },
@@ -124,6 +125,43 @@ class TestBatchRows:
         try:
             with pytest.raises(ValueError, match="found by id, not by partner"), db.writing() as conn:
                 Batch(conn, {}, {}).set(t.payments, {"partner": "NTT"}, reversed=True)
+        finally:
+            db.close()
+
+    def test_a_deleted_row_is_gone_and_can_be_inserted_again(self) -> None:
+        """A row deleted in a later batch is gone from the store and from the batch's view;
+        inserting the same key again in that batch stores the new row; a row inserted and
+        deleted in one batch is never written; deleting a row that does not exist is refused."""
+        payment = {
+            "claim_id": "c1",
+            "partner": "NTT",
+            "amount": Decimal("10.00"),
+            "bank_reference": "SEPA-1",
+            "value_date": date(2023, 4, 1),
+            "released": Decimal("0.00"),
+            "reversed": False,
+            "reversal_reason": "",
+        }
+        db = ReadDatabase("sqlite://")
+        try:
+            with db.writing() as conn:
+                batch = Batch(conn, {}, {})
+                batch.insert(t.payments, [payment | {"id": "p1"}, payment | {"id": "p2"}])
+                batch.flush()
+            with db.writing() as conn:
+                batch = Batch(conn, {}, {})
+                batch.delete(t.payments, {"id": "p1"})
+                assert batch.get(t.payments, id="p1") is None
+                batch.delete(t.payments, {"id": "p2"})
+                batch.insert(t.payments, payment | {"id": "p2", "bank_reference": "SEPA-2"})
+                batch.insert(t.payments, payment | {"id": "p3"})
+                batch.delete(t.payments, {"id": "p3"})
+                with pytest.raises(LookupError, match=r"no row .* to delete"):
+                    batch.delete(t.payments, {"id": "p1"})
+                batch.flush()
+            with db.reading() as conn:
+                rows = conn.execute(select(t.payments.c.id, t.payments.c.bank_reference)).all()
+            assert [tuple(r) for r in rows] == [("p2", "SEPA-2")]
         finally:
             db.close()
 
