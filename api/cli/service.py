@@ -157,11 +157,12 @@ def _demo_users(store: ServiceStore, url: str) -> None:
     print("web app users (sign in at the service's address, http://127.0.0.1:8000/ from scripts/demo; shown once):")
     for actor in DEMO_ACTORS:
         if actor.id in existing:
-            shown = "(kept: the password printed when it was made still works)"
+            shown = "(kept: the one printed when it was made still works)"
         else:
             shown = secrets.token_urlsafe(12)
             store.accounts.create_user(name=actor.id, role=actor.role, partner=actor.partner, password=shown)
-        print(f"  {actor.role:<11} {actor.partner or '':<10} {actor.id:<20} {shown}")
+        who = actor.role + (f" of {actor.partner}" if actor.partner else "")
+        print(f"  {actor.id:<20} {who:<22} password: {shown}")
     if existing & {actor.id for actor in DEMO_ACTORS}:
         where = "" if url == DEFAULT_URL else f" --database-url {shown_url(url)}"
         print(
