@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -18,7 +19,7 @@ from fastapi.testclient import TestClient
 from api.security import ServiceStore
 from tests.api.conftest import JSON, Alliance, Api, expense
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105 - the test users' password
 #: The users of these tests: user name -> (role, partner); the names are the API tokens' too.
 PEOPLE = {
     "claire.coordinator": ("coordinator", "TECHTERA"),
@@ -87,7 +88,7 @@ class Person:
         assert response.status_code == 200, response.text
         return response.text
 
-    def post(self, path: str, fields: dict[str, str], *, csrf_from: str | None = None) -> object:
+    def post(self, path: str, fields: dict[str, str], *, csrf_from: str | None = None) -> httpx2.Response:
         """POST a form with the CSRF token of the page ``csrf_from`` (default: ``path``'s page)."""
         token = csrf_of(self.get(csrf_from or path.rsplit("/", 1)[0]))
         return self.client.post(path, data={"csrf": token, **fields}, follow_redirects=False)

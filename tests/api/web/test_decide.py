@@ -14,9 +14,7 @@ People = dict[str, Person]
 
 
 def post(person: Person, claim: JSON, action: str, **fields: str) -> httpx2.Response:
-    response = person.post(f"/claims/{claim['id']}/{action}", {"on": "2023-04-10", **fields})
-    assert isinstance(response, httpx2.Response)
-    return response
+    return person.post(f"/claims/{claim['id']}/{action}", {"on": "2023-04-10", **fields})
 
 
 class TestApprove:
@@ -72,9 +70,7 @@ class TestApprove:
 
 
 class TestWhoMayDecide:
-    def test_another_partners_officer_sees_no_form_and_is_refused(
-        self, browser: People, api: Api, claim: JSON
-    ) -> None:
+    def test_another_partners_officer_sees_no_form_and_is_refused(self, browser: People, api: Api, claim: JSON) -> None:
         """NTT's officer sees no decision form; a POST of theirs is a 403 page with the ledger's
         rule, and nothing is recorded. The coordinator likewise."""
         before = api.event_count()

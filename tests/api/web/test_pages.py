@@ -52,7 +52,8 @@ class TestHome:
         assert response.headers["x-ledger-head-seal"]
         refused = browser["paola.pointex"].client.get("/exports/claims.csv")
         assert refused.status_code == 403
-        assert "Officer &#39;paola.pointex&#39; of POINTEX may not export the books: only an auditor may" in refused.text
+        refusal = "Officer &#39;paola.pointex&#39; of POINTEX may not export the books: only an auditor may"
+        assert refusal in refused.text
 
 
 class TestBudget:
@@ -61,7 +62,7 @@ class TestBudget:
         page = browser["claire.coordinator"].get("/budget")
         overview = api.budget()
         total = overview["totals"]
-        assert "<th scope=\"row\" colspan=\"2\">Total</th>" in page
+        assert '<th scope="row" colspan="2">Total</th>' in page
         figures = cells(page)
         assert figures[-6:] == [
             f"{float(total[m]['amount']):,.2f}"
@@ -148,8 +149,9 @@ class TestHeaders:
             assert response.headers["cache-control"] == "no-store"
             assert response.headers["x-frame-options"] == "DENY"
             assert not re.search(r"<script(?![^>]*\bsrc=)", response.text), f"inline script on {path}"
-            assert " style=" not in response.text and "<style" not in response.text, f"inline style on {path}"
-            assert "http://" not in response.text and "https://" not in response.text, f"another origin on {path}"
+            assert " style=" not in response.text, f"inline style on {path}"
+            assert "<style" not in response.text, f"inline style on {path}"
+            assert not re.search(r"https?://", response.text), f"another origin on {path}"
 
     def test_htmx_and_the_stylesheet_come_from_the_service(self, client: TestClient) -> None:
         htmx = client.get("/assets/vendor/htmx/htmx.min.js")

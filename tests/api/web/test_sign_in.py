@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx2
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -15,9 +16,8 @@ def person(app: FastAPI, name: str = "paola.pointex", *, https: bool = False) ->
     return Person(TestClient(app, base_url=base), name)
 
 
-def set_cookie_of(response: object, name: str) -> str:
-    headers = getattr(response, "headers")  # noqa: B009 - an httpx response
-    found = [value for value in headers.get_list("set-cookie") if value.startswith(f"{name}=")]
+def set_cookie_of(response: httpx2.Response, name: str) -> str:
+    found = [value for value in response.headers.get_list("set-cookie") if value.startswith(f"{name}=")]
     assert len(found) == 1, found
     return str(found[0])
 
