@@ -210,7 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ProjectionLagging, _lagging)
     app.add_exception_handler(ProjectionFailed, _projection_failed)
     app.add_middleware(RefuseWritesWhenDegraded)  # before the routes' idempotent replays
-    app.add_middleware(InternalErrors)  # added last, so outermost: they see every answer
+    app.add_middleware(InternalErrors, pages=web.owns)  # added last, so outermost: they see every answer
     app.add_middleware(SecurityHeaders)
     app.include_router(docs.router)
     web.install(app)  # the web app's pages at / (api/web)

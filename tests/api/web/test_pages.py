@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.web.claims import PAGE
@@ -169,3 +170,19 @@ class TestHeaders:
         assert "There is no page at /nowhere" in page.text
         api = client.get("/api/v1/nowhere", headers={"Accept": "text/html"})
         assert api.headers["content-type"] == "application/problem+json"
+
+    def test_an_unexpected_error_on_a_page_is_a_page(
+        self, browser: People, alliance: Alliance, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A fault while rendering a page answers an HTML 500 with the id it was logged under
+        (a script calling the JSON API still gets problem details)."""
+
+        def broken(*_args: object, **_kwargs: object) -> None:
+            raise RuntimeError("the read models went away")
+
+        monkeypatch.setattr("projections.queries.budget_overview", broken)
+        response = browser["claire.coordinator"].client.get("/budget")
+        assert response.status_code == 500
+        assert response.headers["content-type"].startswith("text/html")
+        assert re.search(r"logged as [0-9a-f-]{36}", response.text)
+        assert "the read models went away" not in response.text
