@@ -35,8 +35,13 @@ def http_error(request: Request, status: int, detail: str) -> Response | None:
     return None
 
 
+#: The web app's routers. Their forms are guarded by the session and its CSRF token
+#: (api.web.session), and who may act by the use case's own check, not by api.edge.
+ROUTERS = tuple(module.router for module in (auth, home, budget, claims, exports, static))
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(WebRefusal, errors.refused)
     app.add_exception_handler(SignInNeeded, errors.sign_in_needed)
-    for module in (auth, home, budget, claims, exports, static):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
