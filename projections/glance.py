@@ -5,7 +5,6 @@ and over the same read models (nothing here is computed twice)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -66,10 +65,6 @@ def recent_events(conn: Connection, *, limit: int = 15) -> list[Any]:
     a = t.audit.c
     query = select(a.position, a.recorded_at, a.effective_date, a.actor_id, a.role, a.aggregate_type, a.event_type)
     return list(conn.execute(query.order_by(a.position.desc()).limit(limit)).all())
-
-
-def days_waiting(submitted_on: date, today: date) -> int:
-    return (today - submitted_on).days
 
 
 #: A line is "nearly used up" when what remains of it is at most this share of its allocation.

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from api.routes.budget import AsOfQuery, _no_grant
 from api.schemas import parse_iso_date
-from api.web.home import books
+from api.web.reads import books
 from api.web.render import render
 from api.web.session import SessionDep
 from projections import queries as q

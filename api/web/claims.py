@@ -22,7 +22,7 @@ from api.routes._write import then_read
 from api.schemas import parse_iso_date
 from api.settings import Settings
 from api.web.errors import ledger_refused, status_of
-from api.web.home import books, today
+from api.web.reads import books, today
 from api.web.render import render
 from api.web.session import FormDep, SessionDep, WebRefusal
 from ledger.actors import Actor, Role

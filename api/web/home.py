@@ -8,15 +8,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Connection
 
 from api.context import LedgerContext
+from api.web.reads import books, today
 from api.web.render import render
 from api.web.session import SessionDep
 from ledger.actors import Role
@@ -25,18 +21,6 @@ from projections import queries as q
 from projections.chain import stamp
 
 router = APIRouter(include_in_schema=False)
-
-
-@contextmanager
-def books(request: Request) -> Iterator[Connection]:
-    """One read transaction over the read models, for one page."""
-    context: LedgerContext = request.app.state.context
-    with context.read_db.reading() as conn:
-        yield conn
-
-
-def today() -> datetime:
-    return datetime.now(UTC)
 
 
 @router.get("/")

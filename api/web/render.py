@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api import assets
-from ledger.actors import Role
+from ledger.actors import Actor, Role
 from ledger.money import MINOR_UNITS
 
 HERE = Path(__file__).resolve().parent
@@ -57,12 +57,15 @@ environment.filters["day"] = day
 environment.globals["query"] = query
 environment.globals["htmx_url"] = assets.url(HTMX)
 
-#: The navigation of each role: (path, label).
-NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
-    Role.COORDINATOR: (("/", "Home"), ("/budget", "Budget"), ("/claims", "Claims")),
-    Role.OFFICER: (("/", "Home"), ("/budget", "Budget"), ("/claims", "Claims")),
-    Role.AUDITOR: (("/", "Home"), ("/budget", "Budget"), ("/claims", "Claims")),
-}
+
+def navigation(actor: Actor) -> tuple[tuple[str, str], ...]:
+    """The links of the navigation bar for this person: (href, label)."""
+    common = (("/", "Home"), ("/budget", "Budget"), ("/claims", "Claims"))
+    if actor.role == Role.OFFICER:
+        return (*common, (f"/claims?state=submitted&partner={actor.partner}", "Awaiting my decision"))
+    if actor.role == Role.COORDINATOR:
+        return (*common, ("/claims?state=submitted", "Pending claims"))
+    return (*common, ("/#exports", "Exports"))
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -72,7 +75,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     page = environment.get_template(template).render(
         request=request,
         web=web,
-        navigation=NAVIGATION.get(web.actor.role, ()) if web is not None else (),
+        navigation=navigation(web.actor) if web is not None else (),
         path=request.url.path,
         **context,
     )

@@ -39,6 +39,19 @@ class TestHome:
         assert "0 claims charged to NTT await a decision" in other
         assert claim["id"] not in other
 
+    def test_the_navigation_is_each_roles_own(self, browser: People, alliance: Alliance) -> None:
+        officer = browser["paola.pointex"].get("/")
+        assert '<a href="/claims?state=submitted&amp;partner=POINTEX">Awaiting my decision</a>' in officer
+        assert '<a href="/" aria-current="page">Home</a>' in officer
+        assert '<a href="/claims?state=submitted">Pending claims</a>' in browser["claire.coordinator"].get("/")
+        assert '<a href="/#exports">Exports</a>' in browser["arthur.auditor"].get("/")
+
+    def test_before_the_grant_the_pages_say_so(self, browser: People) -> None:
+        assert "No grant agreement is recorded" in browser["claire.coordinator"].get("/")
+        assert "No grant agreement is recorded yet" in browser["paola.pointex"].get("/")
+        budget = browser["paola.pointex"].client.get("/budget")
+        assert "The grant agreement is not in the ledger" in budget.text
+
     def test_the_auditor_sees_the_chain_and_the_exports(self, browser: People, claim: JSON) -> None:
         page = browser["arthur.auditor"].get("/")
         assert re.search(r"<code class=\"seal\">\d+:[0-9a-f]{64}</code>", page)
