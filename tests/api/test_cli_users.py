@@ -46,9 +46,8 @@ class TestUserCommand:
         assert create(url, monkeypatch, "--role", "auditor", "--name", "ada.auditor") == 0
         assert "user ada.auditor (auditor) can now sign in to the web app" in capsys.readouterr().out
         assert sign_in(url, "ada.auditor", PASSWORD)
-        with open_context(url) as ctx:
-            with ctx.read_db.reading() as conn:
-                stored = conn.execute(select(users.c.password_hash)).scalar_one()
+        with open_context(url) as ctx, ctx.read_db.reading() as conn:
+            stored = conn.execute(select(users.c.password_hash)).scalar_one()
         assert stored.startswith("$argon2id$")
         assert PASSWORD not in stored
         assert run(url, "user", "list") == 0

@@ -12,6 +12,8 @@ Playwright's own browser downloads are never used (they cannot be fetched here).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 from collections.abc import Iterator
@@ -57,14 +59,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dic
     require_browser()
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'ledger.db'}"
-    out = folder / "demo.txt"
-    import contextlib
-    import io
-
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         assert main(["--database-url", url, "demo"]) == 0
-    out.write_text(printed.getvalue())
     passwords = dict(re.findall(r"^\s+(\S+)\s.*password: (\S+)$", printed.getvalue(), re.M))
     assert {"officer.nidv", "claire.coordinator"} <= passwords.keys(), printed.getvalue()
     with Server(url, folder / "server.log", lifetime=LIFETIME) as server:
