@@ -71,9 +71,7 @@ class TestAccounts:
         with pytest.raises(SessionEnded, match="signed in for 12 hours, the longest a session lasts"):
             accounts.session(session_id, idle=ABSOLUTE * 2, absolute=ABSOLUTE)
 
-    def test_failures_are_counted_per_name_and_forgotten_after_an_hour(
-        self, store: ServiceStore, clock: Clock
-    ) -> None:
+    def test_failures_are_counted_per_name_and_forgotten_after_an_hour(self, store: ServiceStore, clock: Clock) -> None:
         accounts = store.accounts
         accounts.create_user(name="ada", role="auditor", partner=None, password=PASSWORD)
         for _ in range(5):
