@@ -70,6 +70,31 @@ class TestHome:
         assert refusal in refused.text
 
 
+class TestVerify:
+    def test_the_auditor_verifies_the_chain_and_a_head_written_down(self, browser: People, claim: JSON) -> None:
+        auditor = browser["arthur.auditor"]
+        home = auditor.get("/")
+        head = re.search(r'<code class="seal">(\d+:[0-9a-f]{64})</code>', home)
+        assert head is not None
+        page = auditor.get("/verify")
+        assert '<h2 id="verdict">Intact</h2>' in page
+        assert f"head {head[1]}" in page
+        assert "snapshots: all" in page
+        anchored = auditor.get(f"/verify?expect_head={head[1]}")
+        assert "is in the history recomputed from the stored events" in anchored
+        wrong = auditor.get("/verify?expect_head=" + "1:" + "0" * 64)
+        assert '<h2 id="verdict">Differs from the head written down</h2>' in wrong
+        assert "DIFFERS FROM THE ANCHOR" in wrong
+
+    def test_a_bad_head_is_said_beside_its_field_and_others_may_not_verify(self, browser: People, claim: JSON) -> None:
+        response = browser["arthur.auditor"].client.get("/verify?expect_head=nonsense")
+        assert response.status_code == 422
+        assert 'id="expect-head-error">The expected head &#39;nonsense&#39; is not a head' in response.text
+        refused = browser["paola.pointex"].client.get("/verify")
+        assert refused.status_code == 403
+        assert "may not verify the stored history: only an auditor may" in refused.text
+
+
 class TestBudget:
     def test_every_line_with_subtotals_and_the_total(self, browser: People, api: Api, claim: JSON) -> None:
         """The same figures as the JSON API's overview, written with thousands separators."""
