@@ -33,6 +33,8 @@ CHROMIUM = Path(os.environ.get("GRANTLEDGER_CHROMIUM", "/usr/bin/chromium"))
 REQUIRE = os.environ.get("GRANTLEDGER_REQUIRE_BROWSER") == "1"
 #: The server stops by itself after this many seconds, whatever happens to the tests.
 LIFETIME = 600
+#: axe-core (npm, a dev dependency in package-lock.json), injected into each page for the scan.
+AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -81,9 +83,11 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-def signed_in(browser: Browser, server: Server, name: str, password: str, violations: list[str]) -> Page:
+def signed_in(
+    browser: Browser, server: Server, name: str, password: str, violations: list[str], *, bypass_csp: bool = False
+) -> Page:
     """A new browser context (its own cookies) signed in through the form, as a person does."""
-    page = browser.new_context(base_url=server.base_url).new_page()
+    page = browser.new_context(base_url=server.base_url, bypass_csp=bypass_csp).new_page()
     page.on(
         "console",
         lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
@@ -138,3 +142,47 @@ def test_an_officer_approves_a_claim_and_the_coordinator_sees_the_budget_move(
     coordinator.locator("#results").get_by_text("approved").first.wait_for()
     assert "submitted" not in coordinator.locator("#results tbody").inner_text()
     assert violations == [], violations
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now (rule: nodes)."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
+def test_the_main_pages_have_no_serious_accessibility_violations(
+    demo: tuple[Server, dict[str, str]], browser: Browser
+) -> None:
+    """axe-core on every main page of each role: no serious or critical violation. (The scan's
+    script is injected by the test, so its browser context bypasses the CSP; the pages' own
+    policy is checked by the story above and the route tests.)"""
+    if not AXE.is_file():
+        message = f"axe-core is not installed ({AXE}): run scripts/setup-venv (npm ci)"
+        if REQUIRE:
+            pytest.fail(message)
+        pytest.skip(message)
+    server, passwords = demo
+    found: dict[str, list[str]] = {}
+    anonymous = browser.new_context(base_url=server.base_url, bypass_csp=True).new_page()
+    anonymous.goto("/sign-in")
+    found["/sign-in"] = serious_violations(anonymous)
+    pages = {
+        "claire.coordinator": ["/", "/budget", "/budget?as_of=2001-01-01", "/claims", "/claims?state=approved"],
+        "officer.nidv": ["/", "/claims?state=submitted"],
+        "arthur.auditor": ["/", "/verify"],
+    }
+    for name, paths in pages.items():
+        page = signed_in(browser, server, name, passwords[name], [], bypass_csp=True)
+        for path in paths:
+            page.goto(path)
+            found[f"{name} {path}"] = serious_violations(page)
+        if name == "officer.nidv":
+            page.locator("#results tbody a").first.click()
+            page.wait_for_load_state()
+            found[f"{name} a claim"] = serious_violations(page)
+    assert {where: issues for where, issues in found.items() if issues} == {}
