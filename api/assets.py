@@ -37,6 +37,7 @@ VENDOR: dict[str, VendorFile] = {
     "swagger-ui/swagger-ui-bundle.js": VendorFile("swagger-ui-dist", "swagger-ui-bundle.js", JS),
     "swagger-ui/swagger-ui.css": VendorFile("swagger-ui-dist", "swagger-ui.css", CSS),
     "redoc/redoc.standalone.js": VendorFile("redoc", "bundles/redoc.standalone.js", JS),
+    "htmx/htmx.min.js": VendorFile("htmx.org", "dist/htmx.min.js", JS),  # the web app's (api/web)
 }
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
+from collections.abc import Callable
+from html import escape
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import StatementError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,11 +60,26 @@ def internal_error(error_id: str) -> JSONResponse:
     return JSONResponse(body, status_code=500, media_type="application/problem+json", headers={"Connection": "close"})
 
 
+def internal_error_page(error_id: str) -> HTMLResponse:
+    """The same 500 for a page of the web app: plain HTML, no template (that may be what failed)."""
+    text = (
+        "The request failed on an unexpected error, logged as "
+        f"{escape(error_id)}. If you sent a form, look the record up before sending it again, and give this "
+        "id to the service's administrator."
+    )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Internal error</title></head>'
+        f'<body><h1>Internal error</h1><p>{text}</p><p><a href="/">Home</a></p></body></html>\n'
+    )
+    return HTMLResponse(page, status_code=500, headers={"Connection": "close"})
+
+
 class InternalErrors:
     """Turns an unexpected exception into the 500 above (pure ASGI, outside the routes' handlers)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, pages: Callable[[str], bool] = lambda _path: False) -> None:
         self.app = app
+        self.pages = pages  # which paths are the web app's pages (they get an HTML 500)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,4 +99,5 @@ class InternalErrors:
             log.error("error %s on %s %s:\n%s", error_id, scope["method"], scope["path"], describe(error))
             if started:
                 raise ResponseAbandoned(f"error {error_id} after the response started") from None
-            await internal_error(error_id)(scope, receive, send)
+            answer: Response = internal_error_page(error_id) if self.pages(scope["path"]) else internal_error(error_id)
+            await answer(scope, receive, send)

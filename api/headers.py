@@ -4,7 +4,9 @@
 - API data (/api/v1/..., /health): ``Cache-Control: no-store`` (no cache keeps a budget or a
   token's answers);
 - HTML: a strict ``Content-Security-Policy`` (scripts and styles only from the app itself, no
-  inline script, no framing) and ``X-Frame-Options: DENY`` for older browsers. No policy
+  inline script or style, no framing, forms post only to the app) and ``X-Frame-Options: DENY``
+  for older browsers, ``Cross-Origin-Opener-Policy: same-origin``, and ``Cache-Control:
+  no-store`` (the web app's pages show a person's books; api/web). No policy
   names another origin: the documentation pages load Swagger UI and ReDoc from the service
   itself (api/assets.py). ReDoc writes its styles inline and searches in a blob: worker, so
   /redoc alone allows those two.
@@ -61,6 +63,9 @@ class SecurityHeaders:
                 if headers.get("content-type", "").startswith("text/html"):
                     headers["Content-Security-Policy"] = POLICY_OF.get(path, HTML_POLICY)
                     headers["X-Frame-Options"] = "DENY"
+                    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                    if "cache-control" not in headers:  # a page shows a person's books: keep it out of caches
+                        headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

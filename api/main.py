@@ -1,6 +1,7 @@
 """The HTTP service: an app factory wiring the ledger, its read models and the routes.
 
-Errors are problem details (RFC 9457): 401 without a valid token, 403 for the wrong role or
+The web app (api/web) is mounted on the same app: its pages at /, its refusals as pages.
+Errors of the JSON API are problem details (RFC 9457): 401 without a valid token, 403 for the wrong role or
 partner, 404 for unknown ids, 409 for refusals by a rule of the grant and for conflicts,
 422 for invalid input (with field errors in the user's words: api.invalid). Every write checks
 the caller's role before it reads its body and honours an Idempotency-Key header (api.edge).
@@ -21,7 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import docs
+from api import docs, web
 from api.context import open_context
 from api.failures import InternalErrors
 from api.headers import SecurityHeaders
@@ -57,21 +58,30 @@ def problem(status: int, title: str, detail: str, errors: list[dict[str, Any]] |
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def _ledger_error(_request: Request, error: Exception) -> Response:
+def _ledger_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, LedgerError)  # noqa: S101 - registered for LedgerError only
+    page = web.ledger_error(request, error)
+    if page is not None:
+        return page
     status = next((code for kind, code in STATUS_OF if isinstance(error, kind)), 409)
     return problem(status, error.title, error.detail)
 
 
-def _validation_error(_request: Request, error: Exception) -> Response:
+def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)  # noqa: S101
     fields = field_errors(error.errors())
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    page = web.http_error(request, 422, f"the request was not understood: {summary}")
+    if page is not None:
+        return page
     return problem(422, "Invalid input", f"the request was not recorded: {summary}", fields)
 
 
-def _http_error(_request: Request, error: Exception) -> Response:
+def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)  # noqa: S101
+    page = web.http_error(request, error.status_code, str(error.detail))
+    if page is not None:
+        return page
     title = HTTPStatus(error.status_code).phrase
     return problem(error.status_code, title, str(error.detail))
 
@@ -200,9 +210,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ProjectionLagging, _lagging)
     app.add_exception_handler(ProjectionFailed, _projection_failed)
     app.add_middleware(RefuseWritesWhenDegraded)  # before the routes' idempotent replays
-    app.add_middleware(InternalErrors)  # added last, so outermost: they see every answer
+    app.add_middleware(InternalErrors, pages=web.owns)  # added last, so outermost: they see every answer
     app.add_middleware(SecurityHeaders)
     app.include_router(docs.router)
+    web.install(app)  # the web app's pages at / (api/web)
     keep_queries_out_of_access_logs()
     for module in (budget, missions, claims, payments, costs, corrections, search, audit):
         app.include_router(module.router, prefix=PREFIX, responses=PROBLEM_RESPONSES)

@@ -1,4 +1,5 @@
-"""Bearer tokens and idempotency keys: the service's own small tables, beside the read models.
+"""Bearer tokens and idempotency keys: the service's own small tables, beside the read models
+(the web app's users and sessions are created with them: api.accounts).
 
 A token is shown once, when created; only its SHA-256 is stored (tokens are 256 random bits,
 so a fast hash is enough: there is nothing to brute-force). The actor of every command comes
@@ -40,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from api.accounts import Accounts, account_metadata
 from api.last_use import LastUse
 from ledger.actors import Actor, Role
 from ledger.errors import InvalidInput, NotFound
@@ -176,8 +178,10 @@ class ServiceStore:
             if not db.is_sqlite:  # processes starting together: one creates, the others wait and see it
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
             service_metadata.create_all(conn)
+            account_metadata.create_all(conn)
             _add_missing_columns(conn, db.schema)
         self.last_use = LastUse(db, tokens)
+        self.accounts = Accounts(db, lambda: self.clock())  # web users and sessions (api.accounts)
 
     def close(self) -> None:
         """Write down the last uses still pending and stop their writer."""

@@ -36,11 +36,14 @@ class ServerFailed(RuntimeError):
 
 
 class Server:
-    """The service on ``database_url`` with ``workers`` processes, its output appended to ``log``."""
+    """The service on ``database_url`` with ``workers`` processes, its output appended to ``log``;
+    with ``lifetime``, it stops by itself after that many seconds even if whoever started it
+    died without stopping it (coreutils' timeout)."""
 
-    def __init__(self, database_url: str, log: Path, workers: int = 1) -> None:
+    def __init__(self, database_url: str, log: Path, workers: int = 1, *, lifetime: int | None = None) -> None:
         self.database_url = database_url
         self.workers = workers
+        self.lifetime = lifetime
         self.log_path = log
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -49,6 +52,8 @@ class Server:
     def __enter__(self) -> Self:
         command = [sys.executable, "-m", "api.cli", "--database-url", self.database_url]
         command += ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]
+        if self.lifetime is not None:
+            command = ["timeout", "--signal=TERM", "--kill-after=10", str(self.lifetime), *command]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own command line
                 command, cwd=REPO, env=clean_env(), stdout=log, stderr=subprocess.STDOUT

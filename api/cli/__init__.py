@@ -15,6 +15,7 @@ from api.cli.corrections import add_parsers as add_correction_parsers
 from api.cli.service import cmd_demo, cmd_info, cmd_project, cmd_replay, cmd_serve
 from api.cli.tokens import EXPIRES_HELP, cmd_token
 from api.cli.trust import cmd_export, cmd_key, cmd_verify
+from api.cli.users import add_parser as add_user_parser
 from ledger.errors import LedgerError
 from ledger.storage import ENV_URL
 from projections.chain import ChainBroken
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--reuse", action="store_true", help="keep a store that already holds the demo")
     demo.set_defaults(run=cmd_demo)
 
-    serve = commands.add_parser("serve", help="run the HTTP API (docs at /docs)")
+    serve = commands.add_parser("serve", help="run the web app (at /) and the HTTP API (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument(
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a user's token")
     revoke.add_argument("--name", required=True)
     token.set_defaults(run=cmd_token)
+    add_user_parser(commands)
 
     rates = commands.add_parser("import-rates", help="record monthly exchange rates from a CSV file")
     rates.add_argument("file", help="CSV with a header: currency,month,rate[,source]")

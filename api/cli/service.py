@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import threading
 import time
@@ -15,6 +16,7 @@ from api.cli.common import context
 from api.cli.tokens import service_store
 from api.demo import load_demo
 from api.demo_data import DEMO_ACTORS
+from api.security import ServiceStore
 from api.serving import serve
 from ledger.records import Seal
 from ledger.storage import DEFAULT_URL, ENV_URL, database_url, library_env, shown_url
@@ -135,6 +137,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             else:
                 shown = store.create_token(name=actor.id, role=actor.role, partner=actor.partner)
             print(f"  {actor.role:<11} {actor.partner or '':<10} {actor.id:<20} {shown}")
+        _demo_users(store, url)
         if kept:
             first = kept[0]
             partner = f" --partner {first.partner}" if first.partner else ""
@@ -145,6 +148,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "(likewise for the others)"
             )
     return 0
+
+
+def _demo_users(store: ServiceStore, url: str) -> None:
+    """A web app user per demo actor, each with a generated password printed once; a demo user
+    who exists already (``--reuse``) keeps theirs."""
+    existing = {user.name for user in store.accounts.list_users()}
+    print("web app users (sign in at the service's address, http://127.0.0.1:8000/ from scripts/demo; shown once):")
+    for actor in DEMO_ACTORS:
+        if actor.id in existing:
+            shown = "(kept: the one printed when it was made still works)"
+        else:
+            shown = secrets.token_urlsafe(12)
+            store.accounts.create_user(name=actor.id, role=actor.role, partner=actor.partner, password=shown)
+        who = actor.role + (f" of {actor.partner}" if actor.partner else "")
+        print(f"  {actor.id:<20} {who:<22} password: {shown}")
+    if existing & {actor.id for actor in DEMO_ACTORS}:
+        where = "" if url == DEFAULT_URL else f" --database-url {shown_url(url)}"
+        print(
+            f"a password lost? start the demo afresh (delete its store), or grantledger{where} user disable "
+            "--name NAME and user create another user"
+        )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

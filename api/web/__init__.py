@@ -1,0 +1,47 @@
+"""The web app: server-rendered pages for officers, the coordinator and auditors.
+
+Routes by area (auth, home, budget, claims, exports, audit), one templates folder with a base layout,
+the app's own static files, and htmx (from node_modules, api/assets.py) as an enhancement:
+every page reads and works without JavaScript. Pages call the Application for commands and
+the projections' query functions for reads, as the JSON API does; none calls the JSON API.
+``install`` mounts it on the app factory's app.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+
+from api.web import audit, auth, budget, claims, errors, exports, home, static
+from api.web.session import SignInNeeded, WebRefusal
+from ledger.errors import LedgerError
+
+#: The paths the web app answers (its pages and its own files); the rest is the JSON API's.
+PREFIXES = ("/sign-in", "/sign-out", "/budget", "/claims", "/exports", "/verify", static.PREFIX)
+
+
+def owns(path: str) -> bool:
+    return path == "/" or any(path == prefix or path.startswith(prefix + "/") for prefix in PREFIXES)
+
+
+def ledger_error(request: Request, error: LedgerError) -> Response | None:
+    """The page for a ledger refusal on a web path (None: not a web path)."""
+    return errors.ledger_refused(request, error) if owns(request.url.path) else None
+
+
+def http_error(request: Request, status: int, detail: str) -> Response | None:
+    """The page for an HTTP error a browser met outside the JSON API (None: not one)."""
+    if owns(request.url.path) or (errors.wants_page(request) and not request.url.path.startswith("/api/")):
+        return errors.http_error_page(request, status, detail)
+    return None
+
+
+#: The web app's routers. Their forms are guarded by the session and its CSRF token
+#: (api.web.session), and who may act by the use case's own check, not by api.edge.
+ROUTERS = tuple(module.router for module in (auth, home, budget, claims, exports, audit, static))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(WebRefusal, errors.refused)
+    app.add_exception_handler(SignInNeeded, errors.sign_in_needed)
+    for router in ROUTERS:
+        app.include_router(router)

@@ -1,0 +1,77 @@
+"""Small reads for the pages people open first: the names behind ids, recent payments and
+events, and the claims that have waited longest for a decision. Thin, like projections.queries,
+and over the same read models (nothing here is computed twice)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from projections import tables as t
+from projections.queries import LineFigures
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What a person calls the records a claim names: mission codes and SME names."""
+
+    missions: dict[str, str]
+    smes: dict[str, str]
+
+    def mission(self, mission_id: str) -> str:
+        return self.missions.get(mission_id, mission_id)
+
+    def sme(self, sme_id: str) -> str:
+        return self.smes.get(sme_id, sme_id)
+
+
+def labels(conn: Connection) -> Labels:
+    missions = {row.id: row.code for row in conn.execute(select(t.missions.c.id, t.missions.c.code))}
+    smes = {row.id: row.legal_name for row in conn.execute(select(t.smes.c.id, t.smes.c.legal_name))}
+    return Labels(missions, smes)
+
+
+def mission_codes(conn: Connection) -> list[str]:
+    return list(conn.execute(select(t.missions.c.code).order_by(t.missions.c.code)).scalars())
+
+
+def partner_codes(conn: Connection) -> list[str]:
+    return list(conn.execute(select(t.partners.c.code).order_by(t.partners.c.code)).scalars())
+
+
+def recent_payments(conn: Connection, partner: str | None = None, *, limit: int = 10) -> list[Any]:
+    """The latest payments by value date (reversed ones too, marked so), newest first."""
+    p = t.payments.c
+    query = select(t.payments).order_by(p.value_date.desc(), p.id).limit(limit)
+    if partner is not None:
+        query = query.where(p.partner == partner)
+    return list(conn.execute(query).all())
+
+
+def waiting_longest(conn: Connection, partner: str | None = None, *, limit: int = 10) -> tuple[list[Any], int]:
+    """Submitted claims, the longest waiting first (by submission date), and how many wait."""
+    c = t.claims.c
+    conditions = [c.state == "submitted"] + ([c.partner == partner] if partner is not None else [])
+    count = int(conn.execute(select(func.count()).select_from(t.claims).where(*conditions)).scalar_one())
+    rows = conn.execute(select(t.claims).where(*conditions).order_by(c.submitted_on, c.position).limit(limit)).all()
+    return list(rows), count
+
+
+def recent_events(conn: Connection, *, limit: int = 15) -> list[Any]:
+    """The last events of the audit trail, newest first."""
+    a = t.audit.c
+    query = select(a.position, a.recorded_at, a.effective_date, a.actor_id, a.role, a.aggregate_type, a.event_type)
+    return list(conn.execute(query.order_by(a.position.desc()).limit(limit)).all())
+
+
+#: A line is "nearly used up" when what remains of it is at most this share of its allocation.
+NEARLY_USED = Decimal("0.10")
+
+
+def nearly_used(lines: tuple[LineFigures, ...], share: Decimal = NEARLY_USED) -> list[LineFigures]:
+    """Lines with an allocation whose remaining is at most ``share`` of it, the fullest first."""
+    found = [line for line in lines if line.allocated > 0 and line.remaining <= line.allocated * share]
+    return sorted(found, key=lambda line: line.remaining / line.allocated)
