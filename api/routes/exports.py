@@ -90,6 +90,11 @@ def _download(body: str | bytes, media_type: str, filename: str, made: Export) -
 @allowed(*WHO)
 def export_csv(table: ExportTable, actor: ActorDep, context: ContextDep, partner: PartnerQuery = None) -> Response:
     """One table, UTF-8 with a header row, amounts as exact decimals, dates as YYYY-MM-DD."""
+    return csv_download(table, actor, context, partner)
+
+
+def csv_download(table: ExportTable, actor: Actor, context: LedgerContext, partner: str | None) -> Response:
+    """One table as CSV, as ``actor`` may export it (the API's and the web app's download)."""
     with _exporting(actor, context, partner) as made:
         sheet = next(s for s in export.sheets(made.conn, made.exporter.partner) if s.name == table.value)
     return _download(export.to_csv(sheet), "text/csv", f"{table.value}.csv", made)
@@ -119,6 +124,11 @@ def export_zip(actor: ActorDep, context: ContextDep, partner: PartnerQuery = Non
 @allowed(*WHO)
 def export_xlsx(actor: ActorDep, context: ContextDep, partner: PartnerQuery = None) -> Response:
     """A cover sheet (grant, export time, head, who exported, whose rows), then one sheet per table."""
+    return xlsx_download(actor, context, partner)
+
+
+def xlsx_download(actor: Actor, context: LedgerContext, partner: str | None) -> Response:
+    """The workbook, as ``actor`` may export it (the API's and the web app's download)."""
     with _exporting(actor, context, partner) as made:
         tables = export.sheets(made.conn, made.exporter.partner)
         cover = export.cover(made.conn, made.at, made.exporter)

@@ -3,6 +3,8 @@ currency), the time filter in the URL, filters and paging, and the headers every
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -59,15 +61,23 @@ class TestHome:
         assert 'href="/exports/ledger.xlsx"' in page
         assert "Submitted" in page, "recent events name what happened"
 
-    def test_the_auditor_downloads_the_workbook_and_an_officer_may_not(self, browser: People, claim: JSON) -> None:
+    def test_the_auditor_downloads_the_workbook_and_an_officer_their_own_partners_rows(
+        self, browser: People, claim: JSON
+    ) -> None:
+        """The same downloads as the API's: the auditor every partner's books, an officer
+        only their own partner's rows (export_scope)."""
         response = browser["arthur.auditor"].client.get("/exports/ledger.xlsx")
         assert response.status_code == 200
         assert response.content[:2] == b"PK"
         assert response.headers["x-ledger-head-seal"]
-        refused = browser["paola.pointex"].client.get("/exports/claims.csv")
-        assert refused.status_code == 403
-        refusal = "Officer &#39;paola.pointex&#39; of POINTEX may not export the books: only an auditor may"
-        assert refusal in refused.text
+        own = browser["paola.pointex"].client.get("/exports/claims.csv")
+        assert own.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(own.text)))
+        assert rows, "the officer's partner has a claim"
+        assert {row["partner"] for row in rows} == {"POINTEX"}
+        missing = browser["paola.pointex"].client.get("/exports/nothing.csv")
+        assert missing.status_code == 404
+        assert "the tables are budget, claims" in missing.text
 
 
 class TestVerify:
