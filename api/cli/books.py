@@ -113,6 +113,15 @@ def cli_actor(ctx: LedgerContext) -> Actor:
     return Actor.coordinator(f"cli:{getpass.getuser()}", ctx.app.grant().coordinator)
 
 
+def officer_actor(ctx: LedgerContext, partner: str) -> Actor:
+    """The local user as a financial officer of ``partner`` (its code, in any case), for the
+    commands only a partner's officers may run (the ledger checks it is the right partner)."""
+    ctx.projector.catch_up()
+    with ctx.read_db.reading() as conn:
+        code = partner_code(conn, partner)
+    return Actor.officer(f"cli:{getpass.getuser()}", code)
+
+
 #: The columns of a rates file: these three, and ``source`` if the file gives one.
 RATE_COLUMNS = ("currency", "month", "rate")
 OPTIONAL_RATE_COLUMNS = ("source",)

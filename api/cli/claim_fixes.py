@@ -8,14 +8,11 @@ actor); the ledger refuses them unless that is the partner the claim is charged 
 from __future__ import annotations
 
 import argparse
-import getpass
 from uuid import UUID
 
+from api.cli.books import officer_actor
 from api.cli.common import context, iso_date
-from api.context import LedgerContext
-from ledger.actors import Actor
 from ledger.claim import state_label
-from projections.codes import partner_code
 
 
 def claim_id(text: str) -> UUID:
@@ -27,14 +24,6 @@ def claim_id(text: str) -> UUID:
             f"{text!r} is not a claim id; write the id as `grantledger claims` shows it, "
             "e.g. 0b7e7e0e-3c1a-4a52-9d7e-1f2b3c4d5e6f"
         ) from None
-
-
-def officer_actor(ctx: LedgerContext, partner: str) -> Actor:
-    """The local user as a financial officer of ``partner`` (its code, in any case)."""
-    ctx.projector.catch_up()
-    with ctx.read_db.reading() as conn:
-        code = partner_code(conn, partner)
-    return Actor.officer(f"cli:{getpass.getuser()}", code)
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,18 +7,16 @@ user, as the grant's coordinator); a payment is corrected by an officer of its p
 from __future__ import annotations
 
 import argparse
-import getpass
 from uuid import UUID
 
 from rich.table import Table
 
-from api.cli.books import cli_actor
+from api.cli.books import cli_actor, officer_actor
 from api.cli.common import console, context, iso_date, money
-from ledger.actors import Actor
 from ledger.errors import InvalidInput, NotFound
 from ledger.money import parse_rate
 from projections.assessments import RateAssessments, rate_assessments
-from projections.codes import currency_code, partner_code, sme_id_of
+from projections.codes import currency_code, sme_id_of
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -149,10 +147,7 @@ def cmd_correct_payment(args: argparse.Namespace) -> int:
     except ValueError:
         raise InvalidInput(f"{args.payment!r} is not a payment id; write its UUID, as the API shows it") from None
     with context(args) as ctx:
-        ctx.projector.catch_up()
-        with ctx.read_db.reading() as conn:
-            partner = partner_code(conn, args.partner)
-        actor = Actor.officer(f"cli:{getpass.getuser()}", partner)
+        actor = officer_actor(ctx, args.partner)
         ctx.app.correct_payment(
             actor=actor,
             payment_id=payment_id,
