@@ -178,6 +178,19 @@ class TestClaims:
         assert "Only POINTEX's financial officers decide on this claim." in page
         assert "/approve" not in page, "no form for the coordinator"
 
+    def test_a_partly_paid_claim_shows_what_is_paid_outstanding_and_each_payment(
+        self, browser: People, api: Api, claim: JSON
+    ) -> None:
+        """Approved EUR 1,575.35, EUR 500.00 paid: the page says paid, outstanding and lists
+        the payment with its bank reference (the same read as GET /claims/{id})."""
+        api.approve(claim["id"])
+        api.pay(claim["id"], "500.00", reference="SEPA-PART-1")
+        page = browser["claire.coordinator"].get(f"/claims/{claim['id']}")
+        assert "partly paid" in page, "the state in words"
+        assert re.search(r"<dt>Paid</dt><dd class=\"num\">EUR 500\.00</dd>", page)
+        assert re.search(r"<dt>Outstanding</dt><dd class=\"num\">EUR 1,075\.35</dd>", page)
+        assert "SEPA-PART-1" in page
+
     def test_an_unknown_claim_is_a_page_saying_so(self, browser: People, alliance: Alliance) -> None:
         client = browser["paola.pointex"].client
         assert client.get("/claims/not-a-claim").status_code == 404
