@@ -104,14 +104,30 @@ def sme_id_of(conn: Connection, text: str) -> str:
     )
 
 
+#: The shortest start of a claim's id that names it (the claims list shows 8 characters).
+SHORT_ID = 8
+
+
 def claim_id_of(conn: Connection, text: str) -> str:
-    """The id of a claim the ledger holds (claims have no code: their id, from the claims list)."""
+    """The id of a claim the ledger holds, given whole or by its first characters (at least
+    eight, as the list of claims shows them) when they name one claim only."""
     given = _as_uuid(text)
     if given is not None and conn.execute(select(t.claims.c.id).where(t.claims.c.id == str(given))).scalar():
         return str(given)
-    if given is None:
-        raise UnknownCode(f"claim {_shown(text)} is not a claim id; give the id the list of claims shows")
-    raise UnknownCode(f"no claim {given} is in the ledger; the list of claims shows their ids")
+    if given is not None:
+        raise UnknownCode(f"no claim {given} is in the ledger; the list of claims shows their ids")
+    start = text.strip().lower()
+    if len(start) < SHORT_ID or any(ch not in "0123456789abcdef-" for ch in start):
+        raise UnknownCode(
+            f"claim {_shown(text)} is not a claim id; give the id the list of claims shows "
+            f"(its first {SHORT_ID} characters are enough, e.g. 83ff35e7)"
+        )
+    found = conn.execute(select(t.claims.c.id).where(t.claims.c.id.startswith(start)).limit(3)).scalars().all()
+    if len(found) == 1:
+        return str(found[0])
+    if found:
+        raise UnknownCode(f"more than one claim starts with {start}: {', '.join(found)}; give more of the id")
+    raise UnknownCode(f"no claim starting with {start} is in the ledger; the list of claims shows their ids")
 
 
 def claim_state(text: str) -> str:

@@ -145,6 +145,7 @@ def transactions(conn: Connection, partner: str | None = None) -> Iterator[Trans
     from the budget movements and the audit trail."""
     names = sme_components(conn.execute(select(t.smes.c.id, t.smes.c.legal_name)).tuples())
     smes = {claim: names.get(sme) for claim, sme in conn.execute(select(t.claims.c.id, t.claims.c.sme_id)).tuples()}
+    claims_of = dict(conn.execute(select(t.payments.c.id, t.payments.c.claim_id)).tuples().all())
     m, a = t.movements.c, t.audit.c
     query = (
         select(m.position, m.effective_date, m.partner, m.category, m.measure, m.delta, a.actor_id, a.event_type)
@@ -157,19 +158,34 @@ def transactions(conn: Connection, partner: str | None = None) -> Iterator[Trans
     current: list[Any] = []
     for row in conn.execute(query):
         if current and current[0].position != row.position:
-            yield from _transaction(current, smes)
+            yield from _transactions(current, smes, claims_of)
             current = []
         current.append(row)
     if current:
-        yield from _transaction(current, smes)
+        yield from _transactions(current, smes, claims_of)
 
 
-def _transaction(rows: list[Any], smes: dict[str, str | None]) -> Iterator[Transaction]:
+def _transactions(rows: list[Any], smes: dict[str, str | None], claims_of: dict[str, str]) -> Iterator[Transaction]:
+    """One event's transactions: one per business date its movements carry (a payment's value
+    date corrected moves its amounts off the old date and onto the new one: two transactions)."""
+    by_day: dict[Any, list[Any]] = {}
+    for row in rows:
+        by_day.setdefault(row.effective_date, []).append(row)
+    for day_rows in by_day.values():
+        yield from _transaction(day_rows, smes, claims_of)
+
+
+def _transaction(rows: list[Any], smes: dict[str, str | None], claims_of: dict[str, str]) -> Iterator[Transaction]:
     """One event's transaction: its postings summed per account (a payment of what was committed
     leaves Remaining unchanged: no posting); none when they all cancel out."""
     first = rows[0]
     payload = json.loads(first.payload)
-    claim = first.aggregate_id if first.aggregate_type == "Claim" else payload.get(_CLAIM_FIELD)
+    if first.aggregate_type == "Claim":
+        claim = first.aggregate_id
+    elif first.aggregate_type == "Payment":
+        claim = payload.get(_CLAIM_FIELD) or claims_of.get(first.aggregate_id)
+    else:
+        claim = payload.get(_CLAIM_FIELD)
     sme = smes.get(claim) if claim else None
     summed: dict[str, Decimal] = {}
     for row in rows:

@@ -12,18 +12,15 @@ from uuid import UUID
 
 from api.cli.books import officer_actor
 from api.cli.common import context, iso_date
+from api.context import LedgerContext
 from ledger.claim import state_label
+from projections.codes import claim_id_of
 
 
-def claim_id(text: str) -> UUID:
-    """A claim's id on the command line."""
-    try:
-        return UUID(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a claim id; write the id as `grantledger claims` shows it, "
-            "e.g. 0b7e7e0e-3c1a-4a52-9d7e-1f2b3c4d5e6f"
-        ) from None
+def claim_of(ctx: LedgerContext, text: str) -> UUID:
+    """The claim a command names, by its id or its first characters as `grantledger claims` shows them."""
+    with ctx.read_db.reading() as conn:
+        return UUID(claim_id_of(conn, text))
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +29,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "revoke-approval",
         help="revoke the approval of a claim with nothing paid: it is submitted again (or rejected)",
     )
-    revoke.add_argument("claim", type=claim_id, help="the claim's id")
+    revoke.add_argument("claim", help="the claim's id, or its first 8 characters as `grantledger claims` shows them")
     revoke.add_argument("--partner", required=True, help=who)
     revoke.add_argument("--reason", required=True, help="why the approval is revoked (recorded, shown to auditors)")
     revoke.add_argument("--reject", action="store_true", help="reject the claim in the same step")
@@ -40,7 +37,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     revoke.set_defaults(run=cmd_revoke_approval)
 
     settle = commands.add_parser("settle", help="settle a partly paid claim short: the rest is released, not paid")
-    settle.add_argument("claim", type=claim_id, help="the claim's id")
+    settle.add_argument("claim", help="the claim's id, or its first 8 characters as `grantledger claims` shows them")
     settle.add_argument("--partner", required=True, help=who)
     settle.add_argument("--reason", required=True, help="why the rest will not be paid (e.g. the SME agreed)")
     settle.add_argument("--on", type=iso_date, metavar="DATE", help="the settlement's date (default: today)")
@@ -50,6 +47,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 def cmd_revoke_approval(args: argparse.Namespace) -> int:
     with context(args) as ctx:
         actor = officer_actor(ctx, args.partner)
+        args.claim = claim_of(ctx, args.claim)
         released = ctx.app.revoke_approval(
             actor=actor, claim_id=args.claim, reason=args.reason, on=args.on or ctx.app.today(), reject=args.reject
         )
@@ -62,6 +60,7 @@ def cmd_revoke_approval(args: argparse.Namespace) -> int:
 def cmd_settle(args: argparse.Namespace) -> int:
     with context(args) as ctx:
         actor = officer_actor(ctx, args.partner)
+        args.claim = claim_of(ctx, args.claim)
         on = args.on or ctx.app.today()
         released = ctx.app.settle_claim(actor=actor, claim_id=args.claim, reason=args.reason, on=on)
         ctx.projector.catch_up()

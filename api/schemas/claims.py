@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.schemas.common import HISTORY, Code, IsoDate, MoneyIn, MoneyOut, RandomId, Strict, Text
 
@@ -99,7 +99,9 @@ class RevocationCreate(Strict):
     )
     reason: Text
     on: IsoDate = Field(description="Date the approval is revoked (not before it, not in the future)")
-    reject: bool = Field(default=False, description="Reject the claim in the same step instead of resubmitting it")
+    reject: StrictBool = Field(
+        default=False, description="Reject the claim in the same step instead of resubmitting it: true or false"
+    )
 
 
 class SettlementCreate(Strict):

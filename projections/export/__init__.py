@@ -20,7 +20,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from projections import queries as q
-from projections.export.books import budget, claim_lines, claims, costs, outstanding, payments
+from projections.export.books import budget, claim_lines, claims, costs, payments
 from projections.export.registry import audit_trail, rates, sme_support, transfers
 from projections.export.sheet import Column, Exporter, Sheet
 from projections.export.writers import (
@@ -40,7 +40,6 @@ __all__ = [
     "Sheet",
     "cover",
     "manifest",
-    "outstanding",
     "rows",
     "sheets",
     "to_csv",

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 from sqlalchemy import Connection, select
 
 from projections import queries as q
@@ -46,18 +43,6 @@ def budget(conn: Connection, partner: str | None, as_of: q.AsOf) -> Sheet:
     return table("budget", "Budget", BUDGET, rows, totals=frozenset({len(rows) - 1} if rows else ()))
 
 
-def outstanding(claim: Any) -> Decimal | None:
-    """What is still to be paid on a claim (None before it is approved, or once rejected or
-    withdrawn): approved - paid while approved; nothing once paid, since a payment closes the
-    claim today (a shortfall is released). The one place this is decided for the exports."""
-    if claim.approved is None or claim.state not in {"approved", "paid"}:
-        return None
-    if claim.state == "paid":
-        return Decimal("0.00")
-    approved: Decimal = claim.approved
-    return approved - (claim.paid or Decimal("0.00"))
-
-
 CLAIMS = (
     Column("claim_id", "Claim"),
     Column("sme", "SME (legal name)"),
@@ -70,6 +55,7 @@ CLAIMS = (
     Column("requested_eur", "Requested (EUR)", "eur"),
     Column("approved_eur", "Approved (EUR)", "eur"),
     Column("paid_eur", "Paid (EUR)", "eur"),
+    Column("settled_short_eur", "Settled short (EUR)", "eur"),
     Column("outstanding_eur", "Outstanding (EUR)", "eur"),
     Column("capped_by", "Capped by"),
     Column("reason", "Reason"),
@@ -99,7 +85,8 @@ def claims(conn: Connection, partner: str | None) -> Sheet:
             r.requested,
             r.approved,
             r.paid,
-            outstanding(r),
+            r.settled_short,
+            r.outstanding,
             r.capped_by,
             r.reason,
         )

@@ -90,14 +90,24 @@ class TestRevokeApproval:
         assert run(url, "revoke-approval", str(claim), "--partner", "POINTEX", "--reason", "x") == 2
         assert "reverse them first" in capsys.readouterr().err
         assert run(url, "revoke-approval", str(uuid.uuid4()), "--partner", "POINTEX", "--reason", "x") == 2
-        assert "there is no claim" in capsys.readouterr().err
+        assert "is in the ledger" in capsys.readouterr().err
         assert events(url) == before
 
-    def test_a_bad_claim_id_is_a_usage_error(self, url: str, capsys: pytest.CaptureFixture[str]) -> None:
-        with pytest.raises(SystemExit) as exit_:
-            run(url, "revoke-approval", "CLM-1", "--partner", "POINTEX", "--reason", "x")
-        assert exit_.value.code == 2
+    def test_a_bad_claim_id_is_refused_saying_what_to_give(self, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        approved_claims(url)
+        before = events(url)
+        assert run(url, "revoke-approval", "CLM-1", "--partner", "POINTEX", "--reason", "x") == 2
         assert "is not a claim id" in capsys.readouterr().err
+        assert run(url, "revoke-approval", "0000000", "--partner", "POINTEX", "--reason", "x") == 2
+        assert "its first 8 characters are enough" in capsys.readouterr().err
+        assert events(url) == before
+
+    def test_the_first_8_characters_name_the_claim(self, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """As `grantledger claims` shows ids: the start of the id is enough when it is unique."""
+        claim, _ = approved_claims(url)
+        short = str(claim)[:8]
+        assert run(url, "revoke-approval", short.upper(), "--partner", "POINTEX", "--reason", "wrong rate") == 0
+        assert f"claim {claim}: approval revoked" in capsys.readouterr().out
 
 
 class TestSettle:

@@ -155,8 +155,9 @@ class TestWorkbook:
         assert Decimal(str(rows[-1][2])) == amount(budget["total"]) == Decimal("500000")
 
     def test_claims_sheet_sums_equal_the_claims_api(self, api: Api) -> None:
-        """One row per claim; approved and paid sum to what GET /claims says; outstanding is
-        approved - paid for an approved claim."""
+        """One row per claim; approved, paid, settled short and outstanding sum to what GET
+        /claims says; for every approved, partly paid or paid claim approved = paid + settled
+        short + outstanding (DOMAIN.md), and the demo has a claim settled short."""
         book = workbook(api, api.tokens.auditor)
         page = api.get("/claims", api.tokens.auditor, limit=500).json()
         claims = page["data"]
@@ -171,10 +172,13 @@ class TestWorkbook:
 
         assert total("Approved (EUR)") == api_total("approved") > 0
         assert total("Paid (EUR)") == api_total("paid") > 0
+        assert total("Settled short (EUR)") == api_total("settled_short") > 0
+        assert total("Outstanding (EUR)") == api_total("outstanding") > 0
         for row in ws.iter_rows(min_row=2, values_only=True):
-            state, approved, paid, outstanding = row[7], row[9], row[10], row[11]
-            if state == "approved":
-                assert Decimal(str(outstanding)) == Decimal(str(approved)) - Decimal(str(paid or 0))
+            state, approved, paid, short, outstanding = row[7], row[9], row[10], row[11], row[12]
+            if state in {"approved", "partly_paid", "paid"}:
+                parts = (Decimal(str(v or 0)) for v in (paid, short, outstanding))
+                assert Decimal(str(approved)) == sum(parts, Decimal(0))
             if state in {"submitted", "rejected", "withdrawn"}:
                 assert outstanding is None
 

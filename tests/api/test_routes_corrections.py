@@ -166,6 +166,9 @@ class TestRevocation:
         path = f"/claims/{claim['id']}/revocation"
         assert field_errors(api.post(path, {"on": "2023-04-12"}, tokens.pointex)) == {"body.reason": "missing"}
         assert "body.reject" in field_errors(api.post(path, {**REVOKE, "reject": "maybe"}, tokens.pointex))
+        for loose in ("yes", "on", "1", 1, "true"):  # only JSON true or false rejects a claim
+            loose_reject = rejected_payload(api, path, {**REVOKE, "reject": loose}, tokens.pointex, 422)
+            assert "true or false" in str(loose_reject)
         early = rejected_payload(api, path, {**REVOKE, "on": "2023-04-09"}, tokens.pointex, 422)
         assert "before the claim's approval date 2023-04-10" in early["detail"]
         problem(api.post(path, {**REVOKE, "on": "2999-01-01"}, tokens.pointex), 422)

@@ -13,6 +13,7 @@ import io
 import os
 import shutil
 import subprocess
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,12 +28,14 @@ from sqlalchemy import select
 from api.demo import load_demo
 from bench.workload import Workload
 from ledger.application import GrantLedger
+from ledger.money import Money
 from ledger.storage import open_ledger
 from projections import journal, tables
 from projections.db import ReadDatabase
 from projections.escaping import account_component, journal_text
 from projections.projector import Projector
 from projections.queries import AsOf, LineFigures, budget_overview
+from tests.builders import eur_line, officer, open_mission, selected_sme, sign_alliance, submit
 from tests.projections.hostile import PARTNER_ATTACKS, hostile_read_models
 
 REQUIRE_HLEDGER = os.environ.get("GRANTLEDGER_REQUIRE_HLEDGER") == "1"
@@ -274,3 +277,31 @@ class TestHostileText:
             if isinstance(e, data.Transaction)
         ]
         assert sorted(read) == sorted(map(_meant, txs))
+
+
+class TestCorrectedValueDate:
+    @pytest.mark.parametrize("on", [date(2023, 4, 20), date(2023, 4, 24), date(2023, 4, 25), None])
+    def test_both_tools_follow_a_payment_moved_to_its_real_value_date(self, tmp_path: Path, on: date | None) -> None:
+        """A payment recorded on 04-20 whose value date is corrected to 04-25: as effective on
+        04-20 and 04-24 it is still committed, from 04-25 paid, in both tools as in the read
+        models (the correction's movements are two transactions, one per date)."""
+        app = open_ledger("memory://")
+        sign_alliance(app)
+        mission = open_mission(app)
+        claim = submit(app, mission, selected_sme(app, mission), eur_line("1000.00"))
+        app.approve_claim(actor=officer("POINTEX"), claim_id=claim, on=date(2023, 4, 10))
+        payment = app.record_payment(
+            actor=officer("POINTEX"),
+            payment_id=uuid.uuid4(),
+            claim_id=claim,
+            amount=Money.eur("300.00"),
+            bank_reference="SEPA-1",
+            on=date(2023, 4, 20),
+        )
+        app.correct_payment(actor=officer("POINTEX"), payment_id=payment, value_date=date(2023, 4, 25), reason="bank")
+        db, hledger_path, beancount_path = export(app, tmp_path)
+        want = expected(db, on)
+        paid = {k: v for k, v in want.items() if "Paid" in k}
+        assert bool(paid) == (on is None or on >= date(2023, 4, 25)), "the read models move the payment"
+        assert by_hledger(hledger_path, on) == want
+        assert by_beancount(beancount_path, on) == want

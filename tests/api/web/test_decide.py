@@ -52,6 +52,18 @@ class TestApprove:
         assert response.status_code == 303
         assert '<span class="state state-rejected">rejected</span>' in paola.get(f"/claims/{claim['id']}")
 
+    def test_deciding_a_claim_already_decided_says_why(self, browser: People, api: Api, claim: JSON) -> None:
+        """A double submit (or another officer decided first): the refusal is shown in the
+        ledger's words, though the page has no form any more; nothing more is recorded."""
+        paola = browser["paola.pointex"]
+        assert post(paola, claim, "approve", reason="ok").status_code == 303
+        before = api.event_count()
+        again = post(paola, claim, "reject", reason="changed my mind")
+        assert again.status_code == 409
+        assert "Not recorded:" in again.text
+        assert "it is approved" in again.text
+        assert api.event_count() == before
+
     def test_a_date_in_the_future_is_refused_with_the_ledgers_words(
         self, browser: People, api: Api, claim: JSON
     ) -> None:

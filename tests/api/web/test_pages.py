@@ -75,6 +75,10 @@ class TestHome:
         rows = list(csv.DictReader(io.StringIO(own.text)))
         assert rows, "the officer's partner has a claim"
         assert {row["partner"] for row in rows} == {"POINTEX"}
+        other = browser["paola.pointex"].client.get("/exports/claims.csv", params={"partner": "NTT"})
+        assert other.status_code == 403
+        mine = browser["paola.pointex"].client.get("/exports/claims.csv", params={"partner": "pointex"})
+        assert mine.status_code == 200
         missing = browser["paola.pointex"].client.get("/exports/nothing.csv")
         assert missing.status_code == 404
         assert "the tables are budget, claims" in missing.text
