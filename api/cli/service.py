@@ -154,7 +154,7 @@ def _demo_users(store: ServiceStore, url: str) -> None:
     """A web app user per demo actor, each with a generated password printed once; a demo user
     who exists already (``--reuse``) keeps theirs."""
     existing = {user.name for user in store.accounts.list_users()}
-    print("web app users (sign in at the service's address, http://127.0.0.1:8000/ from scripts/demo; shown once):")
+    print("web app users (sign in at the address the service listens on, as scripts/demo prints it; shown once):")
     for actor in DEMO_ACTORS:
         if actor.id in existing:
             shown = "(kept: the one printed when it was made still works)"
