@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from ledger.countries import COUNTRIES, ISO_FOR
 from ledger.errors import InvalidInput
 
 #: Longest single-line text (a name, code or reference), in characters.
@@ -162,8 +163,14 @@ def clean_optional(value: object, field: str, *, multiline: bool = False, max_le
 
 
 def clean_country(value: object, field: str) -> str:
-    """An ISO 3166 alpha-2 country code such as IT or FR."""
+    """An ISO 3166 alpha-2 country code such as IT or FR, in capitals, as assigned."""
     country = clean_text(value, field)
     if len(country) != 2 or not country.isascii() or not country.isalpha() or not country.isupper():
         raise InvalidInput(f"{field}: country {country!r} must be an ISO 3166 alpha-2 code such as IT or FR")
+    if country in ISO_FOR:
+        raise InvalidInput(f"{field}: write {ISO_FOR[country]}, the ISO 3166 code, rather than {country}")
+    if country not in COUNTRIES:
+        raise InvalidInput(
+            f"{field}: {country} is not a country's ISO 3166 alpha-2 code; write the country's code, such as IT or FR"
+        )
     return country

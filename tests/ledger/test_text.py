@@ -167,6 +167,13 @@ class TestCleanText:
         for bad in ("ITA", "it", "I", "\uff29\uff34"):
             with pytest.raises(InvalidInput, match=r"country: country .* must be an ISO 3166 alpha-2 code"):
                 clean_country(bad, "country")
+        for unassigned in ("XX", "QZ", "AA"):
+            with pytest.raises(InvalidInput, match=rf"{unassigned} is not a country's ISO 3166 alpha-2 code"):
+                clean_country(unassigned, "country")
+        for written, iso in (("EL", "GR"), ("UK", "GB")):
+            with pytest.raises(InvalidInput, match=rf"write {iso}, the ISO 3166 code, rather than {written}"):
+                clean_country(written, "country")
+        assert clean_country("XK", "country") == "XK", "Kosovo, as the EU writes it"
 
 
 # --- every field the ledger records -----------------------------------------------------
