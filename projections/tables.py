@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Boolean,
     Column,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    event,
 )
 
 CENT = Decimal("0.01")
@@ -375,6 +377,10 @@ search = Table(
     Index("ix_rm_search_key", "key"),
     Index("ix_rm_search_amount", "amount"),
 )
+
+# SQLite's full-text table over rm_search (projections.search makes it) goes with it, whoever
+# drops the tables: left behind, it would index rows that are gone.
+event.listen(search, "after_drop", DDL("DROP TABLE IF EXISTS rm_search_fts").execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
 
 #: One row per event: who did what, when, to which record, and why.
 audit = Table(

@@ -29,7 +29,9 @@ class TestRateCorrection:
         submitted = api.submit(alliance, expense("28966", "JPY", receipt="J-2"))
         body = {"rate": "150.00", "reason": "typed from the February table"}
         report = api.ok(api.post(f"{RATE}/correction", body, tokens.coordinator), 200)
-        assert report["rate"] == {"currency": "JPY", "month": "2023-03", "rate": "150.00", "source": "InforEuro"}
+        shown = {k: v for k, v in report["rate"].items() if k not in {"id", "history_url"}}
+        assert shown == {"currency": "JPY", "month": "2023-03", "rate": "150.00", "source": "InforEuro"}
+        assert report["rate"]["history_url"] == f"/api/v1/audit/entities/{report['rate']['id']}"
         assert (report["count"], report["difference"]) == (2, money("-41.36"))
         assert line_of(report, approved["id"]) | {"claim_id": "", "mission_id": "", "sme_id": ""} == {
             "claim_id": "",

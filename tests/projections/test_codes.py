@@ -29,7 +29,7 @@ class TestCodesWithoutRecords:
     @pytest.mark.parametrize(
         ("resolve", "typed", "says"),
         [
-            (claim_state, "aproved", "the states are submitted, approved, paid, rejected, withdrawn"),
+            (claim_state, "aproved", "the states are submitted, approved, partly_paid, paid, rejected, withdrawn"),
             (
                 currency_code,
                 "XYZ",

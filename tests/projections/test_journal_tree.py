@@ -125,7 +125,7 @@ class TestSmeAccounts:
         db, hledger_path, _ = demo
         with db.reading() as conn:
             names = dict(conn.execute(select(tables.smes.c.id, tables.smes.c.legal_name)).tuples().all())
-            query = select(tables.claims.c.sme_id).where(tables.claims.c.paid.is_not(None)).distinct()
+            query = select(tables.claims.c.sme_id).where(tables.claims.c.paid > Decimal("0.00")).distinct()
             paid = set(conn.execute(query).scalars())
         shown = {a.split(":")[-1] for a in hledger_accounts(hledger_path) if a.startswith("Expenses:Used:Paid:")}
         assert shown == {journal.sme_component(names[sme], sme) for sme in paid}
