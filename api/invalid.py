@@ -33,6 +33,8 @@ def _kind(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "an object"
+    if isinstance(value, bytes):
+        return "not JSON (a form or raw bytes; send Content-Type: application/json)"
     return type(value).__name__
 
 
@@ -78,7 +80,10 @@ def _bound(error: Error) -> str:
         "less_than": ("lt", "less than"),
     }
     key, said = words[error["type"]]
-    return f"{shown} is out of range; write a whole number {said} {_ctx(error, key)}"
+    limit = _ctx(error, key)
+    if isinstance(limit, int) and abs(limit) > 10**12:  # a technical bound (a 64-bit position), not a figure
+        return f"{shown} is far out of range; write a smaller whole number, e.g. 0"
+    return f"{shown} is out of range; write a whole number {said} {limit}"
 
 
 def _wrong_type(expected: str, example: str) -> Callable[[Error], str]:

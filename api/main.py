@@ -67,6 +67,10 @@ def _ledger_error(request: Request, error: Exception) -> Response:
     return problem(status, error.title, error.detail)
 
 
+#: Methods that would record something: their refusals say nothing was recorded.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)  # noqa: S101
     fields = field_errors(error.errors())
@@ -74,7 +78,8 @@ def _validation_error(request: Request, error: Exception) -> Response:
     page = web.http_error(request, 422, f"the request was not understood: {summary}")
     if page is not None:
         return page
-    return problem(422, "Invalid input", f"the request was not recorded: {summary}", fields)
+    outcome = "the request was not recorded" if request.method in WRITE_METHODS else "the request was not answered"
+    return problem(422, "Invalid input", f"{outcome}: {summary}", fields)
 
 
 def _http_error(request: Request, error: Exception) -> Response:

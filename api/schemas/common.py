@@ -44,11 +44,14 @@ _ISO_DATE = re.compile(ISO_DATE)
 
 
 def _decimal_string(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(
             'amounts and rates are decimal strings such as "1234.50", never JSON numbers: '
             "a binary float cannot hold every cent"
         )
+    if not isinstance(value, str):
+        kind = "null" if value is None else "true/false" if isinstance(value, bool) else "not a string"
+        raise ValueError(f'is {kind}; write the amount or rate as a decimal string in double quotes, e.g. "1234.50"')
     try:
         return parse_decimal_text(value)
     except LedgerError as error:
