@@ -31,8 +31,8 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Tex
 from ledger.actors import Actor, Role
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.text import clean_text
+from projections.columns import UtcDateTime
 from projections.db import ReadDatabase
-from projections.tables import UtcDateTime
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # hashing a megabyte on every guess would be a cheap way to load the server

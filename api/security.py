@@ -46,8 +46,9 @@ from api.last_use import LastUse
 from ledger.actors import Actor, Role
 from ledger.errors import InvalidInput, NotFound
 from ledger.text import clean_text
+from projections.columns import UtcDateTime
 from projections.db import ReadDatabase
-from projections.tables import UtcDateTime, tracking
+from projections.tables import tracking
 
 TOKEN_PREFIX = "glt_"  # noqa: S105 - a marker, not a secret
 _DDL_LOCK_KEY = 0x4150495442  # 'APITB': serialises creating and altering the service tables

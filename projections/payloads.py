@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.money import Money
-from projections import tables as t
+from projections.columns import storable
 
 #: Fields every ledger event has; the audit trail keeps them in columns, the rest is payload.
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "actor", "effective_date"})
@@ -55,11 +55,11 @@ def _json_default(value: Any) -> Any:
 
 
 def _storable(value: Any) -> Any:
-    """JSON-ready data with every string as the read models hold text (``t.storable``)."""
+    """JSON-ready data with every string as the read models hold text (``storable``)."""
     if isinstance(value, str):
-        return t.storable(value)
+        return storable(value)
     if isinstance(value, dict):
-        return {t.storable(k): _storable(v) for k, v in value.items()}
+        return {storable(k): _storable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_storable(v) for v in value]
     return value

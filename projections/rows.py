@@ -25,7 +25,7 @@ from sqlalchemy import (
     update,
 )
 
-from projections import tables as t
+from projections.columns import UtcDateTime
 
 Key = tuple[Any, ...]
 
@@ -60,7 +60,7 @@ def _sqlite_processor(column_type: Any, slow: Processor | None) -> Processor | N
     text: ``YYYY-MM-DD`` and ``YYYY-MM-DD HH:MM:SS.ffffff``), falling back to it otherwise."""
     if slow is None:
         return None
-    if isinstance(column_type, t.UtcDateTime):
+    if isinstance(column_type, UtcDateTime):
 
         def utc_time(value: Any) -> Any:
             if type(value) is datetime and value.tzinfo is UTC:

@@ -58,7 +58,8 @@ class TestUnknownInAQueryFilter:
         """?state=aproved: 422 listing every state."""
         message = query_error(api.get("/claims", state="aproved"), "query.state")
         assert message == (
-            "claim state 'aproved' does not exist; the states are submitted, approved, partly_paid, paid, rejected, withdrawn"
+            "claim state 'aproved' does not exist; the states are submitted, approved, partly_paid, paid, "
+            "rejected, withdrawn"
         )
 
     def test_an_unknown_or_empty_sme_is_422(self, api: Api, alliance: Alliance) -> None:

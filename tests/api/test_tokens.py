@@ -15,8 +15,8 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, eve
 from api.main import PREFIX
 from api.security import ServiceStore, TokenExpired
 from ledger.errors import InvalidInput
+from projections.columns import UtcDateTime
 from projections.db import ReadDatabase
-from projections.tables import UtcDateTime
 from tests.api.conftest import bearer
 
 NOON = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)

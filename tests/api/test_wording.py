@@ -28,7 +28,8 @@ class TestWording:
     def test_an_amount_that_is_null_or_an_object_says_to_write_a_decimal_string(
         self, api: Api, alliance: Alliance
     ) -> None:
-        for amount in (None, {}, ["5"]):
+        amounts: tuple[object, ...] = (None, {}, ["5"])
+        for amount in amounts:
             body = {"currency": "JPY", "month": "2023-05", "rate": amount}
             detail = detail_of(api.post("/exchange-rates", body, api.tokens.pointex))
             assert "never JSON numbers" not in detail, amount
