@@ -374,6 +374,7 @@ class ReadModelMachine(LedgerMachine):
         ledger's ``pay_claim`` rule does, but with the amount chosen here."""
         claim = self.m.claims[claim_id]
         payment_id = self.new_id()
+        on = claim.dated(PAID_ON)
         self.attempt(
             "pay claim (lifecycle)",
             None,
@@ -383,24 +384,25 @@ class ReadModelMachine(LedgerMachine):
                 claim_id=claim_id,
                 amount=eur(amount),
                 bank_reference=f"SEPA-{payment_id.int:06d}",
-                on=PAID_ON,
+                on=on,
             ),
         )
-        self.paid(claim_id, payment_id, amount)
+        self.paid(claim_id, payment_id, amount, on)
         return payment_id
 
     def _bank_return(self, payment_id: UUID) -> None:
         """The bank returns a payment, as the ledger's ``reverse_payment`` rule has it, by the
         right officer: never refused."""
         payment = self.m.payments[payment_id]
+        on = self.m.claims[payment.claim_id].dated(REVERSED_ON)
         self.attempt(
             "bank return (lifecycle)",
             None,
             lambda: self.app.reverse_payment(
-                actor=officer(payment.partner), payment_id=payment_id, reason="bank return: IBAN closed", on=REVERSED_ON
+                actor=officer(payment.partner), payment_id=payment_id, reason="bank return: IBAN closed", on=on
             ),
         )
-        self.returned(payment_id)
+        self.returned(payment_id, on)
 
     @precondition(lambda self: any(holder not in self.m.claims for holder in self.m.receipts.values()))
     @rule(data=st.data())
