@@ -40,7 +40,7 @@ from projections.queries import (
     sme_summaries,
 )
 from tests.builders import officer
-from tests.invariants import APPROVED, PARTLY_PAID, REJECTED, SUBMITTED, WITHDRAWN
+from tests.invariants import APPROVED, PARTLY_PAID, REJECTED, SUBMITTED, WITHDRAWN, check_claims_as_effective
 from tests.ledger.test_state_machine import PAID_ON, REVERSED_ON, LedgerMachine, eur, minor_units, scaled
 from tests.projections import fold_search
 from tests.projections.fold import ZERO, Fold, Logged, Record, effective_dates, fold, read_log
@@ -459,8 +459,9 @@ class ReadModelMachine(LedgerMachine):
         whole log in one go, both equal the fold of the whole log; the budget as of every
         position equals the fold stopped there (later events change no past figure); the
         budget as effective on each business date (and the day before the first) equals the
-        fold of the events dated by then; and the fold agrees with itself when its figures
-        are derived the other way round."""
+        fold of the events dated by then, and no claim's figures as effective on a date are
+        negative; and the fold agrees with itself when its figures are derived the other way
+        round."""
         try:
             log = read_log(self.app)
             self.projector.catch_up()
@@ -469,6 +470,8 @@ class ReadModelMachine(LedgerMachine):
             days = effective_dates(log)
             for day in [days[0] - timedelta(days=1), *days] if days else []:
                 check_budget_effective(self.read_db, log, day)
+            if self.model is not None:
+                check_claims_as_effective(self.app, self.model)
             whole = fold(log)
             assert_no_differences("the fold, derived two ways", whole.disagreements())
             self.steer(log, whole)
