@@ -11,7 +11,6 @@ names are importable from here as before.
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -24,36 +23,16 @@ from ledger.assessment import QuoteLookup as QuoteLookup
 from ledger.assessment import assess as assess
 from ledger.assessment import check_decisions as check_decisions
 from ledger.base import LedgerAggregate
-from ledger.errors import InvalidInput, NotFound, Refused
+from ledger.claim_dates import PaymentDates, not_before_last_change, note_change
+from ledger.claim_state import ClaimNotInState as ClaimNotInState
+from ledger.claim_state import ClaimState as ClaimState
+from ledger.claim_state import Overpayment as Overpayment
+from ledger.claim_state import UnknownClaim as UnknownClaim
+from ledger.claim_state import state_label as state_label
+from ledger.errors import InvalidInput
 from ledger.money import EUR, Money
 from ledger.text import clean_optional, clean_text
 from ledger.words import article
-
-
-class ClaimState(StrEnum):
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    PARTLY_PAID = "partly_paid"
-    PAID = "paid"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-
-def state_label(state: str) -> str:
-    """A claim state as a person says it: "partly paid"."""
-    return state.replace("_", " ")
-
-
-class UnknownClaim(NotFound):
-    title = "Unknown claim"
-
-
-class ClaimNotInState(Refused):
-    title = "Claim is not in the right state"
-
-
-class Overpayment(Refused):
-    title = "Payment exceeds what is outstanding"
 
 
 def _after_payments(claim: Claim) -> None:
@@ -93,6 +72,8 @@ class Claim(LedgerAggregate):
             claim.requested = self.requested
             claim.state = ClaimState.SUBMITTED.value
             _unapproved(claim)
+            claim.payment_dates = {}
+            note_change(claim, "its submission", self.effective_date)
 
     class Approved(LedgerAggregate.Event):
         lines: list[ConvertedLine]
@@ -107,18 +88,21 @@ class Claim(LedgerAggregate):
             claim.state = ClaimState.APPROVED.value
             claim.approved = self.approved
             claim.approved_on = self.effective_date
+            note_change(claim, "its approval", self.effective_date)
 
     class Rejected(LedgerAggregate.Event):
         reason: str
 
         def apply(self, claim: Claim) -> None:
             claim.state = ClaimState.REJECTED.value
+            note_change(claim, "its rejection", self.effective_date)
 
     class Withdrawn(LedgerAggregate.Event):
         reason: str
 
         def apply(self, claim: Claim) -> None:
             claim.state = ClaimState.WITHDRAWN.value
+            note_change(claim, "its withdrawal", self.effective_date)
 
     class ReimbursementPaid(LedgerAggregate.Event):
         """One payment of the claim. ``closes`` (only on payments recorded before partial
@@ -140,6 +124,9 @@ class Claim(LedgerAggregate):
             if self.closes:
                 claim.settled_short = claim.approved_amount - claim.paid
             _after_payments(claim)
+            before = PaymentDates(claim.approved_on, claim.last_on, claim.last_change)
+            note_change(claim, "a payment made", self.effective_date)
+            claim.payment_dates[str(self.payment_id)] = before
 
     class PaymentReversed(LedgerAggregate.Event):
         """A bank return undoes one payment and commits again what it paid. ``recommits_all``
@@ -162,6 +149,7 @@ class Claim(LedgerAggregate):
             if self.recommits_all:
                 claim.settled_short = Money.zero(EUR)
             _after_payments(claim)
+            note_change(claim, "a payment reversed", self.effective_date)
 
     class SettledShort(LedgerAggregate.Event):
         """The rest of a partly paid claim will not be paid: released, with the reason."""
@@ -173,6 +161,7 @@ class Claim(LedgerAggregate):
             claim.settled_short = claim.settled_short + self.amount
             claim.support_released = claim.support_released + self.amount
             claim.state = ClaimState.PAID.value
+            note_change(claim, "the rest settled short", self.effective_date)
 
     class ApprovalRevoked(LedgerAggregate.Event):
         """An approval taken back: the claim is submitted again; ``released`` is the
@@ -184,6 +173,7 @@ class Claim(LedgerAggregate):
         def apply(self, claim: Claim) -> None:
             _unapproved(claim)
             claim.state = ClaimState.SUBMITTED.value
+            note_change(claim, "its approval revoked", self.effective_date)
 
     if TYPE_CHECKING:
         sme_id: UUID
@@ -203,6 +193,12 @@ class Claim(LedgerAggregate):
         support_released: Money
         #: The live (unreversed) payments: id -> amount, and id -> value date.
         payments: dict[str, Money]
+        #: The claim's latest business date and what happened then (ledger/claim_dates.py).
+        last_on: date
+        last_change: str
+        #: Every payment ever recorded (live or reversed, of this approval or an earlier one):
+        #: its place in the claim's story, which bounds a correction of its value date.
+        payment_dates: dict[str, PaymentDates]
 
     @classmethod
     def submit(
@@ -291,6 +287,7 @@ class Claim(LedgerAggregate):
         self._require(ClaimState.SUBMITTED, "approve")
         reason = clean_optional(reason, "reason", multiline=True)
         self._not_before_submission(on, "approval")
+        not_before_last_change(self, on, "approval date")
         self.trigger_event(
             self.Approved,
             actor=actor,
@@ -306,12 +303,14 @@ class Claim(LedgerAggregate):
     def reject(self, *, actor: Actor, reason: str, on: date) -> None:
         self._require(ClaimState.SUBMITTED, "reject")
         self._not_before_submission(on, "rejection")
+        not_before_last_change(self, on, "rejection date")
         reason = clean_text(reason, "reason", multiline=True, missing="a rejection needs a reason the SME can read")
         self.trigger_event(self.Rejected, actor=actor, effective_date=on, reason=reason)
 
     def withdraw(self, *, actor: Actor, reason: str, on: date) -> None:
         self._require(ClaimState.SUBMITTED, "withdraw")
         self._not_before_submission(on, "withdrawal")
+        not_before_last_change(self, on, "withdrawal date")
         reason = clean_text(reason, "reason", multiline=True, missing="a withdrawal needs a reason")
         self.trigger_event(self.Withdrawn, actor=actor, effective_date=on, reason=reason)
 
@@ -336,6 +335,7 @@ class Claim(LedgerAggregate):
                 f"pay at most {self.outstanding}"
             )
         self._not_before_approval(on, "payment value date", "paid")
+        not_before_last_change(self, on, "payment value date")
         bank_reference = clean_text(bank_reference, "bank_reference", missing="a payment needs its bank reference")
         self.trigger_event(
             self.ReimbursementPaid,
@@ -355,6 +355,7 @@ class Claim(LedgerAggregate):
         reason = clean_text(
             reason, "reason", multiline=True, missing="a payment reversal needs a reason (e.g. bank return, wrong IBAN)"
         )
+        not_before_last_change(self, on, "reversal date")
         self.trigger_event(
             self.PaymentReversed,
             actor=actor,
@@ -383,6 +384,7 @@ class Claim(LedgerAggregate):
                 f"settlement date {on} is before the claim's last payment on {last_paid_on}; "
                 "a claim is settled short after its last payment"
             )
+        not_before_last_change(self, on, "settlement date")
         amount = self.outstanding
         self.trigger_event(self.SettledShort, actor=actor, effective_date=on, amount=amount, reason=reason)
         return amount
@@ -398,6 +400,7 @@ class Claim(LedgerAggregate):
         self._require(ClaimState.APPROVED, "revoke the approval of")
         reason = clean_text(reason, "reason", multiline=True, missing="revoking an approval needs a reason")
         self._not_before_approval(on, "revocation date", "revoked")
+        not_before_last_change(self, on, "revocation date")
         released, support = self.outstanding, self.support_held
         self.trigger_event(self.ApprovalRevoked, actor=actor, effective_date=on, reason=reason, released=released)
         return released, support

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
+from ledger.claim_dates import PaymentDates, value_date_in_place
 from ledger.errors import InvalidInput, NotFound, NothingToCorrect, Refused
 from ledger.money import Money
 from ledger.text import clean_text
@@ -104,11 +105,14 @@ class Payment(LedgerAggregate):
         self.trigger_event(self.Reversed, actor=actor, effective_date=on, reason=reason)
 
     def correct_record(
-        self, *, actor: Actor, bank_reference: str, value_date: date, reason: str, approved_on: date
+        self, *, actor: Actor, bank_reference: str, value_date: date, reason: str, place: PaymentDates
     ) -> None:
-        """Correct the bank reference or value date: still not before the claim's approval
-        (``approved_on``) nor after the payment's reversal. The caller checks the action
-        period and that the date is not in the future."""
+        """Correct the bank reference or value date: still not before the approval it was made
+        under (``place.approved_on``) nor after the payment's reversal, and a new value date
+        between the claim's change before the payment and its next change after it (``place``,
+        ledger/claim_dates.py). The caller checks the action period and that the date is not
+        in the future."""
+        approved_on = place.approved_on
         bank_reference = clean_text(bank_reference, "bank_reference", missing="a payment needs its bank reference")
         reason = clean_text(reason, "reason", multiline=True, missing="a correction of a payment needs a reason")
         if value_date < approved_on:
@@ -121,6 +125,8 @@ class Payment(LedgerAggregate):
                 f"value date {value_date} is after the payment's reversal on {self.reversed_on}; "
                 "a payment is made before the bank returns it"
             )
+        if value_date != self.value_date:
+            value_date_in_place(place, value_date)
         if (bank_reference, value_date) == (self.bank_reference, self.value_date):
             raise NothingToCorrect(
                 f"payment {self.id} already has bank reference {bank_reference!r} and value date {value_date}; "

@@ -16,6 +16,8 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from uuid import UUID
 
 from ledger.application import GrantLedger
+from ledger.base import LedgerAggregate
+from ledger.claim import Claim
 from ledger.grant import Category, eu_contribution
 from ledger.money import Money
 from ledger.receipts import ReceiptIndex, receipt_id
@@ -105,6 +107,14 @@ class ClaimModel:
     support_released: Decimal = ZERO
     #: The live (unreversed) payments: id -> amount.
     payments: dict[UUID, Decimal] = field(default_factory=dict)
+    #: The date of the approval in force, and the claim's latest business date (None: its
+    #: submission): each new event of the claim is dated on or after it.
+    approved_on: date | None = None
+    last_on: date | None = None
+
+    def dated(self, base: date) -> date:
+        """A new event's date: ``base``, or the claim's last business date when that is later."""
+        return max(base, self.last_on or self.submitted_on)
 
     @property
     def receipt_keys(self) -> list[str]:
@@ -130,6 +140,13 @@ class PaymentModel:
     claim_id: UUID
     partner: str
     amount: Decimal
+    #: Its value date as paid, the approval it was paid under, the claim's business date
+    #: just before it and the date of the claim's next event after it (bounds of a
+    #: corrected value date).
+    paid_on: date
+    approved_on: date
+    before: date
+    next_on: date | None = None
     reversed: bool = False
 
 
@@ -239,6 +256,42 @@ def check_claims_within_approval(app: GrantLedger, model: LedgerModel) -> None:
         )
 
 
+def check_claims_as_effective(app: GrantLedger, model: LedgerModel) -> None:
+    """4 and 2 as effective on every business date (GET /budget?effective=DATE): for every
+    claim and every date of its events, the events dated by then (a payment by its value date
+    as corrected), in the order recorded, leave it never pending, committed or paid below zero,
+    nor paid above approved."""
+    for claim_id in model.claims:
+        events = [e for e in app.events.get(claim_id) if isinstance(e, LedgerAggregate.Event)]
+        dated = [
+            (app.payment(e.payment_id).value_date if isinstance(e, Claim.ReimbursementPaid) else e.effective_date, e)
+            for e in events
+        ]
+        requested = app.claim(claim_id).requested.amount
+        for day in sorted({on for on, _ in dated}):
+            pending = committed = paid = approved = ZERO
+            for on, e in dated:
+                if on > day:
+                    continue
+                if isinstance(e, Claim.Submitted | Claim.ApprovalRevoked):
+                    pending += requested
+                if isinstance(e, Claim.Approved | Claim.Rejected | Claim.Withdrawn):
+                    pending -= requested
+                if isinstance(e, Claim.Approved):
+                    committed, approved = committed + e.approved.amount, approved + e.approved.amount
+                elif isinstance(e, Claim.ApprovalRevoked):
+                    committed, approved = committed - e.released.amount, approved - e.released.amount
+                elif isinstance(e, Claim.ReimbursementPaid):
+                    committed, paid = committed - e.amount.amount, paid + e.amount.amount
+                elif isinstance(e, Claim.PaymentReversed):
+                    committed, paid = committed + e.amount.amount, paid - e.amount.amount
+                elif isinstance(e, Claim.SettledShort):
+                    committed -= e.amount.amount
+            figures = f"pending {pending}, committed {committed}, paid {paid}, approved {approved}"
+            assert min(pending, committed, paid) >= ZERO, f"claim {claim_id} as effective on {day}: {figures}"
+            assert paid <= approved, f"claim {claim_id} as effective on {day}: {figures}"
+
+
 # --- 5. a receipt is declared once ------------------------------------------------------------
 def check_receipts_held_once(app: GrantLedger, model: LedgerModel) -> None:
     """5. Each receipt reference is held by at most one live claim (or cost), and the ledger's
@@ -334,6 +387,7 @@ def check_all(app: GrantLedger, model: LedgerModel) -> None:
     check_fstp_within_allocation(app, model)
     check_sme_caps(app, model)
     check_claims_within_approval(app, model)
+    check_claims_as_effective(app, model)
     check_receipts_held_once(app, model)
     check_expense_dates_in_period(app, model)
     check_eu_contribution(app, model)

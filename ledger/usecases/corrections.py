@@ -80,7 +80,9 @@ class CorrectionCases(LedgerCore):
     ) -> None:
         """Correct a payment's bank reference or value date (what is not given stays), with a
         reason: officers of the payment's partner only. The value date stays inside the
-        action period, not in the future, not before the approval, not after a reversal."""
+        action period, not in the future, not before the approval it was made under, not after a
+        reversal, and between the claim's change before the payment and its next change after it
+        (the claim's dates follow the order its events were recorded in)."""
         if value_date is not None:
             self._not_future((value_date, "the payment's value date"))
 
@@ -94,7 +96,7 @@ class CorrectionCases(LedgerCore):
                 bank_reference=payment.bank_reference if bank_reference is None else bank_reference,
                 value_date=new_date,
                 reason=reason,
-                approved_on=self.claim(payment.claim_id).approved_on,
+                place=self.claim(payment.claim_id).payment_dates[str(payment_id)],
             )
             return None, [payment]
 

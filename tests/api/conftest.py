@@ -247,8 +247,8 @@ class Api:
     def approve(self, claim_id: str, **body: Any) -> JSON:
         return self.ok(self.post(f"/claims/{claim_id}/approve", {"on": "2023-04-10", **body}, self.pointex), 200)
 
-    def pay(self, claim_id: str, amount: str, reference: str = "SEPA-2023-0412") -> JSON:
-        body = {"amount": money(amount), "bank_reference": reference, "on": "2023-04-20"}
+    def pay(self, claim_id: str, amount: str, reference: str = "SEPA-2023-0412", on: str = "2023-04-20") -> JSON:
+        body = {"amount": money(amount), "bank_reference": reference, "on": on}
         return self.ok(self.post(f"/claims/{claim_id}/payments", body, self.pointex))
 
     @property

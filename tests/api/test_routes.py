@@ -986,7 +986,7 @@ class TestReversal:
         self, api: Api, tokens: Tokens, alliance: Alliance
     ) -> None:
         """200 with the reversed payment; the claim is approved again with nothing paid, the amount
-        is committed again, and it can be paid anew."""
+        is committed again, and it can be paid anew (not before the bank return)."""
         claim_id, payment_id = self.paid(api, alliance)
         body = {"reason": "bank return: account closed", "on": "2023-05-02"}
         data = api.ok(api.post(f"/payments/{payment_id}/reversal", body, tokens.pointex), 200)
@@ -998,7 +998,7 @@ class TestReversal:
         assert claim["history"][-1]["event_type"] == "PaymentReversed"
         fstp = api.line("POINTEX", "FSTP")
         assert (fstp["committed"], fstp["paid"]) == (money("700.00"), money("0.00"))
-        again = api.pay(claim_id, "700.00", reference="SEPA-NEW-IBAN")
+        again = api.pay(claim_id, "700.00", reference="SEPA-NEW-IBAN", on="2023-05-02")
         assert again["id"] != payment_id
 
     def test_reversing_twice_is_409(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:

@@ -2,8 +2,9 @@
 registration, a payment record (mixed into tests/ledger/test_state_machine.LedgerMachine).
 
 The model predicts each refusal in the order the ledger checks: the role (and an officer's
-partner), the business date (inside the action period, not before the approval, not after a
-reversal; not before the registration), then a correction that would change nothing. A
+partner), the business date (inside the action period, not before the approval it was paid
+under, and a new value date between the claim's event before the payment and its next one, a
+reversal included; not before the registration), then a correction that would change nothing. A
 corrected rate is the model's rate from then on, so the machine's later assessments (its own
 arithmetic) must agree with the ledger's; claims assessed before keep what they were given.
 """
@@ -38,10 +39,7 @@ class CorrectionRules(RuleBasedStateMachine):
     """Rules correcting records; the machine provides the model, its dates and ``attempt``."""
 
     smes = Bundle("smes")
-    #: The business dates of the machine's approvals, payments, bank returns and registrations.
-    approved_on: ClassVar[date]
-    paid_on: ClassVar[date]
-    reversed_on: ClassVar[date]
+    #: The business date of the machine's registrations.
     registered_on: ClassVar[date]
     #: The currencies, months and plausible rates the machine records.
     rate_ranges: ClassVar[dict[str, tuple[int, int, int]]]
@@ -141,15 +139,17 @@ class CorrectionRules(RuleBasedStateMachine):
     # --- payments ------------------------------------------------------------------------
     def payment_record(self, payment_id: UUID) -> tuple[str, date]:
         """A payment's bank reference and value date now: as the machine pays, unless corrected."""
-        return self.payment_records.get(payment_id, (f"SEPA-{payment_id.int:06d}", self.paid_on))
+        return self.payment_records.get(payment_id, (f"SEPA-{payment_id.int:06d}", self.m.payments[payment_id].paid_on))
 
     @precondition(lambda self: bool(self.m.payments))
     @rule(data=st.data())
     def correct_payment(self, data: st.DataObject) -> None:
         """A payment's bank reference or value date corrected by an officer of its partner:
-        the value date stays inside the action period, not before the claim's approval and
-        not after the payment's reversal. The budget's figures do not change (only the
-        business date of the payment's movements, which the read side's machine checks).
+        the value date stays inside the action period, not before the approval it was paid
+        under, and a new one between the claim's business date before the payment and the
+        claim's next event after it (its reversal, a later payment, settling short). The
+        budget's figures do not change (only the business date of the payment's movements,
+        which the read side's machine checks).
         The payment is any the model knows (the read side's machine pays outside the bundle)."""
         payment_id = data.draw(st.sampled_from(sorted(self.m.payments)), label="payment")
         payment = self.m.payments[payment_id]
@@ -158,7 +158,7 @@ class CorrectionRules(RuleBasedStateMachine):
         new_reference = data.draw(st.sampled_from([None, reference, f"{reference}-C"]), label="bank reference")
         # A day around the payment, the approval and the reversal; or past the action period; or none.
         shift = data.draw(st.integers(-DAYS_AROUND, DAYS_AROUND + 2), label="value date shift")
-        new_date = None if shift == DAYS_AROUND + 2 else self.paid_on + timedelta(days=shift)
+        new_date = None if shift == DAYS_AROUND + 2 else payment.paid_on + timedelta(days=shift)
         if shift == DAYS_AROUND + 1:
             new_date = PERIOD_END + timedelta(days=1)
         after = (reference if new_reference is None else new_reference, value_date if new_date is None else new_date)
@@ -167,8 +167,12 @@ class CorrectionRules(RuleBasedStateMachine):
             expected = NotAllowed
         elif after[1] > PERIOD_END:
             expected = OutsideActionPeriod
-        elif after[1] < self.approved_on or (payment.reversed and after[1] > self.reversed_on):
+        elif after[1] < payment.approved_on:
             expected = InvalidInput
+        elif after[1] != value_date and (
+            after[1] < payment.before or (payment.next_on is not None and after[1] > payment.next_on)
+        ):
+            expected = InvalidInput  # out of its place in the claim's story (after a reversal too)
         elif after == (reference, value_date):
             expected = NothingToCorrect
         self.attempt(

@@ -149,7 +149,7 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
     """Commands on the real application; the model predicts each outcome (the corrections'
     rules are in tests/ledger/correction_rules.py)."""
 
-    approved_on, paid_on, reversed_on, registered_on = APPROVED_ON, PAID_ON, REVERSED_ON, REGISTERED_ON
+    registered_on = REGISTERED_ON
     rate_ranges, months = RATE_RANGES, MONTHS
     missions = Bundle("missions")
     smes = Bundle("smes")
@@ -225,6 +225,14 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
         if not ready or data.draw(st.integers(0, 9), label="claim in the right state?") == 0:
             return any_claim
         return data.draw(st.sampled_from(ready), label=f"{state} claim")
+
+    def draw_date(self, data: st.DataObject, claim: ClaimModel, base: date) -> tuple[date, bool]:
+        """Usually ``base`` or the claim's last business date if later (its dates follow the
+        order its events are recorded in); sometimes the day before that last date, which is
+        refused (InvalidInput). Returns the date and whether it is that early one."""
+        if data.draw(st.integers(0, 9), label="dated before the claim's last change?") == 0:
+            return claim.dated(claim.submitted_on) - timedelta(days=1), True
+        return claim.dated(base), False
 
     def draw_ref(self, data: st.DataObject, earlier: list[str]) -> str:
         """A fresh receipt reference, one declared before, or one repeated from this claim,
@@ -630,6 +638,7 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
         sme = self.m.smes[claim.sme_id]
         budget = self.m.fstp(claim.partner)
         reimbursement = self.assessed(claim.lines, accepted, mission.rate)
+        on = claim.dated(APPROVED_ON)
         approved = min(reimbursement, mission.cap - sme.approved[claim.mission_id], self.m.sme_cap - sme.total)
         expected: type[LedgerError] | None = None
         if not allowed:
@@ -646,11 +655,13 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
             "approve claim",
             expected,
             lambda: self.app.approve_claim(
-                actor=actor, claim_id=claim_id, on=APPROVED_ON, decisions=decisions, reason="checked receipts"
+                actor=actor, claim_id=claim_id, on=on, decisions=decisions, reason="checked receipts"
             ),
         )
         if expected is not None:
             return
+        claim.approved_on = on
+        self.changed(claim_id, on)
         assert result == eur(approved), f"approved {result}, the model says {approved}"
         if approved < reimbursement:
             event("approve claim: capped")
@@ -674,12 +685,14 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
         elif claim.state != SUBMITTED:
             expected = ClaimNotInState
         close = self.app.reject_claim if state == REJECTED else self.app.withdraw_claim
+        on = claim.dated(APPROVED_ON)
         self.attempt(
             "reject claim" if state == REJECTED else "withdraw claim",
             expected,
-            lambda: close(actor=actor, claim_id=claim_id, reason="not eligible, told the SME", on=APPROVED_ON),
+            lambda: close(actor=actor, claim_id=claim_id, reason="not eligible, told the SME", on=on),
         )
         if expected is None:
+            self.changed(claim_id, on)
             claim.state = state
             for key in claim.receipt_keys:
                 if self.m.receipts.get(key) == claim_id:
@@ -704,6 +717,7 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
             amount = scaled(data.draw(st.integers(1, minor_units(outstanding, "EUR") - 1), label="cents"), 2)
         else:
             amount = outstanding + scaled(data.draw(st.integers(1, 10000), label="cents over"), 2)
+        on, early = self.draw_date(data, claim, PAID_ON)
         expected: type[LedgerError] | None = None
         if not allowed:
             expected = NotAllowed
@@ -711,6 +725,8 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
             expected = ClaimNotInState
         elif amount > outstanding:
             expected = Overpayment
+        elif early:
+            expected = InvalidInput
         payment_id = self.new_id()
         self.attempt(
             "pay claim",
@@ -721,17 +737,28 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
                 claim_id=claim_id,
                 amount=eur(amount),
                 bank_reference=f"SEPA-{payment_id.int:06d}",
-                on=PAID_ON,
+                on=on,
             ),
         )
         if expected is not None:
             return multiple()
-        self.paid(claim_id, payment_id, amount)
+        self.paid(claim_id, payment_id, amount, on)
         return payment_id
 
-    def paid(self, claim_id: UUID, payment_id: UUID, amount: Decimal) -> None:
-        """The model after a payment: what it pays moves from committed to paid."""
+    def changed(self, claim_id: UUID, on: date) -> None:
+        """The model after an event of the claim dated ``on``: the claim's last business date,
+        and the next event of each of its payments that had none yet."""
+        for payment in self.m.payments.values():
+            if payment.claim_id == claim_id and payment.next_on is None:
+                payment.next_on = on
+        self.m.claims[claim_id].last_on = on
+
+    def paid(self, claim_id: UUID, payment_id: UUID, amount: Decimal, on: date) -> None:
+        """The model after a payment (value date ``on``): what it pays moves from committed to paid."""
         claim = self.m.claims[claim_id]
+        assert claim.approved_on is not None, "a payment follows an approval"
+        before = claim.dated(claim.submitted_on)
+        self.changed(claim_id, on)
         if amount < claim.outstanding:
             event("pay claim: partly")
         budget = self.m.fstp(claim.partner)
@@ -740,7 +767,7 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
         claim.paid += amount
         claim.payments[payment_id] = amount
         claim.state = claim.state_after_payments()
-        self.m.payments[payment_id] = PaymentModel(claim_id, claim.partner, amount)
+        self.m.payments[payment_id] = PaymentModel(claim_id, claim.partner, amount, on, claim.approved_on, before)
 
     @precondition(lambda self: any(not p.reversed for p in self.m.payments.values()))
     @rule(payment_id=payments, data=st.data())
@@ -752,26 +779,28 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
             payment_id = data.draw(st.sampled_from(live), label="unreversed payment")
         payment = self.m.payments[payment_id]
         actor, allowed = self.draw_officer(data, payment.partner)
+        on = self.m.claims[payment.claim_id].dated(REVERSED_ON)
         expected: type[LedgerError] | None = None
         if not allowed:
             expected = NotAllowed
         elif payment.reversed:
             expected = PaymentAlreadyReversed
-        elif self.payment_record(payment_id)[1] > REVERSED_ON:
+        elif self.payment_record(payment_id)[1] > on:
             expected = InvalidInput  # its value date was corrected to after the bank return's date
         self.attempt(
             "reverse payment",
             expected,
             lambda: self.app.reverse_payment(
-                actor=actor, payment_id=payment_id, reason="bank return: account closed", on=REVERSED_ON
+                actor=actor, payment_id=payment_id, reason="bank return: account closed", on=on
             ),
         )
         if expected is None:
-            self.returned(payment_id)
+            self.returned(payment_id, on)
 
-    def returned(self, payment_id: UUID) -> None:
+    def returned(self, payment_id: UUID, on: date) -> None:
         payment = self.m.payments[payment_id]
         claim = self.m.claims[payment.claim_id]
+        self.changed(payment.claim_id, on)
         if len(claim.payments) > 1:
             event("reverse payment: one of several")
         payment.reversed = True
@@ -789,18 +818,22 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
         claim_id = self.draw_claim(data, claim_id, PARTLY_PAID)
         claim = self.m.claims[claim_id]
         actor, allowed = self.draw_officer(data, claim.partner)
+        on = claim.dated(SETTLED_ON)
         expected: type[LedgerError] | None = None
         if not allowed:
             expected = NotAllowed
         elif claim.state != PARTLY_PAID:
             expected = ClaimNotInState
+        elif any(self.payment_record(pid)[1] > on for pid in claim.payments):
+            expected = InvalidInput  # a live payment's value date was corrected to after it
         released = self.attempt(
             "settle short",
             expected,
-            lambda: self.app.settle_claim(actor=actor, claim_id=claim_id, reason="agreed with the SME", on=SETTLED_ON),
+            lambda: self.app.settle_claim(actor=actor, claim_id=claim_id, reason="agreed with the SME", on=on),
         )
         if expected is not None:
             return
+        self.changed(claim_id, on)
         amount = claim.outstanding
         assert released == eur(amount), f"settled {released} short, the model says {amount}"
         self.m.fstp(claim.partner).committed -= amount
@@ -817,20 +850,24 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
         claim_id = self.draw_claim(data, claim_id, APPROVED, PARTLY_PAID)
         claim = self.m.claims[claim_id]
         actor, allowed = self.draw_officer(data, claim.partner)
+        on, early = self.draw_date(data, claim, REVOKED_ON)
         expected: type[LedgerError] | None = None
         if not allowed:
             expected = NotAllowed
         elif claim.payments or claim.state != APPROVED:
             expected = ClaimNotInState
+        elif early:
+            expected = InvalidInput
         self.attempt(
             "revoke approval and reject" if reject else "revoke approval",
             expected,
             lambda: self.app.revoke_approval(
-                actor=actor, claim_id=claim_id, reason="approved by mistake", on=REVOKED_ON, reject=reject
+                actor=actor, claim_id=claim_id, reason="approved by mistake", on=on, reject=reject
             ),
         )
         if expected is not None or claim.approved is None:
             return
+        self.changed(claim_id, on)
         self.m.fstp(claim.partner).committed -= claim.outstanding
         self.m.smes[claim.sme_id].approved[claim.mission_id] -= claim.approved - claim.support_released
         claim.unapprove()

@@ -40,7 +40,7 @@ from projections.queries import (
     sme_summaries,
 )
 from tests.builders import officer
-from tests.invariants import APPROVED, PARTLY_PAID, REJECTED, SUBMITTED, WITHDRAWN
+from tests.invariants import APPROVED, PARTLY_PAID, REJECTED, SUBMITTED, WITHDRAWN, check_claims_as_effective
 from tests.ledger.test_state_machine import PAID_ON, REVERSED_ON, LedgerMachine, eur, minor_units, scaled
 from tests.projections import fold_search
 from tests.projections.fold import ZERO, Fold, Logged, Record, effective_dates, fold, read_log
@@ -374,6 +374,7 @@ class ReadModelMachine(LedgerMachine):
         ledger's ``pay_claim`` rule does, but with the amount chosen here."""
         claim = self.m.claims[claim_id]
         payment_id = self.new_id()
+        on = claim.dated(PAID_ON)
         self.attempt(
             "pay claim (lifecycle)",
             None,
@@ -383,24 +384,25 @@ class ReadModelMachine(LedgerMachine):
                 claim_id=claim_id,
                 amount=eur(amount),
                 bank_reference=f"SEPA-{payment_id.int:06d}",
-                on=PAID_ON,
+                on=on,
             ),
         )
-        self.paid(claim_id, payment_id, amount)
+        self.paid(claim_id, payment_id, amount, on)
         return payment_id
 
     def _bank_return(self, payment_id: UUID) -> None:
         """The bank returns a payment, as the ledger's ``reverse_payment`` rule has it, by the
         right officer: never refused."""
         payment = self.m.payments[payment_id]
+        on = self.m.claims[payment.claim_id].dated(REVERSED_ON)
         self.attempt(
             "bank return (lifecycle)",
             None,
             lambda: self.app.reverse_payment(
-                actor=officer(payment.partner), payment_id=payment_id, reason="bank return: IBAN closed", on=REVERSED_ON
+                actor=officer(payment.partner), payment_id=payment_id, reason="bank return: IBAN closed", on=on
             ),
         )
-        self.returned(payment_id)
+        self.returned(payment_id, on)
 
     @precondition(lambda self: any(holder not in self.m.claims for holder in self.m.receipts.values()))
     @rule(data=st.data())
@@ -457,8 +459,9 @@ class ReadModelMachine(LedgerMachine):
         whole log in one go, both equal the fold of the whole log; the budget as of every
         position equals the fold stopped there (later events change no past figure); the
         budget as effective on each business date (and the day before the first) equals the
-        fold of the events dated by then; and the fold agrees with itself when its figures
-        are derived the other way round."""
+        fold of the events dated by then, and no claim's figures as effective on a date are
+        negative; and the fold agrees with itself when its figures are derived the other way
+        round."""
         try:
             log = read_log(self.app)
             self.projector.catch_up()
@@ -467,6 +470,8 @@ class ReadModelMachine(LedgerMachine):
             days = effective_dates(log)
             for day in [days[0] - timedelta(days=1), *days] if days else []:
                 check_budget_effective(self.read_db, log, day)
+            if self.model is not None:
+                check_claims_as_effective(self.app, self.model)
             whole = fold(log)
             assert_no_differences("the fold, derived two ways", whole.disagreements())
             self.steer(log, whole)
