@@ -12,6 +12,7 @@ from datetime import date
 from uuid import UUID
 
 from ledger.actors import Actor, require_officer_of
+from ledger.errors import InvalidInput
 from ledger.grant import Category
 from ledger.money import Money
 from ledger.payment import Payment
@@ -43,9 +44,11 @@ class PaymentCases(LedgerCore):
                 )
                 return self._same(existing, "payment", same), []
             line = self.budget_line(claim.partner, Category.FSTP.value)
+            live = list(claim.payments)
             claim.record_payment(
                 actor=actor, payment_id=payment_id, amount=amount, bank_reference=bank_reference, on=on
             )
+            self._not_before_live_payments(live, on)  # after the claim's own checks; nothing is saved yet
             line.pay(actor=actor, claim_id=claim_id, payment_id=payment_id, amount=amount, on=on)
             payment = Payment.record(
                 payment_id=self._new_id("payment", payment_id),
@@ -59,6 +62,17 @@ class PaymentCases(LedgerCore):
             return payment.id, [payment, claim, line]
 
         return self._write(decide)
+
+    def _not_before_live_payments(self, live: list[str], on: date) -> None:
+        """A new payment is not dated before a live payment of the claim, as its record says now
+        (a corrected value date is recorded on the payment, not on the claim)."""
+        for pid in live:
+            value_date = self.payment(UUID(pid)).value_date
+            if on < value_date:
+                raise InvalidInput(
+                    f"payment value date {on} is before the claim's payment {pid} of {value_date} (its value "
+                    f"date as corrected); date it on or after {value_date}"
+                )
 
     def reverse_payment(self, *, actor: Actor, payment_id: UUID, reason: str, on: date) -> None:
         """A bank return: exactly that payment is undone and what it paid is committed again

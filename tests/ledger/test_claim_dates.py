@@ -204,3 +204,17 @@ class TestACorrectedValueDateStaysInItsPlace:
         app.settle_claim(actor=POINTEX, claim_id=claim, reason="agreed", on=day(5, 21))
         app.correct_payment(actor=POINTEX, payment_id=payment, bank_reference="SEPA-2", reason="bank statement")
         assert app.payment(payment).bank_reference == "SEPA-2"
+
+    def test_a_new_payment_not_before_a_live_payment_as_corrected(self, app: GrantLedger, claim: UUID) -> None:
+        """Paid 300 on 05-01, its value date corrected to 05-10: a further payment dated 05-05
+        is refused (the payment's record, not the claim, holds the corrected date); 05-10 is fine."""
+        payment = pay(app, claim, "300", day(5, 1))
+        correct(app, payment, day(5, 10))
+        with (
+            records_nothing(app),
+            pytest.raises(
+                InvalidInput, match=rf"payment value date 2023-05-05 is before the claim's payment {payment}"
+            ),
+        ):
+            pay(app, claim, "100", day(5, 5))
+        pay(app, claim, "100", day(5, 10))

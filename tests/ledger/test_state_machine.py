@@ -725,8 +725,8 @@ class LedgerMachine(CorrectionRules, RuleBasedStateMachine):
             expected = ClaimNotInState
         elif amount > outstanding:
             expected = Overpayment
-        elif early:
-            expected = InvalidInput
+        elif early or any(self.payment_record(pid)[1] > on for pid in claim.payments):
+            expected = InvalidInput  # before the claim's last change, or a live payment's corrected date
         payment_id = self.new_id()
         self.attempt(
             "pay claim",
