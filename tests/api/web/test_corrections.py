@@ -194,9 +194,9 @@ class TestWhoMayCorrect:
         for name in ("nico.ntt", "claire.coordinator", "arthur.auditor"):
             person = browser[name]
             page = page_of(person, approved)
-            for form in ('/payments"', "/reversal", "/settlement", "/revocation"):
-                assert form not in page, (name, form)
             cid = approved["id"]
+            for form in ("/payments", f"/payments/{payment['id']}/reversal", "/settlement", "/revocation"):
+                assert f'action="/claims/{cid}{form}"' not in page, (name, form)
             for path, fields in (
                 (f"/claims/{cid}/payments", {"amount": "10.00", "bank_reference": "X", "on": "2023-04-20"}),
                 (f"/claims/{cid}/payments/{payment['id']}/reversal", {"reason": "x", "on": "2023-04-25"}),
