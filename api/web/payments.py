@@ -28,9 +28,11 @@ from api.schemas import parse_iso_date
 from api.settings import Settings
 from api.web.claims import claim_id_of, claim_page
 from api.web.errors import ledger_refused, status_of
+from api.web.reads import books
 from api.web.session import Form, FormDep, SessionDep, WebRefusal
 from ledger.errors import LedgerError, NotAllowed
 from ledger.money import Money, parse_decimal_text
+from projections import lists
 
 router = APIRouter(include_in_schema=False)
 
@@ -130,6 +132,13 @@ def reverse_payment(request: Request, session: SessionDep, form: FormDep, claim_
         payment = UUID(payment_id)
     except ValueError:
         raise WebRefusal(404, "No such payment", f"{payment_id[:40]!r} is not a payment's id") from None
+    uuid = claim_id_of(claim_id)
+    with books(request) as conn:
+        rows, _count = lists.list_payments(conn, lists.PaymentFilter(claim_id=str(uuid)), limit=10_000)
+    if str(payment) not in {row.id for row in rows}:
+        raise WebRefusal(
+            404, "No such payment", f"payment {payment} is not a payment of claim {uuid}; its page lists them"
+        )
 
     def command(context: LedgerContext) -> Any:
         on = on_date(form, "reverse")

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import httpx2
 import pytest
 
-from tests.api.conftest import JSON, Api
+from tests.api.conftest import JSON, Alliance, Api, expense
 from tests.api.web.conftest import Person
 
 People = dict[str, Person]
@@ -144,6 +144,17 @@ class TestReverseSettleRevoke:
         assert 'id="correction-error">Not recorded: ' in again.text
         assert "EUR 1,575.35 was already reversed." in again.text
         assert api.event_count() == after
+
+    def test_a_payment_is_reversed_only_under_its_own_claims_address(
+        self, browser: People, api: Api, alliance: Alliance, approved: JSON
+    ) -> None:
+        payment = api.pay(approved["id"], "100.00")
+        other = api.submit(alliance, expense("10.00", "EUR", receipt="R-OTHER"))
+        before = api.event_count()
+        response = reverse(browser["paola.pointex"], other, payment["id"])
+        assert response.status_code == 404
+        assert f"Payment {payment['id']} is not a payment of claim {other['id']}" in response.text
+        assert api.event_count() == before
 
     def test_a_partly_paid_claim_is_settled_short(self, browser: People, api: Api, approved: JSON) -> None:
         paola = browser["paola.pointex"]
