@@ -1,9 +1,10 @@
 """The web app: server-rendered pages for officers, the coordinator and auditors.
 
-Routes by area (auth, home, budget, claims, exports, audit), one templates folder with a base layout,
-the app's own static files, and htmx (from node_modules, api/assets.py) as an enhancement:
-every page reads and works without JavaScript. Pages call the Application for commands and
-the projections' query functions for reads, as the JSON API does; none calls the JSON API.
+Routes by area (auth, home, budget, claims, payments: the corrections on a claim, search,
+lists of payments and SMEs, exports, audit), one templates folder with a base layout, the
+app's own static files, and htmx (from node_modules, api/assets.py) as an enhancement: every
+page reads and works without JavaScript. Pages call the Application for commands and the
+projections' query functions for reads, as the JSON API does; none calls the JSON API.
 ``install`` mounts it on the app factory's app.
 """
 
@@ -11,12 +12,23 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 
-from api.web import audit, auth, budget, claims, errors, exports, home, static
+from api.web import audit, auth, budget, claims, errors, exports, home, lists, payments, search, static
 from api.web.session import SignInNeeded, WebRefusal
 from ledger.errors import LedgerError
 
 #: The paths the web app answers (its pages and its own files); the rest is the JSON API's.
-PREFIXES = ("/sign-in", "/sign-out", "/budget", "/claims", "/exports", "/verify", static.PREFIX)
+PREFIXES = (
+    "/sign-in",
+    "/sign-out",
+    "/budget",
+    "/claims",
+    "/exports",
+    "/verify",
+    "/search",
+    "/payments",
+    "/smes",
+    static.PREFIX,
+)
 
 
 def owns(path: str) -> bool:
@@ -37,7 +49,9 @@ def http_error(request: Request, status: int, detail: str) -> Response | None:
 
 #: The web app's routers. Their forms are guarded by the session and its CSRF token
 #: (api.web.session), and who may act by the use case's own check, not by api.edge.
-ROUTERS = tuple(module.router for module in (auth, home, budget, claims, exports, audit, static))
+ROUTERS = tuple(
+    module.router for module in (auth, home, budget, claims, payments, search, lists, exports, audit, static)
+)
 
 
 def install(app: FastAPI) -> None:

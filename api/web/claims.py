@@ -12,7 +12,7 @@ is refused with a page saying why, by the ledger's own rule (require_officer_of)
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -99,13 +99,38 @@ def may_decide(actor: Actor, claim: Any) -> bool:
     return actor.role == Role.OFFICER and actor.partner == claim.partner and claim.state == ClaimState.SUBMITTED
 
 
+def may_correct(actor: Actor, claim: Any) -> dict[str, bool]:
+    """Which corrections to offer (the ledger checks again): only the partner's officers record
+    a payment (approved or partly paid), reverse one, settle short (partly paid) or revoke the
+    approval (approved, nothing paid)."""
+    officer = actor.role == Role.OFFICER and actor.partner == claim.partner
+    state = claim.state
+    return {
+        "any": officer,
+        "pay": officer and state in (ClaimState.APPROVED, ClaimState.PARTLY_PAID),
+        "reverse": officer,
+        "settle": officer and state == ClaimState.PARTLY_PAID,
+        "revoke": officer and state == ClaimState.APPROVED,
+    }
+
+
 def claim_page(request: Request, actor: Actor, claim_id: UUID, status: int = 200, **form: Any) -> HTMLResponse:
     with books(request) as conn:
         detail = q.claim_detail(conn, str(claim_id))
         if detail is None:
             raise WebRefusal(404, "No such claim", f"claim {claim_id} is not in the ledger (or not yet projected)")
         names = glance.labels(conn)
-    values = {"on": today().date().isoformat(), "reason": "", "action": "", **form.pop("values", {})}
+    values = {
+        "on": today().date().isoformat(),
+        "reason": "",
+        "action": "",
+        "amount": "",
+        "bank_reference": "",
+        "payment": "",
+        "payment_id": str(uuid4()),  # the new payment's id: the same form sent twice records one
+        "reject": "",
+        **form.pop("values", {}),
+    }
     return render(
         request,
         "claim.html",
@@ -114,6 +139,7 @@ def claim_page(request: Request, actor: Actor, claim_id: UUID, status: int = 200
         claim=detail.claim,
         names=names,
         decide=may_decide(actor, detail.claim),
+        correct=may_correct(actor, detail.claim),
         error=form.get("error"),
         field=form.get("field"),
         values=values,

@@ -136,6 +136,19 @@ def test_an_officer_approves_a_claim_and_the_coordinator_sees_the_budget_move(
     coordinator.reload()
     assert committed(coordinator, "NIDV", "FSTP") == before + amount
 
+    # a partial payment: the claim is partly paid, the rest outstanding
+    part = (amount / 2).quantize(Decimal("0.01"))
+    officer.get_by_label("Amount in EUR").fill(str(part))
+    officer.get_by_label("Bank reference").fill("SEPA-BROWSER-1")
+    officer.get_by_role("button", name="Record the payment").click()
+    officer.wait_for_load_state()
+    assert officer.locator("h1").inner_text().endswith("partly paid"), officer.content()
+    outstanding = officer.locator("dt:text-is('Outstanding') + dd").inner_text()
+    assert outstanding == f"EUR {amount - part:,.2f}"
+    assert officer.get_by_role("cell", name="SEPA-BROWSER-1", exact=True).is_visible()
+    coordinator.reload()
+    assert committed(coordinator, "NIDV", "FSTP") == before + amount - part, "what is paid is no longer committed"
+
     coordinator.goto("/claims")
     coordinator.get_by_label("State").select_option("approved")
     coordinator.wait_for_url(re.compile(r"/claims\?state=approved"))  # htmx pushes the filter into the URL
@@ -172,8 +185,17 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     anonymous.goto("/sign-in")
     found["/sign-in"] = serious_violations(anonymous)
     pages = {
-        "claire.coordinator": ["/", "/budget", "/budget?as_of=2001-01-01", "/claims", "/claims?state=approved"],
-        "officer.nidv": ["/", "/claims?state=submitted"],
+        "claire.coordinator": [
+            "/",
+            "/budget",
+            "/budget?as_of=2001-01-01",
+            "/claims",
+            "/claims?state=approved",
+            "/payments",
+            "/smes",
+            "/search?q=a",
+        ],
+        "officer.nidv": ["/", "/claims?state=partly_paid", "/claims?state=submitted"],
         "arthur.auditor": ["/", "/verify"],
     }
     for name, paths in pages.items():
