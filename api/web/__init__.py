@@ -27,6 +27,11 @@ PREFIXES = (
     "/search",
     "/payments",
     "/smes",
+    "/missions",
+    "/rates",
+    "/costs",
+    "/audit",
+    "/charts",
     static.PREFIX,
 )
 

@@ -60,7 +60,18 @@ environment.globals["htmx_url"] = assets.url(HTMX)
 
 def navigation(actor: Actor) -> tuple[tuple[str, str], ...]:
     """The links of the navigation bar for this person: (href, label)."""
-    common = (("/", "Home"), ("/budget", "Budget"), ("/claims", "Claims"), ("/payments", "Payments"), ("/smes", "SMEs"))
+    common = (
+        ("/", "Home"),
+        ("/budget", "Budget"),
+        ("/charts", "Charts"),
+        ("/claims", "Claims"),
+        ("/payments", "Payments"),
+        ("/smes", "SMEs"),
+        ("/missions", "Missions"),
+        ("/rates", "Rates"),
+        ("/costs", "Own costs"),
+        ("/audit", "Audit trail"),
+    )
     if actor.role == Role.OFFICER:
         return (*common, (f"/claims?state=submitted&partner={actor.partner}", "Awaiting my decision"))
     if actor.role == Role.COORDINATOR:
