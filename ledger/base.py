@@ -84,6 +84,7 @@ def register_transcodings(transcoder: JSONTranscoder) -> None:
     """Register the ledger's value objects on a JSON transcoder."""
     from ledger.claim import ConvertedLine, ExpenseLine
     from ledger.grant import PartnerInfo
+    from ledger.periods import ReportingPeriod
 
     transcoder.register(DateAsISO())
     transcoder.register(MoneyAsStrings())
@@ -91,3 +92,4 @@ def register_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DataclassAsDict(ExpenseLine, "expense_line"))
     transcoder.register(DataclassAsDict(ConvertedLine, "converted_line"))
     transcoder.register(DataclassAsDict(PartnerInfo, "partner"))
+    transcoder.register(DataclassAsDict(ReportingPeriod, "reporting_period"))

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.ids import natural_id
 from ledger.money import EUR, Money, parse_fraction
+from ledger.periods import ReportingPeriod, check_periods, period_of
 from ledger.text import clean_country, clean_text
 
 
@@ -92,6 +93,22 @@ def indirect_ceiling(lines: dict[str, Money], indirect_rate: Decimal) -> Money:
     return base.times_rate(indirect_rate)
 
 
+#: The requested EU contribution from which a partner attaches a certificate on the financial
+#: statements to its final statement (a term of the grant; the COSME-era rule by default).
+CERTIFICATE_THRESHOLD = Money.eur("325000")
+
+
+def funding_overrides(rates: dict[str, Decimal], default: Decimal) -> dict[str, Decimal]:
+    """The funding rates that differ from the grant's one rate, per category (checked)."""
+    overrides = {}
+    for category, rate in rates.items():
+        known = parse_category(category)
+        checked = parse_fraction(rate, f"the funding rate of {known.value}")
+        if checked != default:
+            overrides[known.value] = checked
+    return overrides
+
+
 def eu_contribution(accepted_costs: Money, funding_rate: Decimal, eu_cap: Money) -> Money:
     """Invariant 7: EU contribution = min(cap, funding rate x accepted eligible costs)."""
     return min(eu_cap, accepted_costs.times_rate(funding_rate))
@@ -103,6 +120,12 @@ class Grant(LedgerAggregate):
     ID = natural_id("grant")
 
     class Signed(LedgerAggregate.Created):
+        """Version 2 added ``funding_rates`` (the categories funded at another rate than
+        ``funding_rate``; version-1 grants funded every category at one rate) and
+        ``certificate_threshold`` (version-1 grants: the COSME-era EUR 325,000)."""
+
+        class_version = 2
+
         code: str
         title: str
         total: Money
@@ -116,6 +139,13 @@ class Grant(LedgerAggregate):
         indirect_rate: Decimal
         sme_support_cap: Money
         decision_ref: str
+        funding_rates: dict[str, Decimal]
+        certificate_threshold: Money
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["funding_rates"] = {}
+            state["certificate_threshold"] = CERTIFICATE_THRESHOLD
 
         def apply(self, grant: Grant) -> None:
             grant.code = self.code
@@ -131,6 +161,18 @@ class Grant(LedgerAggregate):
             grant.sme_support_cap = self.sme_support_cap
             grant.budget = self.budget
             grant.decision_ref = self.decision_ref
+            grant.funding_rates = dict(self.funding_rates)
+            grant.certificate_threshold = self.certificate_threshold
+            grant.reporting_periods = ()
+
+    class ReportingPeriodsSet(LedgerAggregate.Event):
+        """The coordinator cut the action period into reporting periods (or cut it anew)."""
+
+        periods: list[ReportingPeriod]
+        reason: str
+
+        def apply(self, grant: Grant) -> None:
+            grant.reporting_periods = tuple(self.periods)
 
     if TYPE_CHECKING:
         code: str
@@ -146,6 +188,9 @@ class Grant(LedgerAggregate):
         budget: dict[str, dict[str, Money]]
         decision_ref: str
         sme_support_cap: Money
+        funding_rates: dict[str, Decimal]
+        certificate_threshold: Money
+        reporting_periods: tuple[ReportingPeriod, ...]
 
     @classmethod
     def sign(
@@ -166,12 +211,15 @@ class Grant(LedgerAggregate):
         sme_support_cap: Money,
         decision_ref: str,
         signed_on: date,
+        funding_rates: dict[str, Decimal] | None = None,
+        certificate_threshold: Money = CERTIFICATE_THRESHOLD,
     ) -> Grant:
         code = clean_text(code, "code", missing="a grant needs its code, e.g. EU-ALLIANCE")
         title = clean_text(title, "title")
         coordinator = clean_text(coordinator, "coordinator")
         decision_ref = clean_text(decision_ref, "decision_ref", missing="write the grant agreement's reference")
         funding_rate = parse_fraction(funding_rate, "funding rate")
+        overrides = funding_overrides(funding_rates or {}, funding_rate)
         if not Decimal(0) <= indirect_rate < 1:
             raise InvalidInput(f"the indirect flat rate must be a fraction such as 0.07, got {indirect_rate}")
         codes = [p.code for p in partners]
@@ -183,7 +231,12 @@ class Grant(LedgerAggregate):
             raise InvalidInput(f"coordinator {coordinator} is not one of the partners {', '.join(codes)}")
         if period_end <= period_start:
             raise InvalidInput(f"the action period must end after it starts ({period_start} to {period_end})")
-        for amount, what in ((total, "total eligible budget"), (eu_cap, "EU cap"), (sme_support_cap, "cap per SME")):
+        for amount, what in (
+            (total, "total eligible budget"),
+            (eu_cap, "EU cap"),
+            (sme_support_cap, "cap per SME"),
+            (certificate_threshold, "certificate threshold"),
+        ):
             if amount.currency != EUR or not amount.is_positive:
                 raise InvalidInput(f"the {what} must be a positive EUR amount, got {amount}")
         if eu_cap > total:
@@ -230,7 +283,28 @@ class Grant(LedgerAggregate):
             indirect_rate=indirect_rate,
             sme_support_cap=sme_support_cap,
             decision_ref=decision_ref,
+            funding_rates=overrides,
+            certificate_threshold=certificate_threshold,
         )
+
+    def funding_rate_of(self, category: str) -> Decimal:
+        """The EU funding rate of a cost category (the grant's one rate unless the call sets another)."""
+        return self.funding_rates.get(category, self.funding_rate)
+
+    def set_reporting_periods(self, *, actor: Actor, periods: list[ReportingPeriod], reason: str, on: date) -> None:
+        """Cut the action period into ``periods`` (they must tile it: ledger.periods)."""
+        checked = check_periods(periods, self.period_start, self.period_end)
+        self.trigger_event(
+            self.ReportingPeriodsSet,
+            actor=actor,
+            effective_date=on,
+            periods=list(checked),
+            reason=clean_text(reason, "reason", missing="say why, e.g. the grant agreement's reporting schedule"),
+        )
+
+    def period_of(self, day: date) -> ReportingPeriod | None:
+        """The reporting period ``day`` falls in (None: none set, or outside the action period)."""
+        return period_of(self.reporting_periods, day)
 
     def require_partner(self, code: str) -> PartnerInfo:
         try:

@@ -10,6 +10,7 @@ from uuid import UUID
 from ledger.actors import Actor, Role, require_role
 from ledger.budget import BudgetLine, Transfer
 from ledger.grant import (
+    CERTIFICATE_THRESHOLD,
     Category,
     Grant,
     GrantAlreadySigned,
@@ -42,8 +43,11 @@ class BudgetCases(LedgerCore):
         on: date,
         indirect_rate: Decimal = INDIRECT_RATE,
         sme_support_cap: Money = SME_SUPPORT_CAP,
+        funding_rates: dict[str, Decimal] | None = None,
+        certificate_threshold: Money = CERTIFICATE_THRESHOLD,
     ) -> UUID:
-        """Sign in the grant agreement and open every partner x category budget line."""
+        """Sign in the grant agreement and open every partner x category budget line.
+        ``funding_rates``: the categories the call funds at another rate than ``funding_rate``."""
         require_role(actor, "sign in the grant", Role.COORDINATOR)
         self._not_future((on, "the signing date"), since_signing=False)
         lines = {
@@ -67,6 +71,8 @@ class BudgetCases(LedgerCore):
                 sme_support_cap=sme_support_cap,
                 decision_ref=decision_ref,
                 signed_on=on,
+                funding_rates=funding_rates,
+                certificate_threshold=certificate_threshold,
             )
 
         def decide() -> Outcome[UUID]:

@@ -79,7 +79,7 @@ def try_create(create: Callable[[], A]) -> A | None:
 def terms_of(aggregate: Grant | Mission) -> dict[str, object]:
     """What a repeated creating command must match: the aggregate's state but its identity,
     version and times."""
-    skip = {"_id", "_version", "_created_on", "_modified_on", "_pending_events"}
+    skip = {"_id", "_version", "_created_on", "_modified_on", "_pending_events", "reporting_periods"}
     return {k: v for k, v in vars(aggregate).items() if k not in skip}
 
 

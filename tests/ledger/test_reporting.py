@@ -11,15 +11,13 @@ import pytest
 from ledger.errors import InvalidInput
 from ledger.grant import Category
 from ledger.money import Money
+from ledger.periods import ReportingPeriod, check_periods, period_of
 from ledger.reporting import (
     COLUMN_OF,
     Column,
     FundingRates,
-    ReportingPeriod,
-    check_periods,
     indirect_costs,
     needs_certificate,
-    period_of,
     statement_figures,
 )
 
