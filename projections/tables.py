@@ -30,7 +30,7 @@ metadata = MetaData()
 
 #: The read models' layout: bump it with any change to a table below. Read models built with
 #: another layout are dropped and rebuilt from the events when they are opened (projections.db).
-LAYOUT = 3
+LAYOUT = 4
 
 #: How far each projection has applied the event log (its tracking position).
 tracking = Table(
@@ -56,6 +56,27 @@ grant = Table(
     Column("sme_support_cap", Cents, nullable=False),
     Column("decision_ref", StoredText, nullable=False),
     Column("signed_on", Date, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("certificate_threshold", Cents, nullable=False),
+    #: How many reporting periods are set (rm_reporting_periods numbers them 1 to this).
+    Column("periods", Integer, nullable=False),
+)
+
+#: The cost categories a call funds at another rate than the grant's one (rm_grant.funding_rate).
+funding_rates = Table(
+    "rm_funding_rates",
+    metadata,
+    Column("category", StoredText, primary_key=True),
+    Column("rate", ExactDecimal, nullable=False),
+)
+
+#: The reporting periods that tile the action period, as the coordinator set them last.
+reporting_periods = Table(
+    "rm_reporting_periods",
+    metadata,
+    Column("number", Integer, primary_key=True),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
     Column("position", BigInteger, nullable=False),
 )
 

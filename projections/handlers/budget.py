@@ -30,9 +30,24 @@ def _grant_signed(batch: Batch, e: Grant.Signed) -> None:
             "decision_ref": e.decision_ref,
             "signed_on": e.effective_date,
             "position": batch.position,
+            "certificate_threshold": e.certificate_threshold.amount,
+            "periods": 0,
         },
     )
     batch.insert(t.partners, [{"code": p.code, "name": p.name, "country": p.country} for p in e.partners])
+    batch.insert(t.funding_rates, [{"category": c, "rate": rate} for c, rate in e.funding_rates.items()])
+
+
+@handles(Grant.ReportingPeriodsSet)
+def _periods_set(batch: Batch, e: Grant.ReportingPeriodsSet) -> None:
+    grant = batch.get(t.grant, id=1)
+    for number in range(1, grant["periods"] + 1):
+        batch.delete(t.reporting_periods, {"number": number})
+    batch.insert(
+        t.reporting_periods,
+        [{"number": p.number, "start": p.start, "end": p.end, "position": batch.position} for p in e.periods],
+    )
+    batch.set(t.grant, {"id": 1}, periods=len(e.periods))
 
 
 @handles(BudgetLine.Opened)
