@@ -46,9 +46,7 @@ def mission_support(conn: Connection, mission_id: str) -> list[SelectedSme]:
     """The SMEs selected for a mission, by legal name, with their support there and overall."""
     sm, s, m = t.sme_missions.c, t.smes.c, t.missions.c
     overall_cap = conn.execute(select(t.grant.c.sme_support_cap)).scalar() or ZERO
-    everywhere = (
-        select(sm.sme_id, func.sum(sm.approved).label("approved")).group_by(sm.sme_id).subquery("everywhere")
-    )
+    everywhere = select(sm.sme_id, func.sum(sm.approved).label("approved")).group_by(sm.sme_id).subquery("everywhere")
     rows = conn.execute(
         select(
             s.id,
@@ -60,7 +58,7 @@ def mission_support(conn: Connection, mission_id: str) -> list[SelectedSme]:
             sm.approved,
             sm.paid,
             m.cap_per_sme,
-            everywhere.c.approved,
+            everywhere.c.approved.label("approved_overall"),
         )
         .join(t.smes, s.id == sm.sme_id)
         .join(t.missions, m.id == sm.mission_id)
@@ -68,4 +66,19 @@ def mission_support(conn: Connection, mission_id: str) -> list[SelectedSme]:
         .where(sm.mission_id == mission_id)
         .order_by(s.legal_name, s.id)
     ).all()
-    return [SelectedSme(*row, overall_cap=overall_cap) for row in rows]
+    return [
+        SelectedSme(
+            sme_id=row.id,
+            legal_name=row.legal_name,
+            identifier=row.identifier,
+            country=row.country,
+            selected_on=row.selected_on,
+            requested=row.requested,
+            approved=row.approved,
+            paid=row.paid,
+            cap=row.cap_per_sme,
+            approved_overall=row.approved_overall,
+            overall_cap=overall_cap,
+        )
+        for row in rows
+    ]

@@ -123,4 +123,4 @@ class TestNearCap:
         assert ("Delta Both S.r.l.", "CAN-2023") not in [(n.legal_name, n.mission_code) for n in near]
         assert len(near) == 4, "the three at 80%, and Delta Both in Japan"
         assert [n.legal_name for n in glance.smes_near_cap(conn, limit=1)] == ["Delta Both S.r.l."]
-        assert glance.NEAR_CAP == Decimal("0.80")
+        assert Decimal("0.80") == glance.NEAR_CAP
