@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import BigInteger, Connection, func, select, type_coerce
 
 from projections import tables as t
+from projections.columns import Cents
 from projections.queries import LineFigures
 
 
@@ -75,3 +76,52 @@ def nearly_used(lines: tuple[LineFigures, ...], share: Decimal = NEARLY_USED) ->
     """Lines with an allocation whose remaining is at most ``share`` of it, the fullest first."""
     found = [line for line in lines if line.allocated > 0 and line.remaining <= line.allocated * share]
     return sorted(found, key=lambda line: line.remaining / line.allocated)
+
+
+#: An SME is "close to a cap" when its approved support reaches this share of the cap: its
+#: mission's cap per SME, or the grant's overall cap per third party.
+NEAR_CAP = Decimal("0.80")
+
+
+@dataclass(frozen=True)
+class NearCap:
+    """An SME whose approved support is close to one of its caps (``mission_code`` None: the
+    grant's overall cap per third party)."""
+
+    sme_id: str
+    legal_name: str
+    mission_code: str | None
+    approved: Decimal
+    cap: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.cap - self.approved
+
+
+def smes_near_cap(conn: Connection, share: Decimal = NEAR_CAP, *, limit: int = 20) -> list[NearCap]:
+    """SMEs whose approved support is at least ``share`` of a mission's cap per SME or of the
+    overall cap, the closest to its cap first (then by name): at most ``limit`` of them. (The
+    comparison is exact, in whole cents: approved x denominator >= cap x numerator.)"""
+    sm, s, m = t.sme_missions.c, t.smes.c, t.missions.c
+    numerator, denominator = share.as_integer_ratio()
+    approved, cap = type_coerce(sm.approved, BigInteger), type_coerce(m.cap_per_sme, BigInteger)
+    per_mission = conn.execute(
+        select(s.id, s.legal_name, m.code, sm.approved, m.cap_per_sme)
+        .join(t.smes, s.id == sm.sme_id)
+        .join(t.missions, m.id == sm.mission_id)
+        .where(cap > 0, approved * denominator >= cap * numerator)
+    ).all()
+    found = [NearCap(*row) for row in per_mission]
+    overall_cap = conn.execute(select(t.grant.c.sme_support_cap)).scalar()
+    if overall_cap:
+        total = func.sum(approved)
+        overall = conn.execute(
+            select(s.id, s.legal_name, type_coerce(total, Cents))
+            .join(t.smes, s.id == sm.sme_id)
+            .group_by(s.id, s.legal_name)
+            .having(total * denominator >= int(overall_cap * 100) * numerator)
+        ).all()
+        found += [NearCap(row[0], row[1], None, row[2], overall_cap) for row in overall]
+    found.sort(key=lambda near: (near.remaining / near.cap, near.legal_name, near.mission_code or ""))
+    return found[:limit]

@@ -62,6 +62,8 @@ def home(request: Request, session: SessionDep) -> HTMLResponse:
             partners=() if overview is None else overview.by_partner(),
             totals=None if overview is None else overview.totals(),
             nearly=() if overview is None else glance.nearly_used(overview.lines),
+            near_cap=glance.smes_near_cap(conn),
+            near_share=glance.NEAR_CAP,
             waiting=waiting,
             waiting_count=waiting_count,
             names=names,

@@ -16,6 +16,7 @@ from api.web.reads import books
 from api.web.render import render
 from api.web.search import page_number
 from api.web.session import SessionDep
+from api.web.smes import may_register
 from ledger.errors import LedgerError
 from projections import codes, glance, lists
 
@@ -83,7 +84,7 @@ def payments(
 @router.get("/smes")
 def smes(
     request: Request,
-    _session: SessionDep,
+    session: SessionDep,
     name: Annotated[str, Query(max_length=200)] = "",
     page: Annotated[str | None, Query(max_length=12)] = None,
 ) -> HTMLResponse:
@@ -107,4 +108,5 @@ def smes(
         pages=max(1, -(-count // PAGE)),
         shown={"name": name},
         errors=errors,
+        may_register=may_register(session.actor),
     )
