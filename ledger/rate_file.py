@@ -129,23 +129,26 @@ def _header_problem(header: list[str] | None) -> str | None:
 
 
 def read_rate_row(line: int, columns: list[str], cells: list[str]) -> RateRow:
-    """One row: the rate it gives, or every problem it has in the ledger's words."""
+    """One row: the rate it gives, or every problem it has in the ledger's words (empty cells
+    past the header's columns, as spreadsheets write them, are no problem)."""
     problems: list[str] = []
-    if len(cells) > len(columns):
+    if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
         surplus = ", ".join(repr(cell) for cell in cells[len(columns) :])
         problems.append(f"{len(cells)} cells under a header of {len(columns)} columns; remove the surplus ({surplus})")
     row = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
     currency, month = row.get("currency", "").upper(), row.get("month", "")
     rate: Decimal | None = None
     source = ""
-    for check in (
-        lambda: check_currency(currency) if currency != EUR else _no_eur(),
-        lambda: parse_month(month),
-    ):
-        try:
-            check()
-        except LedgerError as error:
-            problems.append(error.detail)
+    try:
+        if currency == EUR:
+            raise RateFileError("EUR needs no exchange rate: it converts to itself at 1")
+        check_currency(currency)
+    except LedgerError as error:
+        problems.append(error.detail)
+    try:
+        parse_month(month)
+    except LedgerError as error:
+        problems.append(error.detail)
     try:
         rate = parse_rate(row.get("rate", ""), "the rate")
     except LedgerError as error:
@@ -158,10 +161,6 @@ def read_rate_row(line: int, columns: list[str], cells: list[str]) -> RateRow:
     if problems or rate is None:
         return RateRow(line, shown, None, "; ".join(problems))
     return RateRow(line, shown, NewRate(currency, month, rate, source))
-
-
-def _no_eur() -> str:
-    raise RateFileError("EUR needs no exchange rate: it converts to itself at 1")
 
 
 def read_rate_file(text: str, *, max_rows: int = MAX_ROWS) -> RateFile:

@@ -12,7 +12,22 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 
-from api.web import audit, auth, budget, claims, errors, exports, home, lists, payments, search, static
+from api.web import (
+    audit,
+    auth,
+    budget,
+    claims,
+    costs,
+    errors,
+    exports,
+    home,
+    lists,
+    payments,
+    rate_import,
+    rates,
+    search,
+    static,
+)
 from api.web.session import SignInNeeded, WebRefusal
 from ledger.errors import LedgerError
 
@@ -54,9 +69,8 @@ def http_error(request: Request, status: int, detail: str) -> Response | None:
 
 #: The web app's routers. Their forms are guarded by the session and its CSRF token
 #: (api.web.session), and who may act by the use case's own check, not by api.edge.
-ROUTERS = tuple(
-    module.router for module in (auth, home, budget, claims, payments, search, lists, exports, audit, static)
-)
+MODULES = (auth, home, budget, claims, payments, search, lists, exports, audit, rates, rate_import, costs, static)
+ROUTERS = tuple(module.router for module in MODULES)
 
 
 def install(app: FastAPI) -> None:

@@ -45,10 +45,12 @@ class CostCases(LedgerCore):
 
         return self._write(decide)
 
-    def check_rates(self, rates: Sequence[NewRate]) -> tuple[RateCheck, ...]:
-        """What recording each of ``rates`` now would meet: its month too far ahead, a rate
-        recorded already with another value or source (a correction's work, not an import's),
-        the same currency and month given twice; or that it is recorded already as given."""
+    def check_rates(self, *, actor: Actor, rates: Sequence[NewRate]) -> tuple[RateCheck, ...]:
+        """What recording each of ``rates`` now would meet (for those who record rates: the
+        preview of an import): its month too far ahead, a rate recorded already with another
+        value or source (a correction's work, not an import's), the same currency and month
+        given twice; or that it is recorded already as given."""
+        require_role(actor, "record exchange rates", Role.OFFICER, Role.COORDINATOR)
         checks: list[RateCheck] = []
         seen: dict[tuple[str, str], int] = {}
         for number, new in enumerate(rates, start=1):
@@ -95,7 +97,7 @@ class CostCases(LedgerCore):
             )
 
         def decide() -> Outcome[tuple[UUID, ...]]:
-            checks = self.check_rates(rates)
+            checks = self.check_rates(actor=actor, rates=rates)
             refused = [
                 f"rate {n} ({new.currency} {new.month}): {check.problem}"
                 for n, (new, check) in enumerate(zip(rates, checks, strict=True), start=1)

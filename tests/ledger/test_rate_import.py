@@ -95,7 +95,7 @@ class TestRecordingRates:
         app.record_rate(actor=COORDINATOR, currency="USD", month="2023-07", rate=Decimal("1.09"))
         before = app.recorder.max_notification_id()
         rates = [JPY, USD, JPY, NewRate("CAD", "9999-01", Decimal("1.4"), "InforEuro")]
-        checks = app.check_rates(rates)
+        checks = app.check_rates(actor=COORDINATOR, rates=rates)
         assert checks[0] == RateCheck()
         assert "already recorded as 1.09 (InforEuro), the import says 1.0913" in (checks[1].problem or "")
         assert "given twice (also as rate 1 of this import)" in (checks[2].problem or "")
@@ -104,7 +104,9 @@ class TestRecordingRates:
             app.record_rates(actor=COORDINATOR, rates=rates)
         assert app.recorder.max_notification_id() == before
 
-    def test_an_auditor_records_no_rates(self, app: GrantLedger) -> None:
+    def test_an_auditor_neither_checks_nor_records_rates(self, app: GrantLedger) -> None:
+        with pytest.raises(NotAllowed):
+            app.check_rates(actor=AUDITOR, rates=[USD])
         with pytest.raises(NotAllowed):
             app.record_rates(actor=AUDITOR, rates=[USD])
 
