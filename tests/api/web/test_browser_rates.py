@@ -15,7 +15,7 @@ from bench.server import Server
 from tests.api.web.test_browser import AXE, REQUIRE, browser, demo, serious_violations, signed_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, FilePayload, Page
 
 __all__ = ["browser", "demo"]  # the fixtures, shared with test_browser.py
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,9 +25,8 @@ FIXED = b"currency,month,rate,source\nUSD,2024-01,1.0905,InforEuro\nCAD,2024-01,
 
 
 def choose(page: Page, content: bytes) -> None:
-    page.get_by_label(re.compile("^CSV file")).set_input_files(
-        files=[{"name": "rates.csv", "mimeType": "text/csv", "buffer": content}]
-    )
+    file: FilePayload = {"name": "rates.csv", "mimeType": "text/csv", "buffer": content}
+    page.get_by_label(re.compile("^CSV file")).set_input_files(files=[file])
 
 
 def rates_listed(page: Page, month: str) -> str:
