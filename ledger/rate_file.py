@@ -130,12 +130,14 @@ def _header_problem(header: list[str] | None) -> str | None:
 
 def read_rate_row(line: int, columns: list[str], cells: list[str]) -> RateRow:
     """One row: the rate it gives, or every problem it has in the ledger's words (empty cells
-    past the header's columns, as spreadsheets write them, are no problem)."""
+    past the header's columns, as spreadsheets write them, are no problem). The rate is read
+    as written, as the API and the CLI read one (" 155.12" is refused: spaces around it)."""
     problems: list[str] = []
     if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
         surplus = ", ".join(repr(cell) for cell in cells[len(columns) :])
         problems.append(f"{len(cells)} cells under a header of {len(columns)} columns; remove the surplus ({surplus})")
-    row = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
+    raw = dict(zip(columns, cells, strict=False))
+    row = {name: cell.strip() for name, cell in raw.items()}
     currency, month = row.get("currency", "").upper(), row.get("month", "")
     rate: Decimal | None = None
     source = ""
@@ -150,7 +152,7 @@ def read_rate_row(line: int, columns: list[str], cells: list[str]) -> RateRow:
     except LedgerError as error:
         problems.append(error.detail)
     try:
-        rate = parse_rate(row.get("rate", ""), "the rate")
+        rate = parse_rate(raw.get("rate", ""), "the rate")  # as the API reads a rate: no padding
     except LedgerError as error:
         problems.append(error.detail)
     try:

@@ -43,6 +43,8 @@ class TestReadingAFile:
         assert problems[5] == "EUR needs no exchange rate: it converts to itself at 1"
         assert "4 cells under a header of 3 columns" in (problems[6] or "")
         assert "the rate: '1.2.3'" in (problems[6] or "")
+        padded = read_rate_file("currency,month,rate\nUSD,2023-07, 1.1\n").bad
+        assert "has spaces around it" in (padded[0].problem or ""), "a rate is read as the API reads one"
         assert read.rates == (USD,)
 
     @pytest.mark.parametrize(
