@@ -8,7 +8,6 @@ import csv
 import getpass
 import io
 from collections.abc import Sequence
-from decimal import Decimal
 
 from rich.table import Table
 
@@ -17,6 +16,7 @@ from api.context import LedgerContext
 from ledger.actors import Actor
 from ledger.errors import InvalidInput, LedgerError
 from ledger.money import parse_rate
+from ledger.rate_file import NewRate
 from ledger.rates import DEFAULT_SOURCE, RateAlreadyRecorded, RateMissing
 from projections.codes import claim_state, currency_code, mission_id_of, partner_code, sme_id_of
 from projections.queries import (
@@ -168,14 +168,15 @@ def cmd_import_rates(args: argparse.Namespace) -> int:
 
     Every row is checked first (UTF-8 text, the header's columns and no surplus cell, a decimal
     rate, a known currency, a month at most one ahead, no clash with a rate already recorded);
-    one bad row records nothing at all and names its line."""
+    one bad row records nothing at all and names its line. The rates are recorded in one save
+    (record_rates, as the web app's import), so nothing is half recorded either."""
     with context(args) as ctx:
         actor = cli_actor(ctx)
         reader = csv.reader(io.StringIO(rates_text(args.file), newline=""))
         header = next(reader, None)
         check_rate_header(args.file, header)
         columns = [name.strip() for name in header or []]
-        rows: list[tuple[str, str, Decimal, str]] = []
+        rows: list[NewRate] = []
         for cells in reader:
             number = reader.line_num
             if not any(cell.strip() for cell in cells):
@@ -201,9 +202,9 @@ def cmd_import_rates(args: argparse.Namespace) -> int:
                         )
             except LedgerError as error:
                 raise InvalidInput(f"{args.file} line {number}: {error.detail}; nothing was recorded") from None
-            rows.append((currency, month, rate, (row.get("source") or DEFAULT_SOURCE).strip()))
-        for currency, month, rate, source in rows:
-            ctx.app.record_rate(actor=actor, currency=currency, month=month, rate=rate, source=source)
+            rows.append(NewRate(currency, month, rate, (row.get("source") or DEFAULT_SOURCE).strip()))
+        if rows:
+            ctx.app.record_rates(actor=actor, rates=rows)  # in one save: all or none
         ctx.projector.catch_up()
         print(f"recorded {len(rows)} rates from {args.file}")
     return 0

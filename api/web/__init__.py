@@ -17,12 +17,15 @@ from api.web import (
     auth,
     budget,
     claims,
+    costs,
     errors,
     exports,
     home,
     lists,
     missions,
     payments,
+    rate_import,
+    rates,
     search,
     smes,
     static,
@@ -69,13 +72,11 @@ def http_error(request: Request, status: int, detail: str) -> Response | None:
 
 #: The web app's routers. Their forms are guarded by the session and its CSRF token
 #: (api.web.session), and who may act by the use case's own check, not by api.edge.
-ROUTERS = tuple(
-    module.router
-    for module in (
-        *(auth, home, budget, claims, payments, search, lists, exports, audit, static),
-        *(missions, smes, transfers),
-    )
+MODULES = (
+    *(auth, home, budget, claims, payments, search, lists, exports, audit),
+    *(missions, smes, transfers, rates, rate_import, costs, static),
 )
+ROUTERS = tuple(module.router for module in MODULES)
 
 
 def install(app: FastAPI) -> None:

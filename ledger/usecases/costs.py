@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -14,7 +15,8 @@ from ledger.grant import (
     parse_category,
 )
 from ledger.money import EUR, Money
-from ledger.rates import DEFAULT_SOURCE, ExchangeRate, Quote, RateAlreadyRecorded, month_of
+from ledger.rate_file import MAX_ROWS, NewRate, RateCheck
+from ledger.rates import DEFAULT_SOURCE, ExchangeRate, Quote, RateAlreadyRecorded, month_of, rate_id
 from ledger.text import clean_text
 from ledger.usecases.core import LedgerCore, Outcome
 
@@ -40,6 +42,79 @@ class CostCases(LedgerCore):
                     )
                 return existing.id, []
             return xr.id, [xr]
+
+        return self._write(decide)
+
+    def check_rates(self, *, actor: Actor, rates: Sequence[NewRate]) -> tuple[RateCheck, ...]:
+        """What recording each of ``rates`` now would meet (for those who record rates: the
+        preview of an import): its month too far ahead, a rate recorded already with another
+        value or source (a correction's work, not an import's), the same currency and month
+        given twice; or that it is recorded already as given."""
+        require_role(actor, "record exchange rates", Role.OFFICER, Role.COORDINATOR)
+        checks: list[RateCheck] = []
+        seen: dict[tuple[str, str], int] = {}
+        for number, new in enumerate(rates, start=1):
+            key = (new.currency, new.month)
+            if key in seen:
+                checks.append(
+                    RateCheck(
+                        f"the {new.currency} rate for {new.month} is given twice (also as rate {seen[key]} of "
+                        "this import); keep one"
+                    )
+                )
+                continue
+            seen[key] = number
+            try:
+                self.check_rate_month(new.month)
+            except InvalidInput as error:
+                checks.append(RateCheck(error.detail))
+                continue
+            existing = self._find(ExchangeRate, rate_id(new.currency, new.month))
+            if existing is None:
+                checks.append(RateCheck())
+            elif (existing.rate, existing.source) == (new.rate, new.source):
+                checks.append(RateCheck(already=True))
+            else:
+                checks.append(
+                    RateCheck(
+                        f"the {new.currency} rate for {new.month} is already recorded as {existing.rate} "
+                        f"({existing.source}), the import says {new.rate} ({new.source}); "
+                        "change a recorded rate with a correction and its reason, not an import"
+                    )
+                )
+        return tuple(checks)
+
+    def record_rates(self, *, actor: Actor, rates: Sequence[NewRate]) -> tuple[UUID, ...]:
+        """Record several monthly rates at once, all or none: one refused rate records nothing.
+        A rate recorded already as given is left as it is (a repeated import records nothing
+        new). Returns the ids of the rates recorded now."""
+        require_role(actor, "record exchange rates", Role.OFFICER, Role.COORDINATOR)
+        if not rates:
+            raise InvalidInput("an import of rates needs at least one rate; nothing was recorded")
+        if len(rates) > MAX_ROWS:
+            raise InvalidInput(
+                f"at most {MAX_ROWS:,} rates are imported at once, got {len(rates):,}; nothing was recorded"
+            )
+
+        def decide() -> Outcome[tuple[UUID, ...]]:
+            checks = self.check_rates(actor=actor, rates=rates)
+            refused = [
+                f"rate {n} ({new.currency} {new.month}): {check.problem}"
+                for n, (new, check) in enumerate(zip(rates, checks, strict=True), start=1)
+                if check.problem
+            ]
+            if refused:
+                shown = "; ".join(refused[:3])
+                more = f"; and {len(refused) - 3} more" if len(refused) > 3 else ""
+                raise InvalidInput(f"{shown}{more}; nothing was recorded")
+            recorded = [
+                ExchangeRate.record(
+                    actor=actor, currency=new.currency, month=new.month, rate=new.rate, source=new.source
+                )
+                for new, check in zip(rates, checks, strict=True)
+                if not check.already
+            ]
+            return tuple(xr.id for xr in recorded), recorded
 
         return self._write(decide)
 
