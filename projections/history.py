@@ -116,8 +116,9 @@ _BASES = frozenset({"Event", "Created"})
 
 
 def _aggregates(base: type = LedgerAggregate) -> list[type]:
-    found = []
-    for cls in base.__subclasses__():
+    found: list[type] = []
+    subclasses: list[type] = base.__subclasses__()
+    for cls in subclasses:
         found += [cls, *_aggregates(cls)]
     return found
 

@@ -19,7 +19,11 @@ from api.web.render import amount
 from projections.burn import BurnPoint, Series
 
 #: The stacked bands, bottom up: (measure, label, CSS class).
-BANDS = (("paid", "Paid", "band-paid"), ("spent", "Own costs", "band-spent"), ("committed", "Committed", "band-committed"))
+BANDS = (
+    ("paid", "Paid", "band-paid"),
+    ("spent", "Own costs", "band-spent"),
+    ("committed", "Committed", "band-committed"),
+)
 ONE = Decimal(1)
 
 
@@ -131,7 +135,9 @@ def marks(period: tuple[date, date], today: date, span: tuple[date, date], effec
     return found
 
 
-def _steps(points: list[tuple[date, Decimal]], x: Scale, y: Scale, span: tuple[date, date]) -> list[tuple[float, float]]:
+def _steps(
+    points: list[tuple[date, Decimal]], x: Scale, y: Scale, span: tuple[date, date]
+) -> list[tuple[float, float]]:
     """The corners of a step line: each value holds until the next change, from ``span[0]``
     (zero before the first change) to ``span[1]``."""
     day0 = span[0].toordinal()
@@ -231,4 +237,3 @@ def draw(
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text in it is escaped above
-

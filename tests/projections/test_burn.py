@@ -5,6 +5,7 @@ position and as effective on a date; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -89,7 +90,7 @@ class TestAgainstTheFold:
         assert found is not None
         points = found.line("POINTEX", "FSTP").points
         assert [p.on for p in points] == sorted({p.on for p in points})
-        assert all(figures(a) != figures(b) or a.on == b.on for a, b in zip(points, points[1:], strict=False))
+        assert all(figures(a) != figures(b) or a.on == b.on for a, b in itertools.pairwise(points))
         assert found.line("POINTEX", "FSTP").at(points[0].on - timedelta(days=1)).allocated == ZERO
 
 
@@ -102,7 +103,9 @@ class TestAgainstTheBudget:
             found = burn(conn)
             now, then = budget_overview(conn), budget_overview(conn, AsOf(effective=end))
             ids = line_ids(conn)
-        assert found is not None and now is not None and then is not None
+        assert found is not None
+        assert now is not None
+        assert then is not None
         assert set(found.keys) == {(line.partner, line.category) for line in now.lines} == set(ids)
         for overview in (now, then):
             for line in overview.lines:
@@ -123,7 +126,8 @@ class TestAgainstTheBudget:
         with db.reading() as conn:
             found = burn(conn, AsOf(effective=day))
             overview = budget_overview(conn, AsOf(effective=day))
-        assert found is not None and overview is not None
+        assert found is not None
+        assert overview is not None
         fstp = found.line("POINTEX", "FSTP")
         assert fstp.points[-1].on <= day
         line = next(line for line in overview.lines if (line.partner, line.category) == ("POINTEX", "FSTP"))

@@ -33,7 +33,8 @@ class TestRecordHistory:
         with db.reading() as conn:
             latest = record_history(conn, app, claim_id)
             then = record_history(conn, app, claim_id, 2)
-        assert latest is not None and then is not None
+        assert latest is not None
+        assert then is not None
         assert [e["event_type"] for e in latest.events] == ["Submitted", "Approved", "ReimbursementPaid"]
         assert (latest.aggregate_type, latest.version, latest.latest) == ("Claim", 3, 3)
         assert latest.state["state"] == "paid"
@@ -43,7 +44,7 @@ class TestRecordHistory:
         app, db, found = books
         with db.reading() as conn:
             assert record_history(conn, app, UUID(int=1)) is None
-            with pytest.raises(VersionNotRecorded, match="version 9 of record .* \\(it has 3\\)"):
+            with pytest.raises(VersionNotRecorded, match=r"version 9 of record .* \(it has 3\)"):
                 record_history(conn, app, found.claims["paid"], 9)
 
 
