@@ -250,3 +250,11 @@ class TestCharts:
 
     def test_before_the_grant(self, browser: People) -> None:
         assert "The grant agreement is not in the ledger" in browser["arthur.auditor"].get("/charts")
+
+
+def test_the_budget_and_the_smes_lead_to_the_charts_and_the_histories(browser: People, alliance: Alliance) -> None:
+    """The budget links its charts (with its date kept); each SME its history."""
+    budget = browser["claire.coordinator"].get("/budget?effective=2023-01-01")
+    assert 'href="/charts?effective=2023-01-01"' in budget
+    assert f'href="/audit/{alliance.sme_id}"' in browser["claire.coordinator"].get("/smes")
+    assert "Version 1: Registered" in browser["arthur.auditor"].get(f"/audit/{alliance.sme_id}")

@@ -71,7 +71,8 @@ def test_the_coordinator_looks_at_the_burn_charts(demo: Demo, browser: Browser) 
     main = coordinator.get_by_role("img", name="The whole grant: every line")
     assert main.is_visible()
     box = main.bounding_box()
-    assert box is not None and box["width"] > 300, "drawn at its size (the stylesheet applies under the CSP)"
+    assert box is not None
+    assert box["width"] > 300, "drawn at its size (the stylesheet applies under the CSP)"
     assert coordinator.locator("ul.small-charts svg").count() == 6
 
     coordinator.get_by_label("Partner").select_option("NIDV")
@@ -84,12 +85,13 @@ def test_the_coordinator_looks_at_the_burn_charts(demo: Demo, browser: Browser) 
     assert last.is_visible()
     assert re.match(r"\d{4}-\d{2}-\d{2}", last.locator("th").inner_text())
     description = coordinator.locator("#main-desc").text_content() or ""
-    assert "allocated EUR" in description and "paid EUR" in description
+    assert "allocated EUR" in description
+    assert "paid EUR" in description
     assert violations == [], violations
 
 
 def test_the_audit_and_chart_pages_have_no_serious_accessibility_violations(
-    demo: Demo,
+    demo: Demo,  # noqa: F811
     browser: Browser,  # noqa: F811
 ) -> None:
     if not AXE.is_file():

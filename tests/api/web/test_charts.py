@@ -60,7 +60,8 @@ class TestScales:
 
     def test_month_ticks_on_the_first_days_at_most_so_many(self) -> None:
         ticks = date_ticks(*PERIOD)
-        assert ticks[0] == date(2021, 10, 1) and ticks[-1] == date(2023, 7, 1)
+        assert ticks[0] == date(2021, 10, 1)
+        assert ticks[-1] == date(2023, 7, 1)
         assert all(t.day == 1 and t.month in (1, 4, 7, 10) for t in ticks)
         assert len(ticks) <= 8
         assert date_ticks(date(2023, 1, 1), date(2023, 3, 31)) == [date(2023, 1, 1), date(2023, 2, 1), date(2023, 3, 1)]
@@ -72,14 +73,16 @@ class TestMarks:
         soon = date(2023, 10, 1)
         assert domain(SERIES, PERIOD, soon) == (PERIOD[0], soon)
         today = [m for m in marks(PERIOD, soon, (PERIOD[0], soon), None) if m.css == "mark-today"]
-        assert today[0].on == soon and not today[0].beyond
+        assert today[0].on == soon
+        assert not today[0].beyond
 
     def test_today_long_after_the_period_is_marked_beyond_the_edge(self) -> None:
         later = date(2026, 12, 2)
         span = domain(SERIES, PERIOD, later)
         assert span == PERIOD
         found = {m.css: m for m in marks(PERIOD, later, span, date(2023, 4, 15))}
-        assert found["mark-today"].beyond and found["mark-today"].on == PERIOD[1]
+        assert found["mark-today"].beyond
+        assert found["mark-today"].on == PERIOD[1]
         assert found["mark-asked"].on == date(2023, 4, 15)
         svg = draw(SERIES, ident="c", title="t", period=PERIOD, today=later)
         assert "today 2026-12-02 →" in svg
@@ -100,7 +103,8 @@ class TestDrawing:
         assert root.findtext(f"{SVG}title") == "POINTEX FSTP"
         desc = root.findtext(f"{SVG}desc") or ""
         assert "allocated EUR 21,200.00" in desc
-        assert "paid EUR 864.15" in desc and "committed EUR 70.00" in desc
+        assert "paid EUR 864.15" in desc
+        assert "committed EUR 70.00" in desc
         assert "remaining EUR 20,265.85" in desc
         assert not any("style" in element.attrib for element in root.iter()), "no inline style (CSP)"
 
@@ -118,9 +122,11 @@ class TestDrawing:
 
     def test_as_effective_on_a_day_nothing_is_drawn_after_it(self) -> None:
         svg = draw(SERIES, ident="c", title="t", period=PERIOD, today=date(2026, 12, 2), effective=date(2023, 4, 15))
-        assert "committed EUR 934.15" in svg and "paid EUR 0.00" in svg
+        assert "committed EUR 934.15" in svg
+        assert "paid EUR 0.00" in svg
         assert "as effective on 2023-04-15" in svg
 
     def test_titles_are_escaped(self) -> None:
         svg = draw(Series(()), ident="c", title="<b>&", period=PERIOD, today=date(2022, 1, 1))
-        assert "&lt;b&gt;&amp;" in svg and "<b>" not in svg
+        assert "&lt;b&gt;&amp;" in svg
+        assert "<b>" not in svg
