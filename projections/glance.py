@@ -64,7 +64,9 @@ def waiting_longest(conn: Connection, partner: str | None = None, *, limit: int 
 def recent_events(conn: Connection, *, limit: int = 15) -> list[Any]:
     """The last events of the audit trail, newest first."""
     a = t.audit.c
-    query = select(a.position, a.recorded_at, a.effective_date, a.actor_id, a.role, a.aggregate_type, a.event_type)
+    query = select(
+        a.position, a.recorded_at, a.effective_date, a.actor_id, a.role, a.aggregate_type, a.aggregate_id, a.event_type
+    )
     return list(conn.execute(query.order_by(a.position.desc()).limit(limit)).all())
 
 

@@ -356,10 +356,14 @@ class AuditFilter:
     effective_from: date | None = None
     effective_to: date | None = None
     after_position: int | None = None
+    before_position: int | None = None
 
 
-def audit_trail(conn: Connection, where: AuditFilter | None = None, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Audit rows in event order (page on with ``after_position``), payload decoded."""
+def audit_trail(
+    conn: Connection, where: AuditFilter | None = None, *, limit: int = 100, newest_first: bool = False
+) -> list[dict[str, Any]]:
+    """Audit rows in event order, or the newest first (page on with ``after_position``, or
+    ``before_position`` going back), payload decoded."""
     where = where or AuditFilter()
     a = t.audit.c
     conditions = []
@@ -377,5 +381,8 @@ def audit_trail(conn: Connection, where: AuditFilter | None = None, *, limit: in
         conditions.append(a.effective_date <= where.effective_to)
     if where.after_position is not None:
         conditions.append(a.position > where.after_position)
-    rows = conn.execute(select(t.audit).where(*conditions).order_by(a.position).limit(limit)).mappings().all()
+    if where.before_position is not None:
+        conditions.append(a.position < where.before_position)
+    order = a.position.desc() if newest_first else a.position
+    rows = conn.execute(select(t.audit).where(*conditions).order_by(order).limit(limit)).mappings().all()
     return [dict(row) | {"payload": json.loads(row["payload"])} for row in rows]

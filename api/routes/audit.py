@@ -14,8 +14,8 @@ from api.schemas import MAX_POSITION, AuditEventPublic, BadSnapshotPublic, Entit
 from api.views import not_found
 from ledger.actors import Role, require_role
 from projections import queries as q
-from projections.batch import plain
 from projections.chain import Anchor, verify
+from projections.history import VersionNotRecorded, record_history
 from projections.snapshots import check_snapshots
 
 router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
@@ -60,21 +60,18 @@ def entity_history(
     """Every event of one claim, SME, mission, budget line (any record): who, role, when recorded,
     business date, reason and payload; and the record's state as it was at ``version`` (default:
     the latest version)."""
-    events = q.audit_trail(conn, q.AuditFilter(aggregate_id=str(aggregate_id)), limit=100_000)
-    if not events:
+    try:
+        history = record_history(conn, context.app, aggregate_id, version)
+    except VersionNotRecorded as error:
+        raise not_found(str(error)) from None
+    if history is None:
         raise not_found(f"record {aggregate_id}")
-    latest = events[-1]["version"]
-    at = latest if version is None else version
-    if at > latest:
-        raise not_found(f"version {at} of record {aggregate_id} (it has {latest})")
-    aggregate = context.app.aggregate_at(aggregate_id, at)
-    state = {k: plain(v) for k, v in vars(aggregate).items() if not k.startswith("_")}
     return EntityHistory(
-        aggregate_id=str(aggregate_id),
-        aggregate_type=events[0]["aggregate_type"],
-        version=at,
-        state=state,
-        events=[AuditEventPublic(**row) for row in events if row["version"] <= at],
+        aggregate_id=history.aggregate_id,
+        aggregate_type=history.aggregate_type,
+        version=history.version,
+        state=history.state,
+        events=[AuditEventPublic(**row) for row in history.events if row["version"] <= history.version],
     )
 
 

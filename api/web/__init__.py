@@ -16,6 +16,7 @@ from api.web import (
     audit,
     auth,
     budget,
+    burn,
     claims,
     costs,
     errors,
@@ -29,6 +30,7 @@ from api.web import (
     search,
     smes,
     static,
+    trail,
     transfers,
 )
 from api.web.session import SignInNeeded, WebRefusal
@@ -73,7 +75,7 @@ def http_error(request: Request, status: int, detail: str) -> Response | None:
 #: The web app's routers. Their forms are guarded by the session and its CSRF token
 #: (api.web.session), and who may act by the use case's own check, not by api.edge.
 MODULES = (
-    *(auth, home, budget, claims, payments, search, lists, exports, audit),
+    *(auth, home, budget, claims, payments, search, lists, exports, audit, trail, burn),
     *(missions, smes, transfers, rates, rate_import, costs, static),
 )
 ROUTERS = tuple(module.router for module in MODULES)

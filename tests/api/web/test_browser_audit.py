@@ -1,0 +1,114 @@
+"""The audit trail and the burn charts in a real browser (Chromium, on the demo served by
+``grantledger serve``; fixtures of test_browser.py): the auditor filters the trail, opens a
+claim's history from it and looks at an earlier version; the coordinator opens the charts and
+chooses a partner; no CSP violation; axe-core finds no serious violation on these pages."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bench.server import Server
+from tests.api.web.test_browser import (  # noqa: F401 - the module's fixtures, used by name
+    AXE,
+    REQUIRE,
+    browser,
+    demo,
+    serious_violations,
+    signed_in,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+Demo = tuple[Server, dict[str, str]]
+
+
+def test_the_auditor_opens_a_claims_history_from_the_trail(demo: Demo, browser: Browser) -> None:  # noqa: F811
+    server, passwords = demo
+    violations: list[str] = []
+    auditor = signed_in(browser, server, "arthur.auditor", passwords["arthur.auditor"], violations)
+    auditor.get_by_role("link", name="The audit trail").first.click()
+    auditor.wait_for_url(re.compile(r"/audit$"))
+    auditor.get_by_label("Record type").select_option("Claim")
+    auditor.get_by_label("Event type").fill("Approved")
+    auditor.get_by_role("button", name="Filter").click()
+    auditor.wait_for_url(re.compile(r"/audit\?type=Claim&.*event=Approved"))
+    body = auditor.locator("table.trail tbody")
+    assert body.locator("tr").count() > 1
+    assert set(re.findall(r"\) (\w+) ", body.inner_text().replace("\t", " ").replace("\n", " "))) == {"Approved"}
+
+    body.locator("a", has_text=re.compile(r"^Claim ")).first.click()
+    auditor.wait_for_url(re.compile(r"/audit/[0-9a-f-]{36}$"))
+    assert auditor.get_by_role("heading", name="Version 1: Submitted").is_visible()
+    assert auditor.get_by_role("heading", name="Version 2: Approved").is_visible()
+    latest = auditor.locator("#state-heading").inner_text()
+    assert re.fullmatch(r"State at version \d+", latest)
+
+    auditor.get_by_label("Show the state at version").select_option("1")
+    auditor.get_by_role("button", name="Show").click()
+    auditor.wait_for_url(re.compile(r"\?version=1$"))
+    assert auditor.locator("#state-heading").inner_text() == "State at version 1"
+    state = auditor.locator("table.state tr", has=auditor.locator("th:text-is('state')"))
+    assert state.locator("td").first.inner_text() == "submitted"
+
+    auditor.get_by_role("link", name="The state at version 2").click()
+    auditor.wait_for_url(re.compile(r"\?version=2#state-heading$"))
+    changed = auditor.locator("table.state tr.changed", has=auditor.locator("th:text-is('state')"))
+    assert changed.locator("td").all_inner_texts() == ["approved", "submitted", "changed"]
+    assert violations == [], violations
+
+
+def test_the_coordinator_looks_at_the_burn_charts(demo: Demo, browser: Browser) -> None:  # noqa: F811
+    server, passwords = demo
+    violations: list[str] = []
+    coordinator = signed_in(browser, server, "claire.coordinator", passwords["claire.coordinator"], violations)
+    coordinator.get_by_role("link", name="Charts", exact=True).click()
+    coordinator.wait_for_url(re.compile(r"/charts$"))
+    main = coordinator.get_by_role("img", name="The whole grant: every line")
+    assert main.is_visible()
+    box = main.bounding_box()
+    assert box is not None
+    assert box["width"] > 300, "drawn at its size (the stylesheet applies under the CSP)"
+    assert coordinator.locator("ul.small-charts svg").count() == 6
+
+    coordinator.get_by_label("Partner").select_option("NIDV")
+    coordinator.get_by_label("Budget line (category)").select_option("FSTP")
+    coordinator.get_by_role("button", name="Show").click()
+    coordinator.wait_for_url(re.compile(r"/charts\?partner=NIDV&line=FSTP"))
+    assert coordinator.get_by_role("img", name="NIDV FSTP").is_visible()
+    coordinator.get_by_text("The figures as a table").click()
+    last = coordinator.locator("section.chart-main tbody tr").last
+    assert last.is_visible()
+    assert re.match(r"\d{4}-\d{2}-\d{2}", last.locator("th").inner_text())
+    description = coordinator.locator("#main-desc").text_content() or ""
+    assert "allocated EUR" in description
+    assert "paid EUR" in description
+    assert violations == [], violations
+
+
+def test_the_audit_and_chart_pages_have_no_serious_accessibility_violations(
+    demo: Demo,  # noqa: F811
+    browser: Browser,  # noqa: F811
+) -> None:
+    if not AXE.is_file():
+        message = f"axe-core is not installed ({AXE}): run scripts/setup-venv (npm ci)"
+        if REQUIRE:
+            pytest.fail(message)
+        pytest.skip(message)
+    server, passwords = demo
+    found: dict[str, list[str]] = {}
+    page = signed_in(browser, server, "arthur.auditor", passwords["arthur.auditor"], [], bypass_csp=True)
+    for path in ("/audit", "/audit?type=Claim&order=log", "/audit?from=2023-13-01", "/charts", "/charts?partner=NTT"):
+        page.goto(path)
+        found[path] = serious_violations(page)
+    page.goto("/audit?type=Claim")
+    page.locator("table.trail tbody a", has_text=re.compile(r"^Claim ")).first.click()
+    page.wait_for_load_state()
+    found["a claim's history"] = serious_violations(page)
+    page.goto(page.url + "?version=1")
+    found["a claim's first version"] = serious_violations(page)
+    assert {where: issues for where, issues in found.items() if issues} == {}
