@@ -23,6 +23,7 @@ SECTIONS = {
     "balances": "bench.balances",
     "http": "bench.http",
     "snapshots": "bench.snapshots",
+    "web": "bench.web",
 }
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 

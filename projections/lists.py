@@ -172,4 +172,4 @@ def list_smes(
         selected = select(t.sme_missions.c.sme_id).where(t.sme_missions.c.mission_id == where.mission_id)
         conditions.append(s.id.in_(selected))
     rows, count = _page(conn, select(s.id).order_by(s.legal_name, s.id), conditions, offset, limit)
-    return [summary for row in rows for summary in sme_summaries(conn, row.id)], count
+    return sme_summaries(conn, ids=[row.id for row in rows]), count

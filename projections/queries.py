@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -204,33 +205,47 @@ def _claims_by_state(conn: Connection, column: Any, key: str) -> dict[str, int]:
     return dict(counts)
 
 
-def sme_summaries(conn: Connection, sme_id: str | None = None) -> list[SmeSummary]:
-    """Each SME (or one) with its support per mission, remaining caps and claims by state."""
+def sme_summaries(conn: Connection, sme_id: str | None = None, *, ids: Sequence[str] | None = None) -> list[SmeSummary]:
+    """Each SME (or one, or those of ``ids``, in that order) with its support per mission,
+    remaining caps and claims by state: three queries however many SMEs (one per SME made a
+    page of 25 take 50 ms)."""
     cap = conn.execute(select(t.grant.c.sme_support_cap)).scalar() or ZERO
     query = select(t.smes).order_by(t.smes.c.legal_name, t.smes.c.id)
     if sme_id is not None:
         query = query.where(t.smes.c.id == sme_id)
-    sm, mi = t.sme_missions.c, t.missions.c
-    summaries = []
-    for sme in conn.execute(query).all():
-        rows = conn.execute(
-            select(sm.mission_id, mi.code, mi.cap_per_sme, sm.requested, sm.approved, sm.paid)
-            .join(t.missions, mi.id == sm.mission_id)
-            .where(sm.sme_id == sme.id)
-            .order_by(mi.start, mi.code)
-        ).all()
-        summaries.append(
-            SmeSummary(
-                id=sme.id,
-                legal_name=sme.legal_name,
-                country=sme.country,
-                identifier=sme.identifier,
-                missions=tuple(SmeMissionFigures(*row) for row in rows),
-                claims_by_state=_claims_by_state(conn, t.claims.c.sme_id, sme.id),
-                overall_cap=cap,
-            )
+    if ids is not None:
+        query = query.where(t.smes.c.id.in_(list(ids)))
+    smes = list(conn.execute(query).all())
+    if ids is not None:
+        place = {key: n for n, key in enumerate(ids)}
+        smes.sort(key=lambda sme: place[sme.id])
+    wanted = [sme.id for sme in smes]
+    sm, mi, c = t.sme_missions.c, t.missions.c, t.claims.c
+    missions: dict[str, list[SmeMissionFigures]] = {key: [] for key in wanted}
+    for row in conn.execute(
+        select(sm.sme_id, sm.mission_id, mi.code, mi.cap_per_sme, sm.requested, sm.approved, sm.paid)
+        .join(t.missions, mi.id == sm.mission_id)
+        .where(sm.sme_id.in_(wanted))
+        .order_by(mi.start, mi.code)
+    ):
+        missions[row[0]].append(SmeMissionFigures(*row[1:]))
+    states: dict[str, Counter[str]] = {key: Counter(dict.fromkeys(CLAIM_STATES, 0)) for key in wanted}
+    for key, state, count in conn.execute(
+        select(c.sme_id, c.state, func.count()).where(c.sme_id.in_(wanted)).group_by(c.sme_id, c.state)
+    ):
+        states[key][state] += int(count)
+    return [
+        SmeSummary(
+            id=sme.id,
+            legal_name=sme.legal_name,
+            country=sme.country,
+            identifier=sme.identifier,
+            missions=tuple(missions[sme.id]),
+            claims_by_state=dict(states[sme.id]),
+            overall_cap=cap,
         )
-    return summaries
+        for sme in smes
+    ]
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ def claims(
             "pages": max(1, -(-count // PAGE)),
             "shown": shown,
             "errors": errors,
-            "names": glance.labels(conn),
+            "names": glance.labels(conn, rows),
             "states": STATES,
             "partners": glance.partner_codes(conn),
             "missions": glance.mission_codes(conn),
@@ -119,7 +119,7 @@ def claim_page(request: Request, actor: Actor, claim_id: UUID, status: int = 200
         detail = q.claim_detail(conn, str(claim_id))
         if detail is None:
             raise WebRefusal(404, "No such claim", f"claim {claim_id} is not in the ledger (or not yet projected)")
-        names = glance.labels(conn)
+        names = glance.labels(conn, [detail.claim])
     values = {
         "on": today().date().isoformat(),
         "reason": "",

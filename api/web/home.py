@@ -29,7 +29,6 @@ def home(request: Request, session: SessionDep) -> HTMLResponse:
     now = today().date()
     with books(request) as conn:
         overview = q.budget_overview(conn)
-        names = glance.labels(conn)
         if actor.role == Role.AUDITOR:
             context: LedgerContext = request.app.state.context
             failure = context.projector.failure
@@ -52,7 +51,7 @@ def home(request: Request, session: SessionDep) -> HTMLResponse:
                 waiting=waiting,
                 waiting_count=waiting_count,
                 payments=glance.recent_payments(conn, actor.partner),
-                names=names,
+                names=glance.labels(conn, waiting),
                 today=now,
             )
         return render(
@@ -66,6 +65,6 @@ def home(request: Request, session: SessionDep) -> HTMLResponse:
             near_share=glance.NEAR_CAP,
             waiting=waiting,
             waiting_count=waiting_count,
-            names=names,
+            names=glance.labels(conn, waiting),
             today=now,
         )

@@ -66,7 +66,7 @@ def payments(
                 rows, count = lists.list_payments(conn, where, offset=(number - 1) * PAGE, limit=PAGE)
             except LedgerError as error:
                 errors["to"] = error.detail
-        context = {"partners": glance.partner_codes(conn), "names": glance.labels(conn)}
+        context = {"partners": glance.partner_codes(conn), "names": glance.labels(conn, rows)}
     return render(
         request,
         "payments.html",
