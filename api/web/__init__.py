@@ -12,7 +12,21 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 
-from api.web import audit, auth, budget, claims, errors, exports, home, lists, payments, search, static
+from api.web import (
+    audit,
+    auth,
+    budget,
+    claim_new,
+    claims,
+    decisions,
+    errors,
+    exports,
+    home,
+    lists,
+    payments,
+    search,
+    static,
+)
 from api.web.session import SignInNeeded, WebRefusal
 from ledger.errors import LedgerError
 
@@ -55,7 +69,9 @@ def http_error(request: Request, status: int, detail: str) -> Response | None:
 #: The web app's routers. Their forms are guarded by the session and its CSRF token
 #: (api.web.session), and who may act by the use case's own check, not by api.edge.
 ROUTERS = tuple(
-    module.router for module in (auth, home, budget, claims, payments, search, lists, exports, audit, static)
+    # claim_new before claims: /claims/new is not a claim's id
+    module.router
+    for module in (auth, home, budget, claim_new, claims, decisions, payments, search, lists, exports, audit, static)
 )
 
 
