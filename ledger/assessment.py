@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from ledger.errors import InvalidInput
 from ledger.money import EUR, Money, money_sum
-from ledger.rates import Quote, month_of
+from ledger.rates import Quote, RateMissing, month_of
 from ledger.text import clean_optional, clean_text
 
 
@@ -87,16 +87,69 @@ def assess(
     for no, line in enumerate(lines, start=1):
         decision = decisions.get(no)
         accepted = decision.accepted if decision else line.amount
-        reason = decision.reason if decision else ""
-        if line.amount.currency == EUR:
-            quote = Quote(EUR, month_of(line.expense_date), Decimal(1), "identity")
-        else:
-            quote = quote_for(line.amount.currency, month_of(line.expense_date))
-        converted.append(
-            ConvertedLine(no, accepted, quote.rate, quote.month, quote.source, accepted.to_eur(quote.rate), reason)
-        )
+        converted.append(convert(no, line, accepted, decision.reason if decision else "", quote_for))
     eligible = money_sum([c.eur for c in converted])
     return Assessment(tuple(converted), eligible, eligible.times_rate(reimbursement_rate))
+
+
+def convert(no: int, line: ExpenseLine, accepted: Money, reason: str, quote_for: QuoteLookup) -> ConvertedLine:
+    """One line's accepted amount in EUR at the rate of its expense month, half up to the cent."""
+    if line.amount.currency == EUR:
+        quote = Quote(EUR, month_of(line.expense_date), Decimal(1), "identity")
+    else:
+        quote = quote_for(line.amount.currency, month_of(line.expense_date))
+    return ConvertedLine(no, accepted, quote.rate, quote.month, quote.source, accepted.to_eur(quote.rate), reason)
+
+
+@dataclass(frozen=True, slots=True)
+class MissingRate:
+    """A line that cannot be converted yet: no rate is recorded for its currency and month."""
+
+    line_no: int
+    currency: str
+    month: str
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A claim's lines in EUR as they would be assessed now (each converted, or its missing
+    rate), and the assessment of them all when every rate is known."""
+
+    lines: tuple[ConvertedLine | MissingRate, ...]
+    total: Assessment | None
+
+    @property
+    def missing(self) -> tuple[MissingRate, ...]:
+        """The missing rates, one per currency and month."""
+        seen: dict[tuple[str, str], MissingRate] = {}
+        for line in self.lines:
+            if isinstance(line, MissingRate):
+                seen.setdefault((line.currency, line.month), line)
+        return tuple(seen.values())
+
+
+def estimate(
+    lines: Mapping[int, ExpenseLine], known: Callable[[str, str], Quote | None], reimbursement_rate: Decimal
+) -> Estimate:
+    """The lines (by their number) in EUR at the recorded rates ``known`` gives, by the rule of
+    ``assess``; a line whose rate is not recorded is named with what is missing, and then
+    there is no total (a missing rate is an error, not a guess)."""
+
+    def quote_for(currency: str, month: str) -> Quote:
+        found = known(currency, month)
+        if found is None:
+            raise RateMissing(f"no {currency} exchange rate is recorded for {month}")
+        return found
+
+    shown: list[ConvertedLine | MissingRate] = []
+    for no, line in sorted(lines.items()):
+        try:
+            shown.append(convert(no, line, line.amount, "", quote_for))
+        except RateMissing:
+            shown.append(MissingRate(no, line.amount.currency, month_of(line.expense_date)))
+    complete = bool(shown) and not any(isinstance(line, MissingRate) for line in shown)
+    total = assess(list(lines.values()), {}, quote_for, reimbursement_rate) if complete else None
+    return Estimate(tuple(shown), total)
 
 
 def check_decisions(lines: Sequence[ExpenseLine], decisions: Sequence[LineDecision]) -> dict[int, LineDecision]:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ledger.errors import InvalidInput
+from ledger.rates import Quote
 from projections import tables as t
 from projections.queries import SmeSummary, sme_summaries
 from projections.search import words
@@ -63,6 +64,14 @@ def list_rates(conn: Connection, where: RateFilter | None = None, *, offset: int
     if where.currency is not None:
         conditions.append(r.currency == where.currency)
     return _page(conn, select(t.rates).order_by(r.month.desc(), r.currency), conditions, offset, limit)
+
+
+def rate_quote(conn: Connection, currency: str, month: str) -> Quote | None:
+    """The rate recorded for a currency and month (its latest version), as a conversion uses
+    it; None when none is recorded."""
+    r = t.rates.c
+    row = conn.execute(select(t.rates).where(r.currency == currency, r.month == month)).one_or_none()
+    return None if row is None else Quote(row.currency, row.month, row.rate, row.source)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,10 @@ from api.web import (
     auth,
     budget,
     burn,
+    claim_new,
     claims,
     costs,
+    decisions,
     errors,
     exports,
     home,
@@ -75,7 +77,8 @@ def http_error(request: Request, status: int, detail: str) -> Response | None:
 #: The web app's routers. Their forms are guarded by the session and its CSRF token
 #: (api.web.session), and who may act by the use case's own check, not by api.edge.
 MODULES = (
-    *(auth, home, budget, claims, payments, search, lists, exports, audit, trail, burn),
+    # claim_new before claims: /claims/new is not a claim's id
+    *(auth, home, budget, claim_new, claims, decisions, payments, search, lists, exports, audit, trail, burn),
     *(missions, smes, transfers, rates, rate_import, costs, static),
 )
 ROUTERS = tuple(module.router for module in MODULES)

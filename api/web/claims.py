@@ -1,33 +1,27 @@
-"""Claims: the list (filters by state, partner and mission, one page at a time), one claim with
-its lines and history, and the decision on it: an officer of the partner charged approves it
-in full or rejects it, from the claim's page.
-
-The decision goes through the same Application method as the JSON API's; a refusal of the
-ledger is shown beside the form in its own words, with what was typed kept, and nothing is
-recorded; a decision recorded redirects to the claim's page (POST-redirect-GET). Anyone else
-(another partner's officer, the coordinator, an auditor) sees no form, and a POST of theirs
-is refused with a page saying why, by the ledger's own rule (require_officer_of).
+"""Claims: the list (filters by state, partner and mission, one page at a time), and one claim
+with its lines, payments and history as a timeline, with the forms its reader may use: the
+decisions (api/web/decisions.py) and the corrections (api/web/payments.py). Recording a claim
+is api/web/claim_new.py.
 """
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
 
-from api.context import LedgerContext
-from api.routes._write import then_read
-from api.schemas import parse_iso_date
-from api.settings import Settings
-from api.web.errors import ledger_refused, status_of
 from api.web.reads import books, today
 from api.web.render import render
-from api.web.session import FormDep, SessionDep, WebRefusal
+from api.web.rights import recordable
+from api.web.session import SessionDep, WebRefusal
 from ledger.actors import Actor, Role
 from ledger.claim import ClaimState
-from ledger.errors import LedgerError, NotAllowed
+from ledger.errors import LedgerError
+from ledger.money import MINOR_UNITS
 from projections import codes, glance
 from projections import queries as q
 
@@ -48,7 +42,7 @@ def claim_id_of(text: str) -> UUID:
 @router.get("/claims")
 def claims(
     request: Request,
-    _session: SessionDep,
+    session: SessionDep,
     state: Annotated[str | None, Query(max_length=40)] = None,
     partner: Annotated[str | None, Query(max_length=200)] = None,
     mission: Annotated[str | None, Query(max_length=200)] = None,
@@ -88,6 +82,7 @@ def claims(
             "states": STATES,
             "partners": glance.partner_codes(conn),
             "missions": glance.mission_codes(conn),
+            "may_record": bool(recordable(conn, session.actor)),
         }
     # an htmx request from the filter form gets the results alone; any other, the whole page
     fragment = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "results"
@@ -95,7 +90,8 @@ def claims(
 
 
 def may_decide(actor: Actor, claim: Any) -> bool:
-    """Whether to show the decision forms: only the partner's officers decide (the ledger checks again)."""
+    """Whether to show the decision forms (approve, partly or fully, reject, withdraw): only
+    the partner's officers decide on a submitted claim (the ledger checks again)."""
     return actor.role == Role.OFFICER and actor.partner == claim.partner and claim.state == ClaimState.SUBMITTED
 
 
@@ -114,13 +110,25 @@ def may_correct(actor: Actor, claim: Any) -> dict[str, bool]:
     }
 
 
+def plain(amount: Decimal, currency: str) -> str:
+    """An amount as one types it: no separators, the currency's decimals (144830, 1250.50)."""
+    return f"{amount:.{MINOR_UNITS.get(currency, 2)}f}"
+
+
+def event_words(event_type: str) -> str:
+    """A claim event's name as a person says it: ReimbursementPaid is "reimbursement paid"."""
+    return re.sub(r"(?<!^)([A-Z])", r" \1", event_type).lower()
+
+
 def claim_page(request: Request, actor: Actor, claim_id: UUID, status: int = 200, **form: Any) -> HTMLResponse:
     with books(request) as conn:
         detail = q.claim_detail(conn, str(claim_id))
         if detail is None:
             raise WebRefusal(404, "No such claim", f"claim {claim_id} is not in the ledger (or not yet projected)")
         names = glance.labels(conn, [detail.claim])
+    accepted = {f"accepted-{line.line_no}": plain(line.amount, line.currency) for line in detail.lines}
     values = {
+        **accepted,
         "on": today().date().isoformat(),
         "reason": "",
         "action": "",
@@ -143,44 +151,12 @@ def claim_page(request: Request, actor: Actor, claim_id: UUID, status: int = 200
         error=form.get("error"),
         field=form.get("field"),
         values=values,
+        preview=form.get("preview"),
+        line_errors=form.get("line_errors", {}),
+        what=event_words,
     )
 
 
 @router.get("/claims/{claim_id}")
 def claim(request: Request, session: SessionDep, claim_id: str) -> HTMLResponse:
     return claim_page(request, session.actor, claim_id_of(claim_id))
-
-
-def _decide(request: Request, session: SessionDep, form: FormDep, claim_id: str, action: str) -> Response:
-    """Record the decision through the Application; the claim's page shows the outcome."""
-    actor, uuid = session.actor, claim_id_of(claim_id)
-    context: LedgerContext = request.app.state.context
-    settings: Settings = request.app.state.settings
-    values = {"on": form.get("on"), "reason": form.get("reason"), "action": action}
-    if context.projector.failure is not None:
-        raise WebRefusal(503, "Not recorded", f"nothing was recorded: {context.projector.failure.describe()}")
-    try:
-        on = parse_iso_date(values["on"])
-    except ValueError as error:
-        return claim_page(request, actor, uuid, 422, error=f"the decision date: {error}", field="on", values=values)
-    try:
-        if action == "approve":
-            context.app.approve_claim(actor=actor, claim_id=uuid, on=on, reason=values["reason"])
-        else:
-            context.app.reject_claim(actor=actor, claim_id=uuid, on=on, reason=values["reason"])
-    except NotAllowed as error:
-        return ledger_refused(request, error)
-    except LedgerError as error:
-        return claim_page(request, actor, uuid, status_of(error), error=error.detail, values=values)
-    then_read(context, settings.read_your_writes_timeout, lambda _conn: None)
-    return RedirectResponse(f"/claims/{uuid}", status_code=303)
-
-
-@router.post("/claims/{claim_id}/approve")
-def approve(request: Request, session: SessionDep, form: FormDep, claim_id: str) -> Response:
-    return _decide(request, session, form, claim_id, "approve")
-
-
-@router.post("/claims/{claim_id}/reject")
-def reject(request: Request, session: SessionDep, form: FormDep, claim_id: str) -> Response:
-    return _decide(request, session, form, claim_id, "reject")

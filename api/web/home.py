@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from api.context import LedgerContext
 from api.web.reads import books, today
 from api.web.render import render
+from api.web.rights import recordable
 from api.web.session import SessionDep
 from ledger.actors import Role
 from projections import glance
@@ -53,6 +54,7 @@ def home(request: Request, session: SessionDep) -> HTMLResponse:
                 payments=glance.recent_payments(conn, actor.partner),
                 names=glance.labels(conn, waiting),
                 today=now,
+                may_record=bool(recordable(conn, actor)),
             )
         return render(
             request,

@@ -102,7 +102,7 @@ def sme_page(
             raise WebRefusal(404, "No such SME", f"SME {sme_id} is not in the ledger (or not yet projected)")
         sme = found[0]
         claims, count = q.list_claims(conn, q.ClaimFilter(sme_id=str(sme_id)), limit=CLAIMS_SHOWN)
-        names = glance.labels(conn)
+        names = glance.labels(conn, claims)
         options = selectable(actor, q.mission_summaries(conn), sme)
     values = {"on": today().date().isoformat(), "mission": "", **typed}
     return render(

@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ledger.actors import Actor, require_officer_of
+from ledger.approval import Approval, Caps, approval_of
 from ledger.claim import (
     Claim,
     ClaimNotInState,
@@ -17,19 +18,15 @@ from ledger.claim import (
     ExpenseLine,
     LineDecision,
     assess,
-    check_decisions,
 )
-from ledger.errors import InvalidInput, Refused
+from ledger.errors import InvalidInput
 from ledger.grant import (
     Category,
     Grant,
 )
 from ledger.mission import Mission
 from ledger.money import Money
-from ledger.sme import (
-    SmeCapReached,
-    SmeNotSelected,
-)
+from ledger.sme import Sme, SmeNotSelected
 from ledger.usecases.core import LedgerCore, Outcome
 
 
@@ -125,25 +122,8 @@ class ClaimCases(LedgerCore):
             mission = self.mission(claim.mission_id)
             sme = self.sme(claim.sme_id)
             line = self.budget_line(claim.partner, Category.FSTP.value)
-            assessment = assess(
-                claim.lines, check_decisions(claim.lines, decisions), self.quote, mission.reimbursement_rate
-            )
-            if assessment.reimbursement.is_zero:
-                raise Refused(
-                    "nothing is accepted on any line, so there is nothing to approve: reject the claim instead"
-                )
-            mission_room = mission.cap_per_sme - sme.approved_for(mission.id)
-            overall_room = grant.sme_support_cap - sme.approved_total
-            approved, capped_by = assessment.reimbursement, ""
-            if mission_room < approved:
-                approved, capped_by = mission_room, f"cap per SME of mission {mission.code} ({mission.cap_per_sme})"
-            if overall_room < approved:
-                approved, capped_by = overall_room, f"cap per SME over the grant ({grant.sme_support_cap})"
-            if not approved.is_positive:
-                raise SmeCapReached(
-                    f"{sme.legal_name} has already reached the {capped_by}: "
-                    f"this claim's {assessment.reimbursement} cannot be approved. Reject it with that reason"
-                )
+            figures = self._approval(claim, decisions, grant, mission, sme)
+            approved, capped_by, assessment = figures.approved, figures.capped_by, figures.assessment
             claim.approve(
                 actor=actor, assessment=assessment, approved=approved, capped_by=capped_by, reason=reason, on=on
             )
@@ -160,6 +140,30 @@ class ClaimCases(LedgerCore):
             return approved, [claim, line, sme]
 
         return self._write(decide)
+
+    def preview_approval(self, *, actor: Actor, claim_id: UUID, decisions: Sequence[LineDecision] = ()) -> Approval:
+        """What approving a submitted claim with these decisions would give (the accepted EUR
+        per line, the reimbursement, the amount approved and the cap that binds it), with the
+        refusals the approval itself would raise; nothing is recorded. The partner's FSTP line
+        is checked for room when the approval is recorded."""
+        claim = self.claim(claim_id)
+        require_officer_of(actor, claim.partner, "approve this claim")
+        if claim.state != ClaimState.SUBMITTED:
+            raise ClaimNotInState(f"cannot approve claim {claim_id}: it is {claim.state}, not submitted")
+        return self._approval(claim, decisions, self.grant(), self.mission(claim.mission_id), self.sme(claim.sme_id))
+
+    def _approval(
+        self, claim: Claim, decisions: Sequence[LineDecision], grant: Grant, mission: Mission, sme: Sme
+    ) -> Approval:
+        """The approval's figures (ledger.approval), from the aggregates as loaded for the save."""
+        caps = Caps(
+            mission_code=mission.code,
+            mission_cap=mission.cap_per_sme,
+            approved_on_mission=sme.approved_for(mission.id),
+            overall_cap=grant.sme_support_cap,
+            approved_overall=sme.approved_total,
+        )
+        return approval_of(claim.lines, decisions, self.quote, mission.reimbursement_rate, caps, sme.legal_name)
 
     def reject_claim(self, *, actor: Actor, claim_id: UUID, reason: str, on: date) -> None:
         """Reject a submitted claim with a reason; its receipts may be declared again."""

@@ -511,6 +511,25 @@ class TestRates:
         with pytest.raises(InvalidInput, match="must be positive"):
             app.record_rate(actor=POINTEX, currency="CAD", month="2022-10", rate=Decimal(0))
 
+    def test_the_preview_gives_the_approval_and_records_nothing(
+        self, ready: tuple[GrantLedger, uuid.UUID, uuid.UUID]
+    ) -> None:
+        """preview_approval: the very figures approve_claim then records (ledger.approval), the
+        binding cap named; nothing recorded; only the partner's officers, only while submitted."""
+        app, mission, sme = ready
+        first = submit(app, mission, sme, eur_line("2500"))
+        second = submit(app, mission, sme, eur_line("1000"))
+        app.approve_claim(actor=POINTEX, claim_id=first, on=APPROVED_ON)
+        with records_nothing(app):
+            preview = app.preview_approval(actor=POINTEX, claim_id=second)
+        assert (preview.approved, preview.assessment.reimbursement) == (eur("250.00"), eur("700.00"))
+        assert preview.capped_by.startswith("cap per SME of mission JPN-2023")
+        assert app.approve_claim(actor=POINTEX, claim_id=second, on=APPROVED_ON) == preview.approved
+        with pytest.raises(NotAllowed):
+            app.preview_approval(actor=officer("NTT"), claim_id=second)
+        with pytest.raises(ClaimNotInState):
+            app.preview_approval(actor=POINTEX, claim_id=second)
+
     def test_a_correction_does_not_change_past_approvals(self, ready: tuple[GrantLedger, uuid.UUID, uuid.UUID]) -> None:
         """The rate used is stored on the approval and never recomputed."""
         app, mission, sme = ready

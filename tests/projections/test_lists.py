@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Connection
@@ -53,6 +54,16 @@ class TestRates:
         assert count == again == 4
         assert [r.month for r in second] == ["2023-02", "2023-01"]
         assert not {r.id for r in first} & {r.id for r in second}
+
+    def test_a_quote_is_the_recorded_rate_of_the_month_or_none(self, books: tuple[Connection, Findable]) -> None:
+        """The quote a conversion would use (rate, month, source); a month without one is None."""
+        conn, _ = books
+        quote = lists.rate_quote(conn, "JPY", "2023-03")
+        assert quote is not None
+        expected = ("JPY", "2023-03", Decimal("144.83"), "InforEuro")
+        assert (quote.currency, quote.month, quote.rate, quote.source) == expected
+        assert lists.rate_quote(conn, "JPY", "2023-04") is None
+        assert lists.rate_quote(conn, "CAD", "2023-03") is None
 
     def test_months_out_of_order_are_refused(self) -> None:
         """From a month after the last one asked for: say so (a 422), not an empty page."""
