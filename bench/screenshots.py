@@ -4,8 +4,7 @@ Loads the demo into a temporary store, serves it on a loopback port (bench.serve
 as the coordinator, an officer (NIDV) and an auditor through the sign-in form in Debian's
 Chromium driven by Playwright (never Playwright's own browser downloads), and saves the top of
 each main page at a laptop's size (1280x800, device scale 1) as PNG into docs/screenshots/.
-A page still being built elsewhere (``later``) that answers 404 is skipped with a note. Pass
-``--markdown`` to print the README's section for the pictures taken.
+Pass ``--markdown`` to print the README's section for the pictures taken.
 """
 
 from __future__ import annotations
@@ -46,8 +45,6 @@ class Shot:
     #: The README's caption above the picture, and the picture's alternative text.
     caption: str
     alt: str
-    #: Being built on other branches: a 404 here skips it.
-    later: bool = False
 
     @property
     def file(self) -> str:
@@ -113,21 +110,29 @@ SHOTS = (
         "coordinator",
         "/charts",
         "Burn charts (`/charts`)",
-        "Burn charts: committed and paid against allocation over time",
-        later=True,
+        "Burn charts of the whole grant: paid, own costs and committed stacked against the allocation over business time, the action period and today marked",
     ),
     Shot(
         "missions",
         "coordinator",
         "/missions",
         "Missions (`/missions`)",
-        "The missions with their SMEs and caps",
-        later=True,
+        "The missions: country, dates, reimbursement rate, cap per SME, responsible partner, SMEs selected and support approved",
     ),
     Shot(
-        "rates", "coordinator", "/rates", "Exchange rates (`/rates`)", "The monthly exchange rates recorded", later=True
+        "rates",
+        "coordinator",
+        "/rates",
+        "Exchange rates (`/rates`)",
+        "The monthly exchange rates recorded per currency with their source, and the forms to record, correct and import rates",
     ),
-    Shot("audit", "auditor", "/audit", "The audit trail (`/audit`)", "The audit trail with its filters", later=True),
+    Shot(
+        "audit",
+        "auditor",
+        "/audit",
+        "The audit trail (`/audit`)",
+        "The audit trail: every event with its position, recorded and business dates, who acted, the record and the reason, with filters",
+    ),
 )
 
 
@@ -159,9 +164,6 @@ def take(server: Server, seeded: Seeded, folder: Path) -> list[Shot]:
                 page = pages[shot.role]
                 answer = page.goto(shot.path.format(claim=claim))
                 status = None if answer is None else answer.status
-                if status == 404 and shot.later:
-                    print(f"{shot.path} answers 404 here (not built on this branch): skipped")
-                    continue
                 if status != 200:
                     raise RuntimeError(f"{shot.path} as {shot.role} answered {status}")
                 page.wait_for_load_state("networkidle")

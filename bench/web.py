@@ -10,9 +10,7 @@ data gets the same load with the same person's token: GET / of the coordinator b
 /api/v1/budget, a claim's page beside GET /api/v1/claims/{id}, and so on. Then the home pages
 (and the claims list) again on a generated history of about 100k events (bench.histories).
 
-Pages still being built elsewhere (LATER) are probed first: one that answers 404 here is
-skipped with a note, so the section measures them as soon as they exist. Any other answer than
-200 to a probe stops the section: the smoke run (``--quick``) then fails on a broken page,
+Every page is probed first: any other answer than 200 to a probe stops the section: the smoke run (``--quick``) then fails on a broken page,
 without any timing assertion.
 """
 
@@ -57,8 +55,6 @@ class Page:
     role: str
     path: str
     api: str
-    #: Being built on other branches: a 404 here skips it.
-    later: bool = False
     #: The paths before they were filled in, as the table shows them (set by ``probe``).
     shown_path: str = ""
     shown_api: str = ""
@@ -78,11 +74,11 @@ PAGES = (
     Page("SMEs", "coordinator", "/smes", "/api/v1/smes?limit=25"),
     Page("search", "coordinator", f"/search?q={SEARCH}", f"/api/v1/search?q={SEARCH}&limit=25"),
     Page("verify", "auditor", "/verify", "/api/v1/audit/verify"),
-    Page("charts", "coordinator", "/charts", "/api/v1/budget", later=True),
-    Page("missions", "coordinator", "/missions", "/api/v1/missions", later=True),
-    Page("rates", "coordinator", "/rates", "/api/v1/exchange-rates?limit=25", later=True),
-    Page("own costs", "officer", "/costs", "/api/v1/costs?limit=25", later=True),
-    Page("audit trail", "auditor", "/audit", "/api/v1/audit/events?limit=25", later=True),
+    Page("charts", "coordinator", "/charts", "/api/v1/budget"),
+    Page("missions", "coordinator", "/missions", "/api/v1/missions"),
+    Page("rates", "coordinator", "/rates", "/api/v1/exchange-rates?limit=25"),
+    Page("own costs", "officer", "/costs", "/api/v1/costs?limit=25"),
+    Page("audit trail", "auditor", "/audit", "/api/v1/audit/events?limit=25"),
 )
 #: On the large history: the home pages (the issue's bar) and, for information, the claims list.
 LARGE_PAGES = tuple(p for p in PAGES if p.path == "/" or p.name == "claims")
@@ -125,7 +121,7 @@ def a_claim(server: Server, seeded: Seeded) -> str:
 
 def probe(server: Server, signed: Signed, pages: tuple[Page, ...], options: Options) -> list[Page]:
     """The pages to measure, their paths filled in; each answered 200 once, web and API alike
-    (a LATER page answering 404 is left out, with a note)."""
+    ."""
     ready = []
     for page in pages:
         filled = replace(
@@ -136,9 +132,6 @@ def probe(server: Server, signed: Signed, pages: tuple[Page, ...], options: Opti
             shown_api=page.api.replace("{claim}", "{id}"),
         )
         status, body = fetch(server.port, filled.path, signed.web(page))
-        if status == 404 and page.later:
-            options.say(f"{page.name}: GET {page.path} answers 404 here (not built on this branch): skipped")
-            continue
         if status != 200:
             raise RuntimeError(f"{page.name}: GET {filled.path} as {page.role} answered {status}: {body[:300]}")
         status, body = fetch(server.port, filled.api, signed.api(page))

@@ -42,11 +42,9 @@ ROUTES = {getattr(route, "path", "") for router in ROUTERS for route in router.r
 
 class TestScreenshots:
     def test_every_page_built_here_has_its_picture_committed_at_a_laptops_size(self) -> None:
-        """Each shot of a page that exists on this branch is a 1280x800 PNG under 200 KiB."""
+        """Each shot is a 1280x800 PNG under 200 KiB."""
         for shot in screenshots.SHOTS:
             file = screenshots.FOLDER / shot.file
-            if shot.later and not file.exists():
-                continue
             assert file.is_file(), f"{file} is missing: run scripts/screenshots"
             assert png_size(file) == (screenshots.WIDTH, screenshots.HEIGHT) == (1280, 800), file
             assert file.stat().st_size < MAX_BYTES, f"{file} is {file.stat().st_size} bytes"
@@ -71,24 +69,23 @@ class TestScreenshots:
         assert on_disk <= {path for _, path in IMAGES}, "a committed picture the README does not show"
 
     def test_the_shots_are_the_web_apps_pages_for_its_people(self) -> None:
-        """Unique names; each page is a web app path for a role the script signs in; a page not
-        marked ``later`` is a route of the web app on this branch."""
+        """Unique names; each page is a route of the web app for a role the script signs in."""
         names = [shot.name for shot in screenshots.SHOTS]
         assert len(names) == len(set(names))
         for shot in screenshots.SHOTS:
             assert shot.role in PEOPLE, shot
             assert owns(route_of(shot.path)), shot
-            assert shot.later or route_of(shot.path) in ROUTES, f"{shot.path} is no route here: mark it later"
+            assert route_of(shot.path) in ROUTES, f"{shot.path} is no route of the web app"
 
 
 class TestBenchmarkPages:
     @pytest.mark.parametrize("page", web.PAGES, ids=lambda page: page.name)
     def test_each_page_is_beside_the_json_apis_answer_for_the_same_person(self, page: web.Page) -> None:
-        """A web path (a route here unless ``later``) for a role that signs in, beside a JSON
-        API path; names are unique (the phases are found by name)."""
+        """A route of the web app for a role that signs in, beside a JSON API path; names are
+        unique (the phases are found by name)."""
         assert page.role in PEOPLE
         assert owns(route_of(page.path))
-        assert page.later or route_of(page.path) in ROUTES, f"{page.path} is no route here: mark it later"
+        assert route_of(page.path) in ROUTES, f"{page.path} is no route of the web app"
         assert page.api.startswith("/api/v1/")
         assert [p.name for p in web.PAGES].count(page.name) == 1
 
