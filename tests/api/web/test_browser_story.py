@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,8 +51,8 @@ def test_the_auditor_reads_a_claims_history_verifies_the_chain_and_downloads_the
     auditor = person(browser, demo, "arthur.auditor")
     first_claim(auditor, "state=paid")
     assert auditor.get_by_role("heading", name="History").is_visible()
-    history = auditor.locator("main").inner_text().split("History", 1)[1]
-    for event in ("Submitted", "Approved", "Paid"):
+    history = auditor.locator("main").inner_text().split("History", 1)[1].lower()
+    for event in ("submitted", "approved", "paid"):
         assert event in history, history
     assert auditor.get_by_role("button", name="Approve").count() == 0, "an auditor decides nothing"
 
@@ -138,3 +139,27 @@ def test_an_idle_session_ends_and_signing_out_ends_it(browser: Browser, demo: De
     again.wait_for_url(re.compile(r"/sign-in"))
     again.goto("/budget")
     assert "/sign-in" in again.url, "signed out: the pages ask to sign in again"
+
+
+def test_the_coordinator_sees_the_chart_move_when_an_officer_approves(browser: Browser, demo: Demo) -> None:
+    coordinator = person(browser, demo, "claire.coordinator")
+    coordinator.goto("/charts?partner=NIDV&line=FSTP")
+
+    def latest_committed() -> Decimal:
+        coordinator.get_by_text("The figures as a table").first.click()  # open the <details>
+        last = coordinator.locator("details table").first.locator("tbody tr").last
+        return Decimal(last.locator("td").nth(2).inner_text().replace(",", ""))
+
+    before, drawn = latest_committed(), coordinator.locator("svg.chart").first.inner_html()
+    officer = person(browser, demo, "officer.nidv")
+    first_claim(officer, "state=submitted&partner=NIDV")
+    officer.get_by_role("button", name="Approve", exact=True).click()
+    officer.wait_for_load_state()
+    assert officer.locator("h1").inner_text().endswith("approved"), officer.content()
+    approved = Decimal(
+        officer.locator("dt:text-is('Approved') + dd").inner_text().removeprefix("EUR ").replace(",", "")
+    )
+
+    coordinator.reload()
+    assert latest_committed() == before + approved
+    assert coordinator.locator("svg.chart").first.inner_html() != drawn, "the chart is drawn anew"
