@@ -1,0 +1,26 @@
+"""Findings of the review of the merged web app (issue 13), each pinned by a route test."""
+
+from __future__ import annotations
+
+from tests.api.conftest import JSON, Api
+from tests.api.web.conftest import Person
+
+People = dict[str, Person]
+
+
+class TestPartialApprovalByWhoMayNot:
+    def test_bad_amounts_from_someone_who_may_not_approve_are_the_refusal_page(
+        self, browser: People, api: Api, claim: JSON
+    ) -> None:
+        """A line-by-line approval with an unreadable amount, posted by another partner's
+        officer, the coordinator or an auditor (who see no such form), was a 422 claim page
+        saying nothing (the line errors sit in the form they are not shown). It is the 403
+        refusal page with the ledger's rule, and nothing is recorded."""
+        before = api.event_count()
+        for name in ("nico.ntt", "claire.coordinator", "arthur.auditor"):
+            fields = {"accepted-1": "not a number", "accepted-2": "1250.50", "on": "2023-04-10", "op": "confirm"}
+            response = browser[name].post(f"/claims/{claim['id']}/approval", fields, csrf_from="/")
+            assert response.status_code == 403, name
+            assert "may not approve this claim" in response.text, name
+        assert api.event_count() == before
+        assert api.claim(claim["id"])["state"] == "submitted"
