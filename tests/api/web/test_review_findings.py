@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
 from tests.api.conftest import JSON, Api
 from tests.api.web.conftest import Person
 
@@ -24,3 +26,20 @@ class TestPartialApprovalByWhoMayNot:
             assert "may not approve this claim" in response.text, name
         assert api.event_count() == before
         assert api.claim(claim["id"])["state"] == "submitted"
+
+
+class TestHtmxWithoutSession:
+    def test_the_estimate_fragment_sends_the_whole_page_to_sign_in(self, client: TestClient) -> None:
+        """The claim form's EUR estimate (hx-post) with no session was a 303 to the sign-in
+        page, which htmx followed and swapped into the estimate box. It is now HX-Redirect to
+        the sign-in page, back to the form; nothing swapped. Without htmx: the 303 as before."""
+        hx = {"HX-Request": "true", "HX-Current-URL": "http://testserver/claims/new?x=1"}
+        response = client.post("/claims/new/estimate", data={"csrf": "x"}, headers=hx, follow_redirects=False)
+        assert response.status_code == 204
+        assert response.headers["HX-Redirect"] == "/sign-in?next=/claims/new%3Fx%3D1"
+        assert response.text == ""
+        listing = client.get("/claims?state=paid", headers={"HX-Request": "true"}, follow_redirects=False)
+        assert listing.headers["HX-Redirect"] == "/sign-in?next=/claims%3Fstate%3Dpaid"
+        plain = client.post("/claims/new/estimate", data={"csrf": "x"}, follow_redirects=False)
+        assert plain.status_code == 303
+        assert plain.headers["location"] == "/sign-in?next=/"
