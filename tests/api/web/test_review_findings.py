@@ -43,3 +43,17 @@ class TestHtmxWithoutSession:
         plain = client.post("/claims/new/estimate", data={"csrf": "x"}, follow_redirects=False)
         assert plain.status_code == 303
         assert plain.headers["location"] == "/sign-in?next=/"
+
+
+class TestClaimPageLinks:
+    def test_the_claim_page_links_to_its_sme_and_its_mission(self, browser: People, claim: JSON) -> None:
+        """The claim page named its SME and mission as plain text: a new user could not go on
+        to the SME's support against its caps or the mission's page. Both are links now, and
+        they open."""
+        person = browser["paola.pointex"]
+        page = person.get(f"/claims/{claim['id']}")
+        sme, mission = f"/smes/{claim['sme_id']}", f"/missions/{claim['mission_id']}"
+        assert f'href="{sme}"' in page
+        assert f'href="{mission}"' in page
+        assert "Support" in person.get(sme)
+        assert "Tokyo" in person.get(mission)
