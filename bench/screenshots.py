@@ -110,28 +110,32 @@ SHOTS = (
         "coordinator",
         "/charts",
         "Burn charts (`/charts`)",
-        "Burn charts of the whole grant: paid, own costs and committed stacked against the allocation over business time, the action period and today marked",
+        "Burn charts of the whole grant: paid, own costs and committed stacked against the allocation over "
+        "business time, the action period and today marked",
     ),
     Shot(
         "missions",
         "coordinator",
         "/missions",
         "Missions (`/missions`)",
-        "The missions: country, dates, reimbursement rate, cap per SME, responsible partner, SMEs selected and support approved",
+        "The missions: country, dates, reimbursement rate, cap per SME, responsible partner, SMEs selected "
+        "and support approved",
     ),
     Shot(
         "rates",
         "coordinator",
         "/rates",
         "Exchange rates (`/rates`)",
-        "The monthly exchange rates recorded per currency with their source, and the forms to record, correct and import rates",
+        "The monthly exchange rates recorded per currency with their source, and the forms to record, "
+        "correct and import rates",
     ),
     Shot(
         "audit",
         "auditor",
         "/audit",
         "The audit trail (`/audit`)",
-        "The audit trail: every event with its position, recorded and business dates, who acted, the record and the reason, with filters",
+        "The audit trail: every event with its position, recorded and business dates, who acted, the record "
+        "and the reason, with filters",
     ),
 )
 

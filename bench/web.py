@@ -10,8 +10,8 @@ data gets the same load with the same person's token: GET / of the coordinator b
 /api/v1/budget, a claim's page beside GET /api/v1/claims/{id}, and so on. Then the home pages
 (and the claims list) again on a generated history of about 100k events (bench.histories).
 
-Every page is probed first: any other answer than 200 to a probe stops the section: the smoke run (``--quick``) then fails on a broken page,
-without any timing assertion.
+Every page is probed first: any other answer than 200 to a probe stops the section, so the
+smoke run (``--quick``) fails on a broken page, without any timing assertion.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from api.web.claims import claim_id_of, claim_page
 from api.web.errors import ledger_refused, status_of
 from api.web.reads import books
 from api.web.session import Form, FormDep, SessionDep, WebRefusal
+from ledger.actors import require_officer_of
 from ledger.assessment import LineDecision
 from ledger.errors import LedgerError, NotAllowed
 from ledger.money import Money, parse_decimal_text
@@ -120,6 +121,10 @@ def approve_partly(request: Request, session: SessionDep, form: FormDep, claim_i
             values[f"{name}-{line.line_no}"] = form.get(f"{name}-{line.line_no}")
     page: dict[str, Any] = {"values": values}
     context, settings = context_of(request)
+    try:  # the ledger's own rule first: someone who may not approve sees why, not their typos
+        require_officer_of(actor, detail.claim.partner, "approve this claim")
+    except NotAllowed as error:
+        return ledger_refused(request, error)
     decisions, line_errors = read_decisions(form, detail.lines)
     try:
         on = parse_iso_date(values["on"])

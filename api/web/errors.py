@@ -9,6 +9,7 @@ a route did not show beside its form (NotAllowed is 403, NotFound 404, other ref
 from __future__ import annotations
 
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
@@ -34,8 +35,15 @@ def refused(request: Request, error: Exception) -> Response:
     return page(request, error.status, error.title, error.detail)
 
 
-def sign_in_needed(_request: Request, error: Exception) -> Response:
+def sign_in_needed(request: Request, error: Exception) -> Response:
+    """To the sign-in page; for htmx (a fragment asked for by a page) the whole page goes
+    there (HX-Redirect), back to the page the person was on, instead of the sign-in page being
+    swapped into a fragment of it."""
     assert isinstance(error, SignInNeeded)  # noqa: S101 - registered for SignInNeeded only
+    if request.headers.get("HX-Request") == "true":
+        here = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = error.next_path if request.method == "GET" else here.path + (f"?{here.query}" if here.query else "")
+        return Response(status_code=204, headers={"HX-Redirect": sign_in_url(back, error.why)})
     return RedirectResponse(sign_in_url(error.next_path, error.why), status_code=303)
 
 

@@ -1,0 +1,59 @@
+"""Findings of the review of the merged web app (issue 13), each pinned by a route test."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import JSON, Api
+from tests.api.web.conftest import Person
+
+People = dict[str, Person]
+
+
+class TestPartialApprovalByWhoMayNot:
+    def test_bad_amounts_from_someone_who_may_not_approve_are_the_refusal_page(
+        self, browser: People, api: Api, claim: JSON
+    ) -> None:
+        """A line-by-line approval with an unreadable amount, posted by another partner's
+        officer, the coordinator or an auditor (who see no such form), was a 422 claim page
+        saying nothing (the line errors sit in the form they are not shown). It is the 403
+        refusal page with the ledger's rule, and nothing is recorded."""
+        before = api.event_count()
+        for name in ("nico.ntt", "claire.coordinator", "arthur.auditor"):
+            fields = {"accepted-1": "not a number", "accepted-2": "1250.50", "on": "2023-04-10", "op": "confirm"}
+            response = browser[name].post(f"/claims/{claim['id']}/approval", fields, csrf_from="/")
+            assert response.status_code == 403, name
+            assert "may not approve this claim" in response.text, name
+        assert api.event_count() == before
+        assert api.claim(claim["id"])["state"] == "submitted"
+
+
+class TestHtmxWithoutSession:
+    def test_the_estimate_fragment_sends_the_whole_page_to_sign_in(self, client: TestClient) -> None:
+        """The claim form's EUR estimate (hx-post) with no session was a 303 to the sign-in
+        page, which htmx followed and swapped into the estimate box. It is now HX-Redirect to
+        the sign-in page, back to the form; nothing swapped. Without htmx: the 303 as before."""
+        hx = {"HX-Request": "true", "HX-Current-URL": "http://testserver/claims/new?x=1"}
+        response = client.post("/claims/new/estimate", data={"csrf": "x"}, headers=hx, follow_redirects=False)
+        assert response.status_code == 204
+        assert response.headers["HX-Redirect"] == "/sign-in?next=/claims/new%3Fx%3D1"
+        assert response.text == ""
+        listing = client.get("/claims?state=paid", headers={"HX-Request": "true"}, follow_redirects=False)
+        assert listing.headers["HX-Redirect"] == "/sign-in?next=/claims%3Fstate%3Dpaid"
+        plain = client.post("/claims/new/estimate", data={"csrf": "x"}, follow_redirects=False)
+        assert plain.status_code == 303
+        assert plain.headers["location"] == "/sign-in?next=/"
+
+
+class TestClaimPageLinks:
+    def test_the_claim_page_links_to_its_sme_and_its_mission(self, browser: People, claim: JSON) -> None:
+        """The claim page named its SME and mission as plain text: a new user could not go on
+        to the SME's support against its caps or the mission's page. Both are links now, and
+        they open."""
+        person = browser["paola.pointex"]
+        page = person.get(f"/claims/{claim['id']}")
+        sme, mission = f"/smes/{claim['sme_id']}", f"/missions/{claim['mission_id']}"
+        assert f'href="{sme}"' in page
+        assert f'href="{mission}"' in page
+        assert "Support" in person.get(sme)
+        assert "Tokyo" in person.get(mission)
