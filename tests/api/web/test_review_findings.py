@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import JSON, Api
+from tests.api.conftest import JSON, Alliance, Api
 from tests.api.web.conftest import Person
+from tests.api.web.test_smes_missions import canada
 
 People = dict[str, Person]
 
@@ -57,3 +58,23 @@ class TestClaimPageLinks:
         assert f'href="{mission}"' in page
         assert "Support" in person.get(sme)
         assert "Tokyo" in person.get(mission)
+
+
+class TestMissionLinksWhateverTheCode:
+    def test_a_mission_whose_code_looks_like_a_path_is_linked_by_its_id(
+        self, browser: People, alliance: Alliance
+    ) -> None:
+        """The mission form takes any text as a code (the ledger has no rule for codes yet; the
+        JSON API's schema has one), and the pages linked a mission by its code: ``../x&y`` made a
+        link that led elsewhere (a 404) and a claims-filter link cut at the ``&``. Missions are
+        linked by their id, and the filter's code is URL-encoded, so both links open what they name."""
+        claire = browser["claire.coordinator"]
+        opened = claire.post("/missions/new", canada(code="../x&y", city="Osaka"), csrf_from="/missions/new")
+        assert opened.status_code == 303, opened.text
+        odd = opened.headers["location"].removeprefix("/missions/")
+        listing = claire.get("/missions")
+        assert f'href="/missions/{odd}"' in listing
+        assert "Osaka" in claire.get(f"/missions/{odd}")
+        assert 'href="/claims?mission=../x%26y"' in listing
+        assert "../x&amp;y" in claire.get("/claims?mission=../x%26y"), "the filter holds the whole code"
+        assert f'href="/missions/{alliance.mission_id}"' in claire.get("/smes")
