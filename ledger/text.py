@@ -21,6 +21,7 @@ What it accepts is normalised to NFC (one encoding for one visible text) and tri
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from ledger.countries import COUNTRIES, ISO_FOR
@@ -174,3 +175,19 @@ def clean_country(value: object, field: str) -> str:
             f"{field}: {country} is not a country's ISO 3166 alpha-2 code; write the country's code, such as IT or FR"
         )
     return country
+
+
+#: A code (a mission's, e.g. JPN-2023): ASCII letters, digits, '-' and '_', kept in capitals.
+CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def clean_code(value: object, field: str, *, example: str, missing: str | None = None) -> str:
+    """A code as the ledger keeps it: clean text (clean_text's checks first) of ASCII letters,
+    digits, '-' and '_', at most 40, in capitals; it goes into addresses and file names."""
+    text = clean_text(value, field, missing=missing)
+    if not CODE.fullmatch(text):
+        raise InvalidInput(
+            f"{field}: {text[:40]!r} is not a code; use letters A-Z, digits, '-' and '_' only "
+            f"(at most 40), e.g. {example}"
+        )
+    return text.upper()

@@ -17,6 +17,7 @@ from ledger.sme import (
     identifier_index_id,
     legacy_identifier_index_id,
 )
+from ledger.text import clean_code
 from ledger.usecases.core import LedgerCore, Outcome, terms_of, try_create
 
 
@@ -40,6 +41,7 @@ class MissionCases(LedgerCore):
     ) -> UUID:
         require_role(actor, "open a mission", Role.COORDINATOR)
         self._not_future((on, "the mission's opening date"))
+        code = clean_code(code, "code", example="JPN-2023", missing="a mission needs a code, e.g. USA-2022")
 
         def open_it() -> Mission:
             return Mission.open(

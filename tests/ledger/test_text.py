@@ -395,3 +395,18 @@ class TestEveryField:
                 on=DAY,
             )
             assert paid == payment_id
+
+
+class TestMissionCodes:
+    @pytest.mark.parametrize("code", ["../x", "JPN 2023", "a&b", "Ünï-1", "X" * 41])
+    def test_a_code_is_letters_digits_dash_and_underscore(self, world: World, code: str) -> None:
+        """A mission's code goes into addresses and file names: anything else is refused, with
+        what to write, and nothing is recorded (the JSON API's schema had the rule; the ledger
+        now holds it, for every entrypoint)."""
+        with records_nothing(world.app), pytest.raises(InvalidInput, match=r"^code: .* is not a code; use letters"):
+            _mission(world, code=code)
+
+    def test_a_code_is_kept_in_capitals(self, world: World) -> None:
+        mission = _mission(world, code="osa-2024_b")
+        assert isinstance(mission, UUID)
+        assert world.app.mission(mission).code == "OSA-2024_B"

@@ -60,21 +60,28 @@ class TestClaimPageLinks:
         assert "Tokyo" in person.get(mission)
 
 
-class TestMissionLinksWhateverTheCode:
-    def test_a_mission_whose_code_looks_like_a_path_is_linked_by_its_id(
-        self, browser: People, alliance: Alliance
+class TestMissionCodes:
+    def test_a_code_that_is_no_code_is_refused_on_the_form_and_missions_are_linked_by_id(
+        self, browser: People, api: Api, alliance: Alliance
     ) -> None:
-        """The mission form takes any text as a code (the ledger has no rule for codes yet; the
-        JSON API's schema has one), and the pages linked a mission by its code: ``../x&y`` made a
-        link that led elsewhere (a 404) and a claims-filter link cut at the ``&``. Missions are
-        linked by their id, and the filter's code is URL-encoded, so both links open what they name."""
+        """The mission form took any text as a code (the JSON API's schema had the rule, the
+        ledger did not), and the pages linked a mission by its code: ``../x&y`` was recorded and
+        its link led elsewhere. The ledger refuses it (beside the code field, nothing recorded);
+        a code typed in small letters is kept in capitals as the API keeps it; missions are
+        linked by their id and their code is URL-encoded in filter links."""
         claire = browser["claire.coordinator"]
-        opened = claire.post("/missions/new", canada(code="../x&y", city="Osaka"), csrf_from="/missions/new")
+        before = api.event_count()
+        refused = claire.post("/missions/new", canada(code="../x&y"), csrf_from="/missions/new")
+        assert refused.status_code == 422
+        assert "is not a code; use letters A-Z, digits" in refused.text
+        assert 'id="code-error"' in refused.text
+        assert api.event_count() == before
+        opened = claire.post("/missions/new", canada(code="osa-2023", city="Osaka"), csrf_from="/missions/new")
         assert opened.status_code == 303, opened.text
         odd = opened.headers["location"].removeprefix("/missions/")
+        assert api.get(f"/missions/{odd}").json()["code"] == "OSA-2023"
         listing = claire.get("/missions")
         assert f'href="/missions/{odd}"' in listing
+        assert 'href="/claims?mission=OSA-2023"' in listing
         assert "Osaka" in claire.get(f"/missions/{odd}")
-        assert 'href="/claims?mission=../x%26y"' in listing
-        assert "../x&amp;y" in claire.get("/claims?mission=../x%26y"), "the filter holds the whole code"
         assert f'href="/missions/{alliance.mission_id}"' in claire.get("/smes")

@@ -79,7 +79,7 @@ class TestMissions:
         """Code, place, dates, rate, cap per SME, partner, SMEs selected and a link to its
         claims; the coordinator is offered the form, an officer is not."""
         page = browser["claire.coordinator"].get("/missions")
-        row = page.split('<a href="/missions/JPN-2023">JPN-2023</a>')[1].split("</tr>")[0]
+        row = page.split('">JPN-2023</a>')[1].split("</tr>")[0]
         assert "Tokyo" in row
         assert "2023-03-15" in row
         assert "2023-03-18" in row
@@ -229,7 +229,7 @@ class TestSmes:
         response = paola.post(f"/smes/{sme_id}/selections", {"mission": "JPN-2023", "on": "2022-12-06"})
         assert (response.status_code, response.headers["location"]) == (303, f"/smes/{sme_id}")
         shown = paola.get(f"/smes/{sme_id}")
-        row = shown.split('<a href="/missions/JPN-2023">JPN-2023</a></th>')[1].split("</tr>")[0]
+        row = shown.split('">JPN-2023</a></th>')[1].split("</tr>")[0]
         assert re.findall(r'<td class="num">([^<]*)</td>', row) == ["2,000.00", "0.00", "0.00", "0.00", "2,000.00"]
         assert "/selections" not in shown, "no mission left to select it for"
         assert api.get(f"/smes/{sme_id}").json()["missions"][0]["mission_code"] == "JPN-2023"
@@ -249,7 +249,7 @@ class TestSmes:
     ) -> None:
         api.approve(claim["id"])
         page = browser["arthur.auditor"].get(f"/smes/{alliance.sme_id}")
-        row = page.split('<a href="/missions/JPN-2023">JPN-2023</a></th>')[1].split("</tr>")[0]
+        row = page.split('">JPN-2023</a></th>')[1].split("</tr>")[0]
         assert re.findall(r'<td class="num">([^<]*)</td>', row) == [
             "2,000.00",
             "1,575.35",
