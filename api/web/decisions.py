@@ -30,6 +30,7 @@ from api.settings import Settings
 from api.web.claims import claim_id_of, claim_page
 from api.web.errors import ledger_refused, status_of
 from api.web.reads import books
+from api.web.rights import may_act_on_claim
 from api.web.session import Form, FormDep, SessionDep, WebRefusal
 from ledger.actors import require_officer_of
 from ledger.assessment import LineDecision
@@ -59,6 +60,10 @@ def _decide(request: Request, session: SessionDep, form: FormDep, claim_id: str,
     actor, uuid = session.actor, claim_id_of(claim_id)
     values = {"on": form.get("on"), "reason": form.get("reason"), "action": action}
     context, settings = context_of(request)
+    with books(request) as conn:
+        barred = may_act_on_claim(conn, actor, str(uuid), f"{action} this claim")
+    if barred is not None:
+        return ledger_refused(request, barred)
     try:
         on = parse_iso_date(values["on"])
     except ValueError as error:

@@ -29,6 +29,7 @@ from api.settings import Settings
 from api.web.claims import claim_id_of, claim_page
 from api.web.errors import ledger_refused, status_of
 from api.web.reads import books
+from api.web.rights import may_act_on_claim
 from api.web.session import Form, FormDep, SessionDep, WebRefusal
 from ledger.errors import LedgerError, NotAllowed
 from ledger.money import Money, parse_decimal_text
@@ -79,6 +80,15 @@ def payment_id_of(text: str) -> UUID:
     return given if given.version == 4 else uuid4()
 
 
+#: What each correction does, as the ledger's refusal names it.
+ACTIONS = {
+    "pay": "record payments of this claim",
+    "reverse": "reverse this payment",
+    "settle": "settle this claim",
+    "revoke": "revoke the approval of this claim",
+}
+
+
 def _correct(
     request: Request,
     session: SessionDep,
@@ -95,6 +105,10 @@ def _correct(
     values = {"on": form.get("on"), "reason": form.get("reason"), "action": action, **kept}
     if context.projector.failure is not None:
         raise WebRefusal(503, "Not recorded", f"nothing was recorded: {context.projector.failure.describe()}")
+    with books(request) as conn:
+        barred = may_act_on_claim(conn, actor, str(uuid), ACTIONS[action])
+    if barred is not None:
+        return ledger_refused(request, barred)
     try:
         command(context)
     except FieldRefusal as error:

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 
 from ledger.actors import Actor, require_officer_of
 from ledger.errors import NotAllowed
-from projections.queries import MissionSummary, mission_summaries
+from projections.queries import MissionSummary, claim_detail, mission_summaries
 
 
 def recordable(conn: Connection, actor: Actor) -> list[MissionSummary]:
@@ -35,3 +35,18 @@ def refused_to(conn: Connection, actor: Actor) -> NotAllowed | None:
             continue
         return None
     return refusal
+
+
+def may_act_on_claim(conn: Connection, actor: Actor, claim_id: str, action: str) -> NotAllowed | None:
+    """Why this person may not ``action`` (e.g. "reject this claim") on a claim: the ledger's
+    rule, an officer of the partner charged, checked before anything typed is read, so that
+    someone who may not act is told so rather than shown their typing errors. None: they may,
+    or the claim is not known here (the use case then says so)."""
+    claim = claim_detail(conn, claim_id)
+    if claim is None:
+        return None
+    try:
+        require_officer_of(actor, claim.claim.partner, action)
+    except NotAllowed as error:
+        return error
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import JSON, Alliance, Api
@@ -85,3 +86,29 @@ class TestMissionCodes:
         assert 'href="/claims?mission=OSA-2023"' in listing
         assert "Osaka" in claire.get(f"/missions/{odd}")
         assert f'href="/missions/{alliance.mission_id}"' in claire.get("/smes")
+
+
+class TestPermissionBeforeTyping:
+    @pytest.mark.parametrize(
+        ("action", "fields"),
+        [
+            ("reject", {"on": "not a date", "reason": "x"}),
+            ("withdraw", {"on": "31/12/2023", "reason": "x"}),
+            ("approve", {"on": "", "reason": ""}),
+            ("payments", {"amount": "1e3", "bank_reference": "", "on": "x", "payment_id": "not-a-uuid"}),
+            ("settlement", {"on": "x", "reason": ""}),
+            ("revocation", {"on": "x", "reason": ""}),
+        ],
+    )
+    def test_someone_who_may_not_act_is_told_so_not_shown_their_typing_errors(
+        self, browser: People, api: Api, claim: JSON, action: str, fields: dict[str, str]
+    ) -> None:
+        """Reject, withdraw, approve and the corrections read the typed date or amount first, so
+        another partner's officer (who sees no such form) got a 422 about a date instead of the
+        ledger's refusal. The ledger's rule comes first now: the 403 page, nothing recorded."""
+        before = api.event_count()
+        for name in ("nico.ntt", "arthur.auditor"):
+            response = browser[name].post(f"/claims/{claim['id']}/{action}", fields, csrf_from="/")
+            assert response.status_code == 403, (name, response.text)
+            assert "may not" in response.text
+        assert api.event_count() == before
