@@ -7,7 +7,7 @@ officers from overspending it (invariant 2). It is snapshotted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from ledger.actors import Actor
@@ -55,8 +55,6 @@ class BudgetLine(LedgerAggregate):
             line.partner = self.partner
             line.category = self.category
             line.allocated = self.allocated
-            line.closed_periods = ()
-            line.submitted_periods = ()
             line.committed = Money.zero(EUR)
             line.paid = Money.zero(EUR)
             line.spent = Money.zero(EUR)
@@ -137,9 +135,11 @@ class BudgetLine(LedgerAggregate):
         submitted: bool
 
         def apply(self, line: BudgetLine) -> None:
-            line.closed_periods = (*(p for p in line.closed_periods if p.number != self.period.number), self.period)
-            others = tuple(n for n in line.submitted_periods if n != self.period.number)
-            line.submitted_periods = (*others, self.period.number) if self.submitted else others
+            # Lists, as a snapshot's state decodes them: a line from its snapshot equals it from its events.
+            kept = [p for p in line.closed_periods if p.number != self.period.number]
+            line.closed_periods = [*kept, self.period]  # type: ignore[misc]
+            others = [n for n in line.submitted_periods if n != self.period.number]
+            line.submitted_periods = [*others, self.period.number] if self.submitted else others  # type: ignore[misc]
 
     class PeriodReopened(LedgerAggregate.Event):
         """The statement was sent back to draft: the period is open on the line again."""
@@ -148,13 +148,14 @@ class BudgetLine(LedgerAggregate):
         reason: str
 
         def apply(self, line: BudgetLine) -> None:
-            line.closed_periods = tuple(p for p in line.closed_periods if p.number != self.number)
-            line.submitted_periods = tuple(n for n in line.submitted_periods if n != self.number)
+            line.closed_periods = [p for p in line.closed_periods if p.number != self.number]  # type: ignore[misc]
+            line.submitted_periods = [n for n in line.submitted_periods if n != self.number]  # type: ignore[misc]
 
-    #: Periods closed on this line (a line restored from a snapshot taken before period close
-    #: has none: these defaults).
-    closed_periods: Sequence[ReportingPeriod] = ()
-    submitted_periods: Sequence[int] = ()
+    #: Periods closed on this line (none until one is: these defaults, so a line's state, and
+    #: its snapshots, are as before period close until then).
+    # Class-level defaults (ClassVar: the library makes other annotated defaults instance fields).
+    closed_periods: ClassVar[Sequence[ReportingPeriod]] = ()
+    submitted_periods: ClassVar[Sequence[int]] = ()
 
     if TYPE_CHECKING:
         partner: str

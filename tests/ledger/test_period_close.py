@@ -98,7 +98,7 @@ class TestTheWorkflow:
         assert kinds == ["Started", "Locked", "Signed", "Submitted"]
         assert all(isinstance(e, Statement.Event) and e.actor.id for e in memory_app.events.get(statement.id))
         line = memory_app.budget_line("POINTEX", "TRAVEL")
-        assert line.submitted_periods == (1,)
+        assert line.submitted_periods == [1]
 
     def test_a_statement_not_locked_is_draft_and_cannot_be_signed(self, memory_app: GrantLedger) -> None:
         ready(memory_app)
