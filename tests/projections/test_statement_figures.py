@@ -160,3 +160,35 @@ def test_the_fstp_report(app: GrantLedger, projector: Projector) -> None:
     assert not row.cap_reached
     assert then is not None
     assert [r.paid for r in then] == [eur("700.00")]
+
+
+def test_a_cost_declared_later_is_an_adjustment_of_its_period(app: GrantLedger, projector: Projector) -> None:
+    """Period 1 locked, an EQUIPMENT cost of 2022-05-02 declared on 2022-11-03: period 1 is as
+    locked, period 2 declares it as an adjustment of period 1 and counts it."""
+    history(app, projector)
+    app.lock_statement(actor=POINTEX, partner="POINTEX", number=1, reason="for review", on=date(2022, 9, 15))
+    app.record_cost(
+        actor=POINTEX,
+        cost_id=uuid.uuid4(),
+        partner="POINTEX",
+        category="EQUIPMENT",
+        amount=eur("500.00"),
+        document_ref="INV-LATE",
+        description="laptop",
+        on=date(2022, 5, 2),
+        declared_on=date(2022, 11, 3),
+    )
+    projector.catch_up()
+    with projector.db.engine.connect() as conn:
+        one = partner_statement(conn, "POINTEX", 1)
+        two = partner_statement(conn, "POINTEX", 2)
+    assert one is not None
+    assert two is not None
+    assert one.figures.costs[Column.C2] == ZERO
+    assert one.figures.total == eur("1070.00")
+    assert two.current[Category.EQUIPMENT] == ZERO
+    assert two.adjustments[1][Category.EQUIPMENT] == eur("500.00")
+    assert two.adjustments[1][Category.PERSONNEL] == eur("200.00")
+    # E: 7% of 200.00 + 333.33 + 500.00 = 72.3331 -> 72.33
+    assert two.figures.costs[Column.C2] == eur("500.00")
+    assert two.figures.costs[Column.E] == eur("72.33")
