@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ledger.grant import Category
-from ledger.money import EUR, Money
 from projections import tables as t
 from projections.batch import MEASURES
 from projections.statements import books_figures, reporting_terms
@@ -93,6 +92,8 @@ class BudgetOverview:
     as_of: AsOf = field(default_factory=AsOf)
     #: min(EU cap, the sum over partners, periods and categories of rate x eligible costs).
     contribution: Decimal = ZERO
+    #: Each partner's indirect costs computed on its direct costs (the INDIRECT line's use).
+    indirect: dict[str, Decimal] = field(default_factory=dict)
 
     def totals(self, lines: tuple[LineFigures, ...] | None = None) -> LineFigures:
         """The grand total: the sum of every line (or of ``lines``), labelled TOTAL."""
@@ -110,6 +111,11 @@ class BudgetOverview:
         chosen = self.lines if lines is None else lines
         categories = sorted({line.category for line in chosen}, key=lambda c: (_CATEGORY_ORDER.get(c, 99), c))
         return tuple(summed("", c, tuple(line for line in chosen if line.category == c)) for c in categories)
+
+    def booked(self) -> tuple[LineFigures, ...]:
+        """The lines as the events book them (the journal, the burn series): INDIRECT without the
+        indirect costs computed on them."""
+        return tuple(_with_indirect(line, {p: -amount for p, amount in self.indirect.items()}) for line in self.lines)
 
     def partner(self, code: str) -> tuple[LineFigures, ...]:
         return tuple(line for line in self.lines if line.partner == code)
@@ -139,7 +145,8 @@ def budget_overview(conn: Connection, as_of: AsOf | None = None) -> BudgetOvervi
     terms = reporting_terms(conn)
     assert terms is not None  # noqa: S101 - the grant is signed
     books = books_figures(conn, terms, position=as_of.position, until=as_of.effective)
-    lines = [_with_indirect(line, books.indirect) for line in lines]
+    indirect = {partner: amount.amount for partner, amount in books.indirect.items()}
+    lines = [_with_indirect(line, indirect) for line in lines]
     lines.sort(key=lambda line: (line.partner, _CATEGORY_ORDER.get(line.category, 99)))
     return BudgetOverview(
         code=g.code,
@@ -153,14 +160,15 @@ def budget_overview(conn: Connection, as_of: AsOf | None = None) -> BudgetOvervi
         lines=tuple(lines),
         as_of=as_of,
         contribution=books.contribution.amount,
+        indirect=indirect,
     )
 
 
-def _with_indirect(line: LineFigures, indirect: dict[str, Money]) -> LineFigures:
+def _with_indirect(line: LineFigures, indirect: dict[str, Decimal]) -> LineFigures:
     """An INDIRECT line used by the indirect costs computed on its partner's direct costs."""
     if line.category != Category.INDIRECT:
         return line
-    return replace(line, spent=line.spent + indirect.get(line.partner, Money.zero(EUR)).amount)
+    return replace(line, spent=line.spent + indirect.get(line.partner, ZERO))
 
 
 def _lines_from_movements(conn: Connection, as_of: AsOf) -> list[LineFigures]:
