@@ -393,3 +393,13 @@ def verify(app: GrantLedger, db: ReadDatabase, *, expect_head: Anchor | None = N
     if problem is not None:
         verdict = replace(verdict, intact=False, first_bad_position=problem[0], problem=problem[1], unsealed=0)
     return verdict
+
+
+def seal_at(conn: Connection, position: int) -> str:
+    """The chain's seal at ``position`` (GENESIS at 0); LookupError when it is not sealed."""
+    if position == 0:
+        return GENESIS
+    found = conn.execute(select(t.chain.c.seal).where(t.chain.c.position == position)).scalar_one_or_none()
+    if found is None:
+        raise LookupError(f"event position {position} is not sealed in the chain")
+    return str(found)

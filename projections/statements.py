@@ -126,3 +126,24 @@ def partner_statement(
         cumulative_requested=cumulative,
         certificate_due=needs_certificate(cumulative, terms.certificate_threshold),
     )
+
+
+def statement_content(statement: PartnerStatement) -> dict[str, str]:
+    """The canonical content of a partner's statement (what its signature's digest covers):
+    every figure a decimal string with 2 places, under stable keys."""
+    figures = statement.figures
+    content = {
+        "partner": statement.partner,
+        "period": str(statement.period.number),
+        "start": statement.period.start.isoformat(),
+        "end": statement.period.end.isoformat(),
+    }
+    for column, amount in figures.costs.items():
+        content[f"costs.{column.value}"] = f"{amount.amount:.2f}"
+        content[f"contribution.{column.value}"] = f"{figures.contribution_by_column[column].amount:.2f}"
+    content["total"] = f"{figures.total.amount:.2f}"
+    content["contribution"] = f"{figures.contribution.amount:.2f}"
+    content["requested"] = f"{figures.requested.amount:.2f}"
+    content["cumulative_requested"] = f"{statement.cumulative_requested.amount:.2f}"
+    content["certificate_due"] = "yes" if statement.certificate_due else "no"
+    return content
