@@ -1,0 +1,227 @@
+"""Reporting to the EU, the one path every entrypoint takes (the JSON API, the command line,
+the web app): the periods with each partner's state, a partner's statement as the ledger holds
+it, and the workflow steps (lock, sign, send back, submit) with read-your-writes.
+
+Signing is the one step that needs the read models: the statement's figures are computed at
+the log's head (the projector first reaches it), and the ledger records them with that
+position, the chain's seal there and the digest of the content. A signed or submitted
+statement is always shown as signed: its figures recomputed at its own position
+(DOMAIN.md invariant 10), with its seal and digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Connection, select
+
+from api.context import LedgerContext
+from api.routes._write import then_read
+from ledger.actors import Actor
+from ledger.errors import NotFound
+from ledger.periods import ReportingPeriod
+from ledger.reporting import CATEGORY_OF, Column
+from ledger.statement import StatementState
+from projections import tables as t
+from projections.chain import seal_at
+from projections.statements import PartnerStatement, ReportingTerms, partner_statement, reporting_terms
+
+#: How long a step waits for the read models, unless told (the API passes its setting).
+TIMEOUT = 10.0
+SIGNED_STATES = frozenset({StatementState.SIGNED, StatementState.SUBMITTED})
+
+
+class NoSuchPeriod(NotFound):
+    title = "No such reporting period"
+
+
+@dataclass(frozen=True)
+class StatementRecord:
+    """Where a partner's statement for a period stands in the workflow (draft until its officer
+    locks it); once signed, the position, seal and digest it was signed with."""
+
+    partner: str
+    number: int
+    state: StatementState
+    signer: str | None = None
+    reason: str = ""
+    position: int | None = None
+    seal: str | None = None
+    digest: str | None = None
+
+    @property
+    def signed(self) -> bool:
+        return self.state in SIGNED_STATES
+
+
+@dataclass(frozen=True)
+class StatementView:
+    """A partner's statement as every entrypoint shows it: its workflow record, its figures
+    (at its signed position once signed, else at the read models' position), the chain's seal
+    at that position, and the funding rate of each column."""
+
+    record: StatementRecord
+    statement: PartnerStatement
+    seal: str
+    rates: dict[Column, Decimal]
+
+    @property
+    def position(self) -> int:
+        return self.statement.position
+
+
+@dataclass(frozen=True)
+class PeriodView:
+    period: ReportingPeriod
+    records: tuple[StatementRecord, ...]
+
+    @property
+    def submitted(self) -> bool:
+        return bool(self.records) and all(r.state == StatementState.SUBMITTED for r in self.records)
+
+
+# --- reading ----------------------------------------------------------------------------------
+def terms_of(conn: Connection) -> ReportingTerms:
+    terms = reporting_terms(conn)
+    if terms is None:
+        raise NotFound("no grant is signed yet, so there are no reporting periods")
+    return terms
+
+
+def period_of(conn: Connection, number: int) -> ReportingPeriod:
+    """Reporting period ``number``, or NoSuchPeriod naming the periods there are."""
+    terms = terms_of(conn)
+    period = terms.period(number)
+    if period is None:
+        there = ", ".join(str(p.number) for p in terms.periods) or "none (the coordinator has not set them)"
+        raise NoSuchPeriod(f"there is no reporting period {number}; the periods are {there}")
+    return period
+
+
+def grant_name(conn: Connection) -> str:
+    """The grant as a statement names it: its code and title."""
+    found = conn.execute(select(t.grant.c.code, t.grant.c.title)).one_or_none()
+    return "" if found is None else f"{found.code}: {found.title}"
+
+
+def partners(conn: Connection) -> list[str]:
+    return list(conn.execute(select(t.partners.c.code).order_by(t.partners.c.code)).scalars())
+
+
+def statement_record(context: LedgerContext, partner: str, number: int) -> StatementRecord:
+    """The statement's place in the workflow, as the ledger recorded it (draft: nothing yet)."""
+    found = context.app.statement(partner, number)
+    if found is None:
+        return StatementRecord(partner, number, StatementState.DRAFT)
+    return StatementRecord(
+        partner=partner,
+        number=number,
+        state=StatementState(found.state),
+        signer=found.signer,
+        reason=found.reason or "",
+        position=found.position,
+        seal=found.seal,
+        digest=found.digest,
+    )
+
+
+def periods_view(context: LedgerContext, conn: Connection) -> list[PeriodView]:
+    """Every reporting period with each partner's statement state."""
+    return [period_view(context, conn, period.number) for period in terms_of(conn).periods]
+
+
+def period_view(context: LedgerContext, conn: Connection, number: int) -> PeriodView:
+    """Reporting period ``number`` with each partner's statement state."""
+    period = period_of(conn, number)
+    return PeriodView(period, tuple(statement_record(context, code, number) for code in partners(conn)))
+
+
+def statement_view(context: LedgerContext, conn: Connection, partner: str, number: int) -> StatementView:
+    """Partner ``partner``'s statement for period ``number`` (the partner's code as the grant
+    writes it): as signed once signed, else as recorded up to the read models' position."""
+    period_of(conn, number)
+    record = statement_record(context, partner, number)
+    position = record.position if record.signed and record.position is not None else _read_position(conn)
+    statement = partner_statement(conn, partner, number, position=position)
+    assert statement is not None  # noqa: S101 - the period exists
+    seal = record.seal if record.signed and record.seal is not None else seal_at(conn, position)
+    rates = terms_of(conn).rates
+    return StatementView(record, statement, seal, {column: rates.of(CATEGORY_OF[column]) for column in Column})
+
+
+def _read_position(conn: Connection) -> int:
+    """The read models' position in ``conn``'s transaction."""
+    tracked = t.tracking.c
+    found = conn.execute(select(tracked.position).where(tracked.name == "read_models")).scalar_one_or_none()
+    return int(found or 0)
+
+
+# --- the workflow -----------------------------------------------------------------------------
+def _recorded(context: LedgerContext, timeout: float) -> int:
+    """Read-your-writes after a step: the position the read models reached for it."""
+    position, _ = then_read(context, timeout, lambda _conn: None)
+    return position
+
+
+def lock_statement(
+    context: LedgerContext,
+    actor: Actor,
+    partner: str,
+    number: int,
+    on: date,
+    reason: str = "",
+    *,
+    timeout: float = TIMEOUT,
+) -> int:
+    """The partner's officer locks its statement for review; returns the position read."""
+    context.app.lock_statement(actor=actor, partner=partner, number=number, reason=reason, on=on)
+    return _recorded(context, timeout)
+
+
+def sign_statement(
+    context: LedgerContext,
+    actor: Actor,
+    partner: str,
+    number: int,
+    on: date,
+    reason: str = "",
+    *,
+    timeout: float = TIMEOUT,
+) -> str:
+    """The partner's officer signs its locked statement: its figures at the log's head (the
+    projector reaches it first), with the chain's seal there; returns the digest recorded."""
+    from projections.statements import statement_content  # r2's canonical content
+
+    head = context.app.recorder.max_notification_id() or 0
+    context.projector.wait_for(head, timeout=timeout)
+    with context.read_db.reading(snapshot=True) as conn:
+        position = _read_position(conn)
+        statement = partner_statement(conn, partner, number, position=position)
+        if statement is None:
+            period_of(conn, number)  # says which periods there are
+            raise NoSuchPeriod(f"there is no reporting period {number}")
+        content = statement_content(statement)
+        seal = seal_at(conn, position)
+    digest = context.app.sign_statement(
+        actor=actor, partner=partner, number=number, content=content, position=position, seal=seal, on=on, reason=reason
+    )
+    _recorded(context, timeout)
+    return digest
+
+
+def send_back_statement(
+    context: LedgerContext, actor: Actor, partner: str, number: int, on: date, reason: str, *, timeout: float = TIMEOUT
+) -> int:
+    """The coordinator sends a locked or signed statement back to its partner, with a reason."""
+    context.app.send_back_statement(actor=actor, partner=partner, number=number, reason=reason, on=on)
+    return _recorded(context, timeout)
+
+
+def submit_period(
+    context: LedgerContext, actor: Actor, number: int, on: date, reason: str = "", *, timeout: float = TIMEOUT
+) -> int:
+    """The coordinator submits the period once every partner's statement is signed."""
+    context.app.submit_period(actor=actor, number=number, on=on, reason=reason)
+    return _recorded(context, timeout)
