@@ -7,7 +7,7 @@ officers from overspending it (invariant 2). It is snapshotted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.actors import Actor
@@ -15,10 +15,24 @@ from ledger.base import LedgerAggregate
 from ledger.errors import InvalidInput, Refused
 from ledger.ids import natural_id
 from ledger.money import EUR, Money
+from ledger.periods import ReportingPeriod
+from ledger.statement import PeriodLocked
 from ledger.text import clean_optional, clean_text
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import date
+
+#: What each charge is, in a refusal's words.
+_WHAT = {
+    "TransferredOut": "this transfer",
+    "TransferredIn": "this transfer",
+    "Committed": "this approval",
+    "Paid": "this payment",
+    "PaymentReturned": "this reversal",
+    "Released": "this release of a commitment",
+    "CostCharged": "this cost",
+}
 
 
 class BudgetExceeded(Refused):
@@ -41,6 +55,8 @@ class BudgetLine(LedgerAggregate):
             line.partner = self.partner
             line.category = self.category
             line.allocated = self.allocated
+            line.closed_periods = ()
+            line.submitted_periods = ()
             line.committed = Money.zero(EUR)
             line.paid = Money.zero(EUR)
             line.spent = Money.zero(EUR)
@@ -113,6 +129,33 @@ class BudgetLine(LedgerAggregate):
         def apply(self, line: BudgetLine) -> None:
             line.spent = line.spent + self.amount
 
+    class PeriodClosed(LedgerAggregate.Event):
+        """The partner's statement for this reporting period is locked (or, ``submitted``, its
+        period submitted): nothing dated in it may be charged to the line any more."""
+
+        period: ReportingPeriod
+        submitted: bool
+
+        def apply(self, line: BudgetLine) -> None:
+            line.closed_periods = (*(p for p in line.closed_periods if p.number != self.period.number), self.period)
+            others = tuple(n for n in line.submitted_periods if n != self.period.number)
+            line.submitted_periods = (*others, self.period.number) if self.submitted else others
+
+    class PeriodReopened(LedgerAggregate.Event):
+        """The statement was sent back to draft: the period is open on the line again."""
+
+        number: int
+        reason: str
+
+        def apply(self, line: BudgetLine) -> None:
+            line.closed_periods = tuple(p for p in line.closed_periods if p.number != self.number)
+            line.submitted_periods = tuple(n for n in line.submitted_periods if n != self.number)
+
+    #: Periods closed on this line (a line restored from a snapshot taken before period close
+    #: has none: these defaults).
+    closed_periods: Sequence[ReportingPeriod] = ()
+    submitted_periods: Sequence[int] = ()
+
     if TYPE_CHECKING:
         partner: str
         category: str
@@ -136,6 +179,37 @@ class BudgetLine(LedgerAggregate):
     @property
     def label(self) -> str:
         return f"{self.partner} {self.category}"
+
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
+        """Invariant 9: every figure charged to the line is dated in a period open for its
+        partner; closing and reopening periods are the only events dated anywhere."""
+        if event_class not in (self.PeriodClosed, self.PeriodReopened):
+            self.require_open(kwargs["effective_date"], _WHAT.get(event_class.__name__, "this change"))
+        super().trigger_event(event_class, **kwargs)
+
+    def require_open(self, day: date, what: str) -> None:
+        closed = next((p for p in self.closed_periods if day in p), None)
+        if closed is None:
+            return
+        partner = self.partner
+        if closed.number in self.submitted_periods:
+            raise PeriodLocked(
+                f"{closed} is submitted for {partner}: nothing dated in it can change, and {what} is dated {day}. "
+                f"Record it with a date in an open period (e.g. today); an own cost of {closed} is recorded "
+                "there as an adjustment (its cost date kept, declared on a date in the open period), "
+                "and is declared in that period's statement"
+            )
+        raise PeriodLocked(
+            f"{partner}'s statement for {closed} is locked for review: nothing dated in it can be charged to "
+            f"{partner}'s budget, and {what} is dated {day}. Record it with a date in an open period, or ask "
+            "the coordinator to send the statement back to draft if the period itself must change"
+        )
+
+    def close_period(self, *, actor: Actor, period: ReportingPeriod, submitted: bool, on: date) -> None:
+        self.trigger_event(self.PeriodClosed, actor=actor, effective_date=on, period=period, submitted=submitted)
+
+    def reopen_period(self, *, actor: Actor, number: int, reason: str, on: date) -> None:
+        self.trigger_event(self.PeriodReopened, actor=actor, effective_date=on, number=number, reason=reason)
 
     @property
     def consumed(self) -> Money:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.actors import Actor
@@ -22,8 +22,23 @@ class UnknownCost(NotFound):
     title = "Unknown cost"
 
 
+def check_declared(cost_date: date, declared_on: date) -> None:
+    """An adjustment is declared after its cost's date."""
+    if declared_on <= cost_date:
+        raise InvalidInput(
+            f"an adjustment is declared after the cost's date: the declaration date {declared_on} is not "
+            f"after the cost date {cost_date}; leave the declaration date empty for a cost of an open period"
+        )
+
+
 class Cost(LedgerAggregate):
     class Recorded(LedgerAggregate.Created):
+        """Version 2 added ``declared_on``: the day an adjustment (a cost of an earlier, closed
+        reporting period recorded later) is declared, in an open period; None for a cost
+        declared in its own period (every version-1 cost)."""
+
+        class_version = 2
+
         partner: str
         category: str
         amount: Money
@@ -33,6 +48,11 @@ class Cost(LedgerAggregate):
         rate_source: str
         document_ref: str
         description: str
+        declared_on: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["declared_on"] = None
 
         def apply(self, cost: Cost) -> None:
             cost.rate = self.rate
@@ -43,6 +63,7 @@ class Cost(LedgerAggregate):
             cost.cost_date = self.effective_date
             cost.document_ref = self.document_ref
             cost.description = self.description
+            cost.declared_on = self.declared_on
 
     class Corrected(LedgerAggregate.Event):
         amount: Money
@@ -63,6 +84,12 @@ class Cost(LedgerAggregate):
         cost_date: date
         document_ref: str
         description: str
+        declared_on: date | None
+
+    @property
+    def charged_on(self) -> date:
+        """The day the cost is charged to its budget line: its date, or an adjustment's declaration."""
+        return self.declared_on or self.cost_date
 
     @classmethod
     def record(
@@ -80,6 +107,7 @@ class Cost(LedgerAggregate):
         document_ref: str,
         description: str,
         cost_date: date,
+        declared_on: date | None = None,
     ) -> Cost:
         if not amount.is_positive:
             raise InvalidInput(f"a cost is a positive amount, got {amount}")
@@ -89,6 +117,8 @@ class Cost(LedgerAggregate):
             missing="a cost needs the reference of its supporting document (invoice, payslip...)",
         )
         description = clean_optional(description, "description", multiline=True)
+        if declared_on is not None:
+            check_declared(cost_date, declared_on)
         return cls._create(
             cls.Recorded,
             id=cost_id,
@@ -103,6 +133,7 @@ class Cost(LedgerAggregate):
             rate_source=rate_source,
             document_ref=document_ref,
             description=description,
+            declared_on=declared_on,
         )
 
     def correct(self, *, actor: Actor, amount: Money, reason: str, on: date) -> Money:

@@ -8,10 +8,11 @@ from decimal import Decimal
 from uuid import UUID
 
 from ledger.actors import Actor, Role, require_officer_of, require_role
-from ledger.cost import Cost
+from ledger.cost import Cost, check_declared
 from ledger.errors import InvalidInput
 from ledger.grant import (
     OWN_COST_CATEGORIES,
+    Grant,
     parse_category,
 )
 from ledger.money import EUR, Money
@@ -129,10 +130,17 @@ class CostCases(LedgerCore):
         document_ref: str,
         description: str,
         on: date,
+        declared_on: date | None = None,
     ) -> UUID:
-        """Record a partner's own cost in a direct category (converted to EUR if foreign)."""
+        """Record a partner's own cost in a direct category (converted to EUR if foreign).
+
+        ``declared_on`` records an adjustment: a cost dated ``on`` in an earlier reporting period
+        whose statement is closed (locked, signed or submitted), declared on ``declared_on`` in an
+        open period, whose statement declares it. Its budget line is charged on that day."""
         require_officer_of(actor, partner, f"record costs of {partner}")
         self._not_future((on, "the cost date"))
+        if declared_on is not None:
+            self._not_future((declared_on, "the declaration date"))
         if parse_category(category) not in OWN_COST_CATEGORIES:
             raise InvalidInput(
                 f"own costs are recorded in {', '.join(sorted(c.value for c in OWN_COST_CATEGORIES))}; "
@@ -147,11 +155,13 @@ class CostCases(LedgerCore):
                     category,
                     on,
                     clean_text(document_ref, "document_ref"),
-                ) and existing.amount == amount
+                ) and (existing.amount, existing.declared_on) == (amount, declared_on)
                 return self._same(existing, "cost", same), []
             grant = self.grant()
             grant.require_partner(partner)
             grant.require_in_period(on, "cost date")
+            if declared_on is not None:
+                self._check_adjustment(grant, partner, category, on, declared_on)
             quote = (
                 Quote(EUR, month_of(on), Decimal(1), "identity")
                 if amount.currency == EUR
@@ -170,13 +180,36 @@ class CostCases(LedgerCore):
                 document_ref=document_ref,
                 description=description,
                 cost_date=on,
+                declared_on=declared_on,
             )
             line = self.budget_line(partner, category)
-            line.charge_cost(actor=actor, cost_id=cost_id, amount=cost.eur, on=on)
+            line.charge_cost(actor=actor, cost_id=cost_id, amount=cost.eur, on=cost.charged_on)
             indexes = self._declare_receipts(actor, [document_ref], "cost", cost_id, on)
             return cost.id, [cost, line, *indexes]
 
         return self._write(decide)
+
+    def _check_adjustment(self, grant: Grant, partner: str, category: str, on: date, declared_on: date) -> None:
+        """An adjustment declares, in a later period, a cost of an earlier period that is closed."""
+        check_declared(on, declared_on)
+        grant.require_in_period(declared_on, "declaration date")
+        period, declared_in = grant.period_of(on), grant.period_of(declared_on)
+        if period is None or declared_in is None:
+            raise InvalidInput(
+                "an adjustment is declared in a later reporting period than its cost's; the coordinator has "
+                "not set the reporting periods yet, so record the cost without a declaration date"
+            )
+        if declared_in.number <= period.number:
+            raise InvalidInput(
+                f"the cost date {on} and the declaration date {declared_on} are both in {period}: an adjustment "
+                "declares a cost of an earlier period; leave the declaration date empty"
+            )
+        closed = self.budget_line(partner, category).closed_periods
+        if not any(p.number == period.number for p in closed):
+            raise InvalidInput(
+                f"{period} is still open for {partner} (its statement is in draft): record the cost in it, "
+                "without a declaration date"
+            )
 
     def correct_cost(self, *, actor: Actor, cost_id: UUID, amount: Money, reason: str, on: date) -> Money:
         """Correct a recorded cost (0 cancels it); returns the corrected EUR amount."""

@@ -7,11 +7,12 @@ from datetime import date
 
 from ledger.actors import Actor, Role, require_role
 from ledger.periods import ReportingPeriod
-from ledger.usecases.core import LedgerCore, Outcome
+from ledger.usecases.close import CloseCases
+from ledger.usecases.core import Outcome
 
 
-class ReportingCases(LedgerCore):
-    """Reporting periods (statements and their close build on them)."""
+class ReportingCases(CloseCases):
+    """Reporting periods, and (``CloseCases``) the close of each partner's statement per period."""
 
     def set_reporting_periods(
         self, *, actor: Actor, periods: Sequence[tuple[date, date]], reason: str, on: date
@@ -27,6 +28,7 @@ class ReportingCases(LedgerCore):
             grant = self.grant()
             if list(grant.reporting_periods) == wanted:
                 return grant.reporting_periods, []
+            self._require_no_closed_statement(grant)
             grant.set_reporting_periods(actor=actor, periods=wanted, reason=reason, on=on)
             return grant.reporting_periods, [grant]
 
