@@ -119,11 +119,11 @@ def statement_record(context: LedgerContext, partner: str, number: int) -> State
         partner=partner,
         number=number,
         state=StatementState(found.state),
-        signer=found.signer,
+        signer=found.signer or None,
         reason=found.reason or "",
-        position=found.position,
-        seal=found.seal,
-        digest=found.digest,
+        position=found.position or None,
+        seal=found.seal or None,
+        digest=found.digest or None,
     )
 
 

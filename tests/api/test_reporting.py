@@ -102,9 +102,13 @@ class TestReading:
         """Period 1 of POINTEX: A 1,000.00, E 7% of it, 90% of 1,070.00 requested; travel of
         period 2 is not in it. The statement names its columns as the EU form does."""
         body = consortium.statement("pointex")
-        assert body["partner"] == "POINTEX" and body["state"] == "draft" and body["digest"] is None
+        assert body["partner"] == "POINTEX"
+        assert body["state"] == "draft"
+        assert body["digest"] is None
         shown = figures(body)
-        assert shown["A"] == "1000.00" and shown["C.1"] == "0.00" and shown["E"] == "70.00"
+        assert shown["A"] == "1000.00"
+        assert shown["C.1"] == "0.00"
+        assert shown["E"] == "70.00"
         assert [c["title"] for c in body["columns"]] == [TITLES[c] for c in Column]
         assert body["total"]["amount"] == "1070.00"
         assert body["requested"]["amount"] == "963.00"
@@ -112,14 +116,19 @@ class TestReading:
         assert body["certificate_due"] is False
         assert HEX64.fullmatch(body["seal"])
         later = consortium.statement("POINTEX", 2)
-        assert figures(later)["C.1"] == "200.00" and later["cumulative_requested"]["amount"] == "1170.00"
+        assert figures(later)["C.1"] == "200.00"
+        # period 2: 90% of (200.00 + 7% of it) = 192.60, after 963.00 in period 1
+        assert later["requested"]["amount"] == "192.60"
+        assert later["cumulative_requested"]["amount"] == "1155.60"
 
     def test_unknown_periods_and_partners_are_404s(self, consortium: Consortium) -> None:
         """A period that does not exist names those that do; an unknown partner names the partners."""
         missing = consortium.api.get("/reporting/periods/3/statements/POINTEX")
-        assert missing.status_code == 404 and "the periods are 1, 2" in missing.json()["detail"]
+        assert missing.status_code == 404
+        assert "the periods are 1, 2" in missing.json()["detail"]
         nobody = consortium.api.get("/reporting/periods/1/statements/ACME")
-        assert nobody.status_code == 404 and "POINTEX" in nobody.json()["detail"]
+        assert nobody.status_code == 404
+        assert "POINTEX" in nobody.json()["detail"]
 
 
 class TestWorkflow:
@@ -127,9 +136,11 @@ class TestWorkflow:
         """Locked, then signed: the digest is that of the statement's content at the position it
         was signed at, and the seal is the chain's seal there."""
         locked = consortium.api.ok(consortium.step("POINTEX", "lock", reason="for review"), 200)
-        assert locked["state"] == "locked" and locked["reason"] == "for review"
+        assert locked["state"] == "locked"
+        assert locked["reason"] == "for review"
         signed = consortium.api.ok(consortium.step("POINTEX", "sign"), 200)
-        assert signed["state"] == "signed" and signed["signer"] == "officer.pointex"
+        assert signed["state"] == "signed"
+        assert signed["signer"] == "officer.pointex"
         context = consortium.app.state.context
         with context.read_db.reading() as conn:
             statement = partner_statement(conn, "POINTEX", 1, position=signed["position"])
@@ -138,29 +149,31 @@ class TestWorkflow:
         assert signed["digest"] == statement_digest(statement_content(statement))
         assert figures(signed)["A"] == "1000.00"
 
-    def test_only_the_partners_officers_lock_and_only_the_coordinator_sends_back(
-        self, consortium: Consortium
-    ) -> None:
+    def test_only_the_partners_officers_lock_and_only_the_coordinator_sends_back(self, consortium: Consortium) -> None:
         """NTT's officer may not lock POINTEX's statement; an officer may not send one back."""
         other = consortium.step("POINTEX", "lock", consortium.officers["NTT"])
-        assert other.status_code == 403 and "POINTEX" in other.json()["detail"]
+        assert other.status_code == 403
+        assert "POINTEX" in other.json()["detail"]
         consortium.api.ok(consortium.step("POINTEX", "lock"), 200)
         officer = consortium.step("POINTEX", "send-back", reason="no")
         assert officer.status_code == 403
         back = consortium.step("POINTEX", "send-back", consortium.api.tokens.coordinator, reason="June is missing")
         data = consortium.api.ok(back, 200)
-        assert data["state"] == "draft" and data["reason"] == "June is missing"
+        assert data["state"] == "draft"
+        assert data["reason"] == "June is missing"
 
     def test_a_send_back_needs_a_reason(self, consortium: Consortium) -> None:
         response = consortium.step("POINTEX", "send-back", consortium.api.tokens.coordinator)
-        assert response.status_code == 422 and "reason" in response.text
+        assert response.status_code == 422
+        assert "reason" in response.text
 
     def test_a_locked_period_refuses_a_cost_dated_in_it(self, consortium: Consortium) -> None:
         """Once POINTEX's statement is locked, a cost dated in period 1 is a 409 that says so."""
         consortium.api.ok(consortium.step("POINTEX", "lock"), 200)
         late = cost("POINTEX", "TRAVEL", "50.00", "2022-05-01", "TRV-LATE")
         refused = consortium.api.post("/costs", late, consortium.officers["POINTEX"])
-        assert refused.status_code == 409 and "locked" in refused.json()["detail"]
+        assert refused.status_code == 409
+        assert "locked" in refused.json()["detail"]
         assert figures(consortium.statement("POINTEX"))["C.1"] == "0.00"
 
     def test_the_coordinator_submits_once_every_statement_is_signed(self, consortium: Consortium) -> None:
@@ -177,7 +190,8 @@ class TestWorkflow:
         assert {s["state"] for s in period["statements"]} == {"submitted"}
         assert all(HEX64.fullmatch(s["digest"]) for s in period["statements"])
         shown = consortium.statement("POINTEX")
-        assert shown["state"] == "submitted" and figures(shown)["A"] == "1000.00"
+        assert shown["state"] == "submitted"
+        assert figures(shown)["A"] == "1000.00"
 
 
 class TestDownloads:
@@ -195,7 +209,8 @@ class TestDownloads:
         assert book.sheetnames == ["POINTEX"]
         rows = {row[0]: row for row in book["POINTEX"].iter_rows(values_only=True) if row[0] is not None}
         assert rows["Event position"][1] == signed["position"]
-        assert rows["Head seal"][1] == signed["seal"] and rows["Digest"][1] == signed["digest"]
+        assert rows["Head seal"][1] == signed["seal"]
+        assert rows["Digest"][1] == signed["digest"]
         for column in signed["columns"]:
             row = rows[column["column"]]
             assert row[1] == column["title"]
