@@ -30,7 +30,7 @@ metadata = MetaData()
 
 #: The read models' layout: bump it with any change to a table below. Read models built with
 #: another layout are dropped and rebuilt from the events when they are opened (projections.db).
-LAYOUT = 4
+LAYOUT = 5
 
 #: How far each projection has applied the event log (its tracking position).
 tracking = Table(
@@ -113,6 +113,9 @@ movements = Table(
     Column("category", StoredText, nullable=False),
     Column("measure", String(12), nullable=False),
     Column("delta", Cents, nullable=False),
+    #: The cost a "spent" movement charges (rm_costs.id; NULL for other movements): its cost date
+    #: tells a current cost from an adjustment of an earlier period (projections.statements).
+    Column("ref", String(36)),
     Index("ix_rm_budget_movements_effective", "effective_date"),
 )
 

@@ -123,4 +123,4 @@ def _released(batch: Batch, e: BudgetLine.Released) -> None:
 
 @handles(BudgetLine.CostCharged)
 def _cost_charged(batch: Batch, e: BudgetLine.CostCharged) -> None:
-    batch.move(line_key(batch, e), "spent", e.amount)
+    batch.move(line_key(batch, e), "spent", e.amount, ref=e.cost_id)
