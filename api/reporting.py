@@ -21,8 +21,9 @@ from api.context import LedgerContext
 from api.routes._write import then_read
 from ledger.actors import Actor
 from ledger.errors import NotFound
+from ledger.money import Money
 from ledger.periods import ReportingPeriod
-from ledger.reporting import CATEGORY_OF, Column
+from ledger.reporting import CATEGORY_OF, COLUMN_OF, Column
 from ledger.statement import StatementState
 from projections import tables as t
 from projections.chain import seal_at
@@ -70,6 +71,26 @@ class StatementView:
     @property
     def position(self) -> int:
         return self.statement.position
+
+    @property
+    def adjustments(self) -> list[Adjustment]:
+        """The adjustments of earlier periods declared in this statement, by period and column
+        (those that are not zero)."""
+        return [
+            Adjustment(number, COLUMN_OF[category], amount)
+            for number, costs in self.statement.adjustments.items()
+            for category, amount in costs.items()
+            if amount.amount
+        ]
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """Costs of column ``column`` dated in the earlier period ``period``, declared here."""
+
+    period: int
+    column: Column
+    amount: Money
 
 
 @dataclass(frozen=True)

@@ -102,27 +102,21 @@ def partner_sheet(book: Any, view: StatementView, grant: str) -> None:
     out.line("", "EU contribution requested", None, None, figures.requested, bold=True)
     out.line("", "Requested in this and earlier periods", None, None, statement.cumulative_requested)
     out.line("", "Certificate on the financial statements due", "yes" if statement.certificate_due else "no")
-    _adjustments(out, statement)
+    _adjustments(out, view)
     for index, width in enumerate(_WIDTHS):
         ws.column_dimensions[chr(ord("A") + index)].width = width
 
 
-def _adjustments(out: _Writer, statement: Any) -> None:
-    """The block of adjustments of earlier periods declared in this statement (when the
-    statement holds them: projections.statements' ``adjustments``)."""
-    adjustments: Sequence[Any] = getattr(statement, "adjustments", ()) or ()
-    if not adjustments:
+def _adjustments(out: _Writer, view: StatementView) -> None:
+    """The block of adjustments of earlier periods declared in this statement (counted in
+    the figures above), when there are."""
+    if not view.adjustments:
         return
     out.skip()
-    out.line("Adjustments of earlier periods declared in this statement", bold=True)
+    out.line("Adjustments of earlier periods, declared in this statement and counted above", bold=True)
     out.line("Period adjusted", "Cost category", "Eligible costs (EUR)", bold=True)
-    for adjustment in adjustments:
-        column = getattr(adjustment, "column", None)
-        out.line(
-            getattr(adjustment, "period", ""),
-            "" if column is None else f"{Column(column).value} {TITLES[Column(column)]}",
-            getattr(adjustment, "amount", None),
-        )
+    for adjustment in view.adjustments:
+        out.line(adjustment.period, f"{adjustment.column.value} {TITLES[adjustment.column]}", adjustment.amount)
 
 
 def statement_workbook(views: Sequence[StatementView], grant: str) -> bytes:

@@ -150,7 +150,6 @@ class StatementPublic(BaseModel):
     def of(cls, view: StatementView) -> StatementPublic:
         """The statement JSON: api.reporting's view, its figures as decimal strings."""
         statement, record, figures = view.statement, view.record, view.statement.figures
-        adjustments = getattr(statement, "adjustments", ()) or ()
         return cls(
             partner=record.partner,
             period=statement.period.number,
@@ -178,8 +177,8 @@ class StatementPublic(BaseModel):
             cumulative_requested=_eur(statement.cumulative_requested),
             certificate_due=statement.certificate_due,
             adjustments=[
-                AdjustmentPublic(period=a.period, column=Column(a.column).value, amount=_eur(a.amount))
-                for a in adjustments
+                AdjustmentPublic(period=a.period, column=a.column.value, amount=_eur(a.amount))
+                for a in view.adjustments
             ],
         )
 

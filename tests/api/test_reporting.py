@@ -194,6 +194,32 @@ class TestWorkflow:
         assert figures(shown)["A"] == "1000.00"
 
 
+class TestAdjustments:
+    def test_a_late_cost_of_a_submitted_period_is_declared_in_the_next(self, consortium: Consortium) -> None:
+        """After period 1 is submitted, a POINTEX travel cost dated in it, declared in period 2,
+        is shown apart in period 2's statement (JSON and XLSX) and counted in its figures;
+        period 1 as submitted does not change."""
+        from openpyxl import load_workbook
+
+        consortium.sign_all()
+        consortium.api.ok(
+            consortium.api.post("/reporting/periods/1/submit", STEP, consortium.api.tokens.coordinator), 200
+        )
+        before = consortium.statement("POINTEX")
+        late = {**cost("POINTEX", "TRAVEL", "50.00", "2022-05-01", "TRV-LATE"), "declared_on": "2022-11-02"}
+        consortium.api.ok(consortium.api.post("/costs", late, consortium.officers["POINTEX"]))
+        assert consortium.statement("POINTEX") == before
+        second = consortium.statement("POINTEX", 2)
+        assert second["adjustments"] == [{"period": 1, "column": "C.1", "amount": money("50.00")}]
+        assert figures(second)["C.1"] == "250.00"
+        response = consortium.api.get("/reporting/periods/2/statements/POINTEX.xlsx")
+        sheet = load_workbook(io.BytesIO(response.content))["POINTEX"]
+        rows = list(sheet.iter_rows(values_only=True))
+        block = next(i for i, row in enumerate(rows) if str(row[0]).startswith("Adjustments of earlier periods"))
+        assert rows[block + 2][:2] == (1, "C.1 Travel and subsistence")
+        assert Decimal(str(rows[block + 2][2])) == Decimal("50.00")
+
+
 class TestDownloads:
     def test_the_xlsx_has_the_statements_figures(self, consortium: Consortium) -> None:
         """The partner's sheet: a row per column with its costs, rate and contribution as numbers
