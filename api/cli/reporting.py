@@ -7,6 +7,7 @@ send back and submit as the local user, the grant's coordinator (as import-rates
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from datetime import date
 from pathlib import Path
@@ -80,11 +81,12 @@ def _document(ctx: LedgerContext, view: reporting.StatementView, kind: str) -> b
     if kind == "xlsx":
         with ctx.read_db.reading() as conn:
             return statement_workbook([view], reporting.grant_name(conn))
-    try:
-        from api.web.statement_pdf import render_statement_pdf  # the web app's template, as on screen
+    try:  # the web app's renderer: the same template as the screen
+        renderer = importlib.import_module("api.web.statement_pdf")
     except ImportError:
         raise InvalidInput("the PDF of a statement is not available yet in this release; use --format xlsx") from None
-    pdf: bytes = render_statement_pdf(view)
+    with ctx.read_db.reading(snapshot=True) as conn:
+        pdf: bytes = renderer.render_statement_pdf(conn, view.record.partner, view.record.number, context=ctx)
     return pdf
 
 

@@ -3,6 +3,7 @@ the workflow commands, through api.reporting as the API goes (tests/api/test_rep
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import uuid
@@ -134,3 +135,21 @@ class TestWorkflow:
         assert run(url, "statement-send-back", "--partner", "POINTEX", "--period", "1", "--reason", "June missing") == 0
         assert "POINTEX's statement for period 1 is draft" in capsys.readouterr().out
         assert statement_json(url, capsys)["reason"] == "June missing"
+
+
+class TestPdf:
+    def test_pdf_is_the_web_apps_rendering_or_says_it_is_not_there_yet(
+        self, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--format pdf writes the web app's PDF; a release without its renderer refuses in words."""
+        output = tmp_path / "statement.pdf"
+        status = run(
+            url, "statement", "--partner", "POINTEX", "--period", "1", "--format", "pdf", "--output", str(output)
+        )
+        if importlib.util.find_spec("api.web.statement_pdf") is None:
+            assert status == 2
+            assert "not available yet" in capsys.readouterr().err
+            assert not output.exists()
+        else:
+            assert status == 0
+            assert output.read_bytes().startswith(b"%PDF")
