@@ -113,8 +113,9 @@ movements = Table(
     Column("category", StoredText, nullable=False),
     Column("measure", String(12), nullable=False),
     Column("delta", Cents, nullable=False),
-    #: The cost a "spent" movement charges (rm_costs.id; NULL for other movements): its cost date
-    #: tells a current cost from an adjustment of an earlier period (projections.statements).
+    #: The cost a "spent" movement charges (rm_costs.id), the payment a "paid" one pays or
+    #: returns (rm_payments.id); NULL for others. A cost's date tells a current cost from an
+    #: adjustment of an earlier period, a payment's claim the SME supported (projections.statements).
     Column("ref", String(36)),
     Index("ix_rm_budget_movements_effective", "effective_date"),
 )
