@@ -27,6 +27,7 @@ from ledger.reporting import CATEGORY_OF, COLUMN_OF, Column
 from ledger.statement import StatementState
 from projections import tables as t
 from projections.chain import seal_at
+from projections.consortium import ConsortiumSummary, FstpRow, consortium_summary, fstp_report
 from projections.statements import PartnerStatement, ReportingTerms, partner_statement, reporting_terms
 
 #: How long a step waits for the read models, unless told (the API passes its setting).
@@ -170,6 +171,49 @@ def statement_view(context: LedgerContext, conn: Connection, partner: str, numbe
     seal = record.seal if record.signed and record.seal is not None else seal_at(conn, position)
     rates = terms_of(conn).rates
     return StatementView(record, statement, seal, {column: rates.of(CATEGORY_OF[column]) for column in Column})
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """The consortium summary of a period at the read models' position (its seal there), with
+    each partner's statement record (state, digest once signed)."""
+
+    summary: ConsortiumSummary
+    seal: str
+    records: tuple[StatementRecord, ...]
+
+    @property
+    def position(self) -> int:
+        return self.summary.position
+
+
+@dataclass(frozen=True)
+class FstpView:
+    """The FSTP report of a period at the read models' position, with the chain's seal there."""
+
+    period: ReportingPeriod
+    rows: list[FstpRow]
+    position: int
+    seal: str
+
+
+def summary_view(context: LedgerContext, conn: Connection, number: int) -> SummaryView:
+    """Period ``number``: every partner's statement side by side, the totals and the EU cap."""
+    period_of(conn, number)
+    position = _read_position(conn)
+    summary = consortium_summary(conn, number, position=position)
+    assert summary is not None  # noqa: S101 - the period exists
+    records = tuple(statement_record(context, s.partner, number) for s in summary.statements)
+    return SummaryView(summary, seal_at(conn, position), records)
+
+
+def fstp_view(conn: Connection, number: int) -> FstpView:
+    """The third parties supported in period ``number`` (every partner's)."""
+    period = period_of(conn, number)
+    position = _read_position(conn)
+    rows = fstp_report(conn, number, position=position)
+    assert rows is not None  # noqa: S101 - the period exists
+    return FstpView(period, rows, position, seal_at(conn, position))
 
 
 def _read_position(conn: Connection) -> int:

@@ -21,7 +21,15 @@ from api.reporting_book import statement_workbook
 from api.routes._write import then_read
 from api.routes.exports import XLSX
 from api.schemas import Page, Written
-from api.schemas.reporting import PeriodPublic, PeriodsSet, SendBack, StatementPublic, StatementStep
+from api.schemas.reporting import (
+    FstpPublic,
+    PeriodPublic,
+    PeriodsSet,
+    SendBack,
+    StatementPublic,
+    StatementStep,
+    SummaryPublic,
+)
 from ledger.actors import Role
 from projections import codes
 
@@ -60,6 +68,19 @@ def periods(conn: ReadDep, context: ContextDep) -> Page[PeriodPublic]:
     return Page(data=[PeriodPublic.of(v) for v in views], count=len(views))
 
 
+@router.get("/periods/{number}/summary", response_model=SummaryPublic, summary="The consortium summary")
+def summary(number: Number, conn: ReadDep, context: ContextDep) -> SummaryPublic:
+    """Every partner's statement side by side, the totals, the EU cap and what remains of it."""
+    return SummaryPublic.of(reporting.summary_view(context, conn, number))
+
+
+@router.get("/periods/{number}/fstp", response_model=FstpPublic, summary="The FSTP report")
+def fstp(number: Number, conn: ReadDep) -> FstpPublic:
+    """The third parties supported in the period: who, under which call, paid, and cumulative
+    support against the cap per SME."""
+    return FstpPublic.of(reporting.fstp_view(conn, number))
+
+
 @router.get(
     "/periods/{number}/statements.xlsx",
     response_class=Response,
@@ -68,11 +89,13 @@ def periods(conn: ReadDep, context: ContextDep) -> Page[PeriodPublic]:
 )
 @allowed(*WHO)
 def period_workbook(number: Number, context: ContextDep) -> Response:
-    """Every partner's statement for the period, a sheet each, laid out like the EU form."""
+    """Every partner's statement for the period, a sheet each, laid out like the EU form, then
+    the consortium summary and the FSTP report."""
     with context.read_db.reading(snapshot=True) as conn:
         reporting.period_of(conn, number)
         views = [reporting.statement_view(context, conn, p, number) for p in reporting.partners(conn)]
-        body = statement_workbook(views, reporting.grant_name(conn))
+        extra = (reporting.summary_view(context, conn, number), reporting.fstp_view(conn, number))
+        body = statement_workbook(views, reporting.grant_name(conn), *extra)
     return _xlsx(body, f"statements-period-{number}.xlsx", views)
 
 

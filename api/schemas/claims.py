@@ -240,7 +240,7 @@ class CostCreate(Strict):
     on: IsoDate
     declared_on: IsoDate | None = Field(
         default=None,
-        description="An adjustment: a cost dated `on` in a closed reporting period, declared on this date in an open one",
+        description="An adjustment: a cost dated `on` in a closed period, declared on this date in an open one",
     )
 
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import IsoDate, MoneyOut, Strict, Text
-from ledger.money import Money
+from ledger.money import Money, money_sum
 from ledger.reporting import TITLES, Column
 
 if TYPE_CHECKING:
-    from api.reporting import PeriodView, StatementRecord, StatementView
+    from api.reporting import FstpView, PeriodView, StatementRecord, StatementView, SummaryView
 
 Reason = Annotated[str, Field(max_length=500, description="Why (recorded with the step)")]
 
@@ -185,3 +185,119 @@ class StatementPublic(BaseModel):
 
 def _eur(amount: Money) -> MoneyOut:
     return MoneyOut.of(amount.amount, "EUR")
+
+
+class PartnerSummaryPublic(BaseModel):
+    """One partner's line in the consortium summary."""
+
+    partner: str
+    state: str
+    costs: dict[str, MoneyOut] = Field(description="Costs per column (A to E)")
+    total: MoneyOut
+    contribution: MoneyOut
+    requested: MoneyOut
+    digest: str | None = Field(description="The signed statement's digest; null until signed")
+
+
+class SummaryPublic(BaseModel):
+    """Every partner's statement of a period side by side, the totals and the EU cap, as recorded
+    up to ``position`` (``seal``: the chain's seal there)."""
+
+    period: int
+    start: date
+    end: date
+    position: int
+    seal: str
+    partners: list[PartnerSummaryPublic]
+    totals: dict[str, MoneyOut] = Field(description="Per column, the sum of every partner's costs")
+    total_eligible: MoneyOut
+    contribution: MoneyOut = Field(description="The partners' contributions, before the EU cap")
+    eu_cap: MoneyOut
+    requested_before: MoneyOut = Field(description="Requested in the periods before this one")
+    requested: MoneyOut = Field(description="This period's request: at most what the EU cap leaves")
+    cap_remaining: MoneyOut = Field(description="What remains of the EU cap after this period's request")
+
+    @classmethod
+    def of(cls, view: SummaryView) -> SummaryPublic:
+        summary = view.summary
+        states = {r.partner: r for r in view.records}
+        return cls(
+            period=summary.period.number,
+            start=summary.period.start,
+            end=summary.period.end,
+            position=view.position,
+            seal=view.seal,
+            partners=[
+                PartnerSummaryPublic(
+                    partner=s.partner,
+                    state=states[s.partner].state.value,
+                    costs={column.value: _eur(s.figures.costs[column]) for column in Column},
+                    total=_eur(s.figures.total),
+                    contribution=_eur(s.figures.contribution),
+                    requested=_eur(s.figures.requested),
+                    digest=states[s.partner].digest if states[s.partner].signed else None,
+                )
+                for s in summary.statements
+            ],
+            totals={column.value: _eur(summary.totals[column]) for column in Column},
+            total_eligible=_eur(summary.total_eligible),
+            contribution=_eur(summary.contribution),
+            eu_cap=_eur(summary.eu_cap),
+            requested_before=_eur(summary.requested_before),
+            requested=_eur(summary.requested),
+            cap_remaining=_eur(summary.cap_remaining),
+        )
+
+
+class FstpRowPublic(BaseModel):
+    """A third party (SME) supported in the period under one mission (the call)."""
+
+    partner: str
+    sme_id: str
+    legal_name: str
+    identifier: str
+    country: str
+    mission_code: str
+    paid: MoneyOut = Field(description="Paid in the period, less reversals, by value date")
+    cumulative: MoneyOut = Field(description="The SME's support up to the period's end, every mission")
+    cap: MoneyOut
+    cap_reached: bool
+
+
+class FstpPublic(BaseModel):
+    period: int
+    start: date
+    end: date
+    position: int
+    seal: str
+    data: list[FstpRowPublic]
+    count: int
+    total: MoneyOut = Field(description="Paid in the period in all: column D.1 of the statements")
+
+    @classmethod
+    def of(cls, view: FstpView) -> FstpPublic:
+        rows = [
+            FstpRowPublic(
+                partner=r.partner,
+                sme_id=r.sme_id,
+                legal_name=r.legal_name,
+                identifier=r.identifier,
+                country=r.country,
+                mission_code=r.mission_code,
+                paid=_eur(r.paid),
+                cumulative=_eur(r.cumulative),
+                cap=_eur(r.cap),
+                cap_reached=r.cap_reached,
+            )
+            for r in view.rows
+        ]
+        return cls(
+            period=view.period.number,
+            start=view.period.start,
+            end=view.period.end,
+            position=view.position,
+            seal=view.seal,
+            data=rows,
+            count=len(rows),
+            total=_eur(money_sum([r.paid for r in view.rows])),
+        )

@@ -18,7 +18,7 @@ from ledger.reporting import TITLES, Column
 from ledger.statement import statement_digest
 from projections.chain import seal_at
 from projections.statements import partner_statement, statement_content
-from tests.api.conftest import JSON, Api, grant_body, money
+from tests.api.conftest import JSON, Alliance, Api, grant_body, money
 from tests.builders import PARTNERS
 
 PERIODS = {
@@ -218,6 +218,66 @@ class TestAdjustments:
         block = next(i for i, row in enumerate(rows) if str(row[0]).startswith("Adjustments of earlier periods"))
         assert rows[block + 2][:2] == (1, "C.1 Travel and subsistence")
         assert Decimal(str(rows[block + 2][2])) == Decimal("50.00")
+
+
+class TestConsortium:
+    def test_the_summary_puts_the_partners_side_by_side_under_the_eu_cap(self, consortium: Consortium) -> None:
+        """Period 1: POINTEX's 1,070.00 (963.00 requested) is the consortium's; period 2
+        requests 192.60 after the 963.00 of period 1, leaving 448,844.40 of the EU cap."""
+        first = consortium.api.get("/reporting/periods/1/summary").json()
+        assert [p["partner"] for p in first["partners"]] == sorted(p.code for p in PARTNERS)
+        pointex = next(p for p in first["partners"] if p["partner"] == "POINTEX")
+        assert (pointex["state"], pointex["total"]["amount"], pointex["requested"]["amount"]) == (
+            "draft",
+            "1070.00",
+            "963.00",
+        )
+        assert first["totals"]["A"] == money("1000.00")
+        assert first["total_eligible"] == money("1070.00")
+        assert (first["eu_cap"], first["requested_before"]) == (money("450000.00"), money("0.00"))
+        assert first["cap_remaining"] == money("449037.00")
+        second = consortium.api.get("/reporting/periods/2/summary").json()
+        assert (second["requested_before"], second["requested"]) == (money("963.00"), money("192.60"))
+        assert second["cap_remaining"] == money("448844.40")
+        assert consortium.api.get("/reporting/periods/3/summary").status_code == 404
+
+    def test_the_fstp_report_lists_the_smes_paid_in_the_period(self, api: Api, alliance: Alliance) -> None:
+        """A claim paid EUR 700.00 in April 2023 is period 2's: the SME, its country, the call and
+        its cumulative support against the EUR 60,000 cap; period 1 has none. The period's
+        workbook has the same row, after a sheet per partner and the summary."""
+        from openpyxl import load_workbook
+
+        put = api.client.put("/api/v1/reporting/periods", json=PERIODS, headers=_auth(api.tokens.coordinator))
+        assert put.status_code == 200, put.text
+        claim = api.submit(alliance)
+        api.approve(claim["id"])
+        api.pay(claim["id"], "700.00")
+        assert api.get("/reporting/periods/1/fstp").json()["count"] == 0
+        report = api.get("/reporting/periods/2/fstp").json()
+        assert report["count"] == 1
+        (row,) = report["data"]
+        assert (row["partner"], row["sme_id"], row["country"], row["mission_code"]) == (
+            "POINTEX",
+            alliance.sme_id,
+            "IT",
+            "JPN-2023",
+        )
+        assert (row["paid"], row["cumulative"], row["cap"]) == (money("700.00"), money("700.00"), money("60000.00"))
+        assert report["total"] == money("700.00")
+        summary = api.get("/reporting/periods/2/summary").json()
+        assert summary["totals"]["D.1"] == report["total"]
+        response = api.get("/reporting/periods/2/statements.xlsx")
+        book = load_workbook(io.BytesIO(response.content))
+        assert book.sheetnames[-2:] == ["Consortium summary", "FSTP report"]
+        rows = list(book["FSTP report"].iter_rows(values_only=True))
+        listed = next(r for r in rows if r[0] == "POINTEX")
+        assert listed[1] == row["legal_name"]
+        assert [Decimal(str(v)) for v in listed[5:8]] == [Decimal("700"), Decimal("700"), Decimal("60000")]
+        stamp = {r[0]: r[1] for r in rows if r[0] in {"Event position", "Head seal"}}
+        assert stamp == {"Event position": report["position"], "Head seal": report["seal"]}
+        sheet = list(book["Consortium summary"].iter_rows(values_only=True))
+        consortium_row = next(r for r in sheet if r[0] == "Consortium")
+        assert Decimal(str(consortium_row[2 + list(Column).index(Column.D1)])) == Decimal("700")
 
 
 class TestDownloads:
