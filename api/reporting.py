@@ -11,6 +11,7 @@ statement is always shown as signed: its figures recomputed at its own position
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -23,10 +24,11 @@ from ledger.actors import Actor
 from ledger.errors import NotFound
 from ledger.money import Money
 from ledger.periods import ReportingPeriod
-from ledger.reporting import CATEGORY_OF, COLUMN_OF, Column
+from ledger.reporting import COLUMN_OF, Column
 from ledger.statement import StatementState
 from projections import tables as t
 from projections.chain import seal_at
+from projections.close import StatementRow, statement_row, statement_rows
 from projections.consortium import ConsortiumSummary, FstpRow, consortium_summary, fstp_report
 from projections.statements import PartnerStatement, ReportingTerms, partner_statement, reporting_terms
 
@@ -52,6 +54,8 @@ class StatementRecord:
     position: int | None = None
     seal: str | None = None
     digest: str | None = None
+    locked_by: str | None = None
+    submitted_by: str | None = None
 
     @property
     def signed(self) -> bool:
@@ -67,7 +71,10 @@ class StatementView:
     record: StatementRecord
     statement: PartnerStatement
     seal: str
-    rates: dict[Column, Decimal]
+
+    @property
+    def rates(self) -> Mapping[Column, Decimal]:
+        return self.statement.rates
 
     @property
     def position(self) -> int:
@@ -132,21 +139,36 @@ def partners(conn: Connection) -> list[str]:
     return list(conn.execute(select(t.partners.c.code).order_by(t.partners.c.code)).scalars())
 
 
-def statement_record(context: LedgerContext, partner: str, number: int) -> StatementRecord:
-    """The statement's place in the workflow, as the ledger recorded it (draft: nothing yet)."""
-    found = context.app.statement(partner, number)
-    if found is None:
-        return StatementRecord(partner, number, StatementState.DRAFT)
+def record_of(row: StatementRow) -> StatementRecord:
     return StatementRecord(
-        partner=partner,
-        number=number,
-        state=StatementState(found.state),
-        signer=found.signer or None,
-        reason=found.reason or "",
-        position=found.position or None,
-        seal=found.seal or None,
-        digest=found.digest or None,
+        partner=row.partner,
+        number=row.number,
+        state=row.state,
+        signer=row.signer or None,
+        reason=row.reason,
+        position=row.position or None,
+        seal=row.seal or None,
+        digest=row.digest or None,
+        locked_by=row.locked_by or None,
+        submitted_by=row.submitted_by or None,
     )
+
+
+def records_of(conn: Connection, number: int) -> tuple[StatementRecord, ...]:
+    """Every partner's statement record for period ``number``, by partner code (rm_statements)."""
+    return tuple(record_of(row) for row in statement_rows(conn, number))
+
+
+def record_in(conn: Connection, partner: str, number: int) -> StatementRecord:
+    """The statement's place in the workflow, as the read models show it (draft: nothing yet)."""
+    row = statement_row(conn, partner, number)
+    return StatementRecord(partner, number, StatementState.DRAFT) if row is None else record_of(row)
+
+
+def statement_record(context: LedgerContext, partner: str, number: int) -> StatementRecord:
+    """``record_in`` for a caller without a read transaction of its own."""
+    with context.read_db.reading() as conn:
+        return record_in(conn, partner, number)
 
 
 def periods_view(context: LedgerContext, conn: Connection) -> list[PeriodView]:
@@ -157,20 +179,19 @@ def periods_view(context: LedgerContext, conn: Connection) -> list[PeriodView]:
 def period_view(context: LedgerContext, conn: Connection, number: int) -> PeriodView:
     """Reporting period ``number`` with each partner's statement state."""
     period = period_of(conn, number)
-    return PeriodView(period, tuple(statement_record(context, code, number) for code in partners(conn)))
+    return PeriodView(period, records_of(conn, number))
 
 
 def statement_view(context: LedgerContext, conn: Connection, partner: str, number: int) -> StatementView:
     """Partner ``partner``'s statement for period ``number`` (the partner's code as the grant
     writes it): as signed once signed, else as recorded up to the read models' position."""
     period_of(conn, number)
-    record = statement_record(context, partner, number)
+    record = record_in(conn, partner, number)
     position = record.position if record.signed and record.position is not None else _read_position(conn)
     statement = partner_statement(conn, partner, number, position=position)
     assert statement is not None  # noqa: S101 - the period exists
     seal = record.seal if record.signed and record.seal is not None else seal_at(conn, position)
-    rates = terms_of(conn).rates
-    return StatementView(record, statement, seal, {column: rates.of(CATEGORY_OF[column]) for column in Column})
+    return StatementView(record, statement, seal)
 
 
 @dataclass(frozen=True)
@@ -203,7 +224,7 @@ def summary_view(context: LedgerContext, conn: Connection, number: int) -> Summa
     position = _read_position(conn)
     summary = consortium_summary(conn, number, position=position)
     assert summary is not None  # noqa: S101 - the period exists
-    records = tuple(statement_record(context, s.partner, number) for s in summary.statements)
+    records = records_of(conn, number)
     return SummaryView(summary, seal_at(conn, position), records)
 
 

@@ -122,7 +122,7 @@ def statement(number: Number, partner: Partner, conn: ReadDep, context: ContextD
 
 
 # --- the workflow -----------------------------------------------------------------------------
-@router.put("/periods", response_model=Written[Page[PeriodPublic]], summary="Set the reporting periods")
+@router.post("/periods", response_model=Written[Page[PeriodPublic]], summary="Set the reporting periods")
 @allowed(Role.COORDINATOR)
 def set_periods(
     body: PeriodsSet, actor: ActorDep, context: ContextDep, settings: SettingsDep

@@ -96,7 +96,8 @@ class TestPeriods:
 class TestSignedFigures:
     def test_a_submitted_statement_recomputed_at_its_position_is_what_was_signed(self, demo: Loaded) -> None:
         """Invariant 10 on read models rebuilt from the events: the same content, digest and
-        seal at the position it was signed at; and the same now, the adjustment since included."""
+        seal at the position it was signed at; and the same figures now, the adjustment since
+        recorded (it is period 2's)."""
         with demo.read_db.reading() as conn:
             for partner in PARTNERS:
                 signed = submitted(demo, partner.code)
@@ -107,7 +108,8 @@ class TestSignedFigures:
                 assert seal_at(conn, signed.position) == signed.seal
                 now = partner_statement(conn, partner.code, 1)
                 assert now is not None
-                assert statement_content(now) == signed.content, partner.code
+                figures_now = {k: v for k, v in statement_content(now).items() if k != "position"}
+                assert figures_now == {k: v for k, v in signed.content.items() if k != "position"}, partner.code
 
     def test_the_adjustment_is_declared_in_period_2(self, demo: Loaded) -> None:
         """The late cost of period 1 shows apart in its partner's period 2 statement, counted in it."""

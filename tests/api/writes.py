@@ -152,6 +152,16 @@ WRITES: list[Write] = [
         {Role.OFFICER},
     ),
     Write(
+        "reporting periods",
+        "/reporting/periods",
+        lambda ids: {
+            "periods": [{"start": "2021-09-01", "end": "2022-08-31"}, {"start": "2022-09-01", "end": "2023-08-31"}],
+            "reason": "months 1-12 and 13-24",
+            "on": "2021-09-01",
+        },
+        {Role.COORDINATOR},
+    ),
+    Write(
         "statement lock",
         "/reporting/periods/{number}/statements/{partner}/lock",
         lambda ids: {"on": "2022-10-03", "reason": "for review"},
