@@ -71,6 +71,8 @@ class StatementStatePublic(BaseModel):
     partner: str
     state: str = Field(description="draft, locked, signed or submitted")
     signer: str | None = None
+    locked_by: str | None = None
+    submitted_by: str | None = None
     reason: str = Field(description="The reason given at the last step ('' if none)")
     position: int | None = Field(None, description="Event position the statement was signed at")
     digest: str | None = Field(None, description="SHA-256 of the signed content")
@@ -81,6 +83,8 @@ class StatementStatePublic(BaseModel):
             partner=record.partner,
             state=record.state.value,
             signer=record.signer,
+            locked_by=record.locked_by,
+            submitted_by=record.submitted_by,
             reason=record.reason,
             position=record.position if record.signed else None,
             digest=record.digest if record.signed else None,

@@ -184,6 +184,9 @@ class TestWorkflow:
         period = consortium.api.ok(consortium.api.post("/reporting/periods/1/submit", STEP, coordinator), 200)
         assert period["submitted"] is True
         assert {s["state"] for s in period["statements"]} == {"submitted"}
+        assert {(s["locked_by"], s["submitted_by"]) for s in period["statements"] if s["partner"] == "NTT"} == {
+            ("officer.ntt", "claire.coordinator")
+        }
         assert all(HEX64.fullmatch(s["digest"]) for s in period["statements"])
         shown = consortium.statement("POINTEX")
         assert shown["state"] == "submitted"
