@@ -7,6 +7,9 @@ the log's head (the projector first reaches it), and the ledger records them wit
 position, the chain's seal there and the digest of the content. A signed or submitted
 statement is always shown as signed: its figures recomputed at its own position
 (DOMAIN.md invariant 10), with its seal and digest.
+
+The views read only from the read transaction they are given; they also take the context,
+as the web app calls them.
 """
 
 from __future__ import annotations
@@ -27,10 +30,16 @@ from ledger.periods import ReportingPeriod
 from ledger.reporting import COLUMN_OF, Column
 from ledger.statement import StatementState
 from projections import tables as t
-from projections.chain import seal_at
+from projections.chain import READ_MODELS, seal_at
 from projections.close import StatementRow, statement_row, statement_rows
 from projections.consortium import ConsortiumSummary, FstpRow, consortium_summary, fstp_report
-from projections.statements import PartnerStatement, ReportingTerms, partner_statement, reporting_terms
+from projections.statements import (
+    PartnerStatement,
+    ReportingTerms,
+    partner_statement,
+    reporting_terms,
+    statement_content,
+)
 
 #: How long a step waits for the read models, unless told (the API passes its setting).
 TIMEOUT = 10.0
@@ -240,7 +249,7 @@ def fstp_view(conn: Connection, number: int) -> FstpView:
 def _read_position(conn: Connection) -> int:
     """The read models' position in ``conn``'s transaction."""
     tracked = t.tracking.c
-    found = conn.execute(select(tracked.position).where(tracked.name == "read_models")).scalar_one_or_none()
+    found = conn.execute(select(tracked.position).where(tracked.name == READ_MODELS)).scalar_one_or_none()
     return int(found or 0)
 
 
@@ -278,8 +287,6 @@ def sign_statement(
 ) -> str:
     """The partner's officer signs its locked statement: its figures at the log's head (the
     projector reaches it first), with the chain's seal there; returns the digest recorded."""
-    from projections.statements import statement_content  # r2's canonical content
-
     head = context.app.recorder.max_notification_id() or 0
     context.projector.wait_for(head, timeout=timeout)
     with context.read_db.reading(snapshot=True) as conn:
