@@ -409,4 +409,3 @@ def verify(app: GrantLedger, db: ReadDatabase, *, expect_head: Anchor | None = N
     if problem is not None:
         verdict = replace(verdict, intact=False, first_bad_position=problem[0], problem=problem[1], unsealed=0)
     return verdict
-

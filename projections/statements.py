@@ -301,4 +301,3 @@ def books_figures(
         indirect[partner] = indirect.get(partner, Money.zero(EUR)) + indirect_costs(direct, terms.indirect_rate)
         contributions.append(figures_of(terms, direct).contribution)
     return BooksFigures(indirect, min(terms.eu_cap, money_sum(contributions)))
-
