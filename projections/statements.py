@@ -21,7 +21,15 @@ from sqlalchemy import Connection, func, select
 from ledger.grant import Category
 from ledger.money import EUR, Money, money_sum
 from ledger.periods import ReportingPeriod, period_of
-from ledger.reporting import FundingRates, StatementFigures, indirect_costs, needs_certificate, statement_figures
+from ledger.reporting import (
+    CATEGORY_OF,
+    Column,
+    FundingRates,
+    StatementFigures,
+    indirect_costs,
+    needs_certificate,
+    statement_figures,
+)
 from projections import tables as t
 
 #: Which movement of a line counts as its eligible cost in a period.
@@ -30,6 +38,8 @@ COST_MEASURE = {category: "paid" if category == Category.FSTP else "spent" for c
 DIRECT = tuple(category for category in Category if category != Category.INDIRECT)
 
 Costs = dict[Category, Money]
+
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -167,6 +177,8 @@ def declared_costs(
 class PartnerStatement:
     """One partner's financial statement for one period, as recorded up to ``position``."""
 
+    #: The funding rate of each column under the grant's terms.
+    rates: Mapping[Column, Decimal]
     partner: str
     period: ReportingPeriod
     position: int
@@ -184,6 +196,44 @@ class PartnerStatement:
 
 def last_position(conn: Connection) -> int:
     return int(conn.execute(select(func.max(t.audit.c.position))).scalar() or 0)
+
+
+def _cents(amount: Money) -> str:
+    return str(amount.amount.quantize(CENT))
+
+
+def _rate(rate: Decimal) -> str:
+    """A funding rate as a fraction, with at least 2 places (0.90, 0.755)."""
+    exponent = rate.as_tuple().exponent
+    return str(rate.quantize(CENT) if isinstance(exponent, int) and exponent > -2 else rate)
+
+
+def statement_content(statement: PartnerStatement) -> dict[str, str]:
+    """The canonical content of a statement, what its officer signs and its digest is made of
+    (ledger.statement.statement_digest): every figure as a decimal string, money with 2 places;
+    the keys never change (cost.A ... cost.E, rate.A ..., contribution.A ..., total, requested...)."""
+    figures = statement.figures
+    content = {
+        "partner": statement.partner,
+        "period": str(statement.period.number),
+        "period_start": statement.period.start.isoformat(),
+        "period_end": statement.period.end.isoformat(),
+        "position": str(statement.position),
+    }
+    for column in Column:
+        content[f"cost.{column}"] = _cents(figures.costs[column])
+        content[f"rate.{column}"] = _rate(statement.rates[column])
+        content[f"contribution.{column}"] = _cents(figures.contribution_by_column[column])
+    content.update(
+        {
+            "total": _cents(figures.total),
+            "contribution": _cents(figures.contribution),
+            "requested": _cents(figures.requested),
+            "cumulative_requested": _cents(statement.cumulative_requested),
+            "certificate_due": "yes" if statement.certificate_due else "no",
+        }
+    )
+    return content
 
 
 def partner_statement(
@@ -205,6 +255,7 @@ def partner_statement(
     figures = figures_of(terms, declared.total())
     cumulative = cumulative + figures.requested
     return PartnerStatement(
+        rates={column: terms.rates.of(CATEGORY_OF[column]) for column in Column},
         partner=partner,
         period=period,
         position=at,

@@ -336,6 +336,26 @@ audit = Table(
     Column("payload", StoredText, nullable=False),
 )
 
+#: Each partner's statement per reporting period as its workflow left it (projections.close); a
+#: statement never locked has no row (it is in draft). ``content`` is the signed figures as JSON.
+statements = Table(
+    "rm_statements",
+    metadata,
+    Column("partner", StoredText, primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("state", String(12), nullable=False),
+    Column("locked_by", StoredText, nullable=False),
+    Column("signer", StoredText, nullable=False),
+    Column("reason", StoredText, nullable=False),
+    Column("submitted_by", StoredText, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("seal", StoredText, nullable=False),
+    Column("digest", StoredText, nullable=False),
+    Column("content", StoredText, nullable=False),
+    Column("changed_on", Date, nullable=False),
+)
+
 #: The hash chain over the stored events (projections.chain): one seal per event position.
 chain = Table(
     "rm_chain",
