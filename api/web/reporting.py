@@ -1,6 +1,7 @@
-"""Reporting to the EU: every reporting period with each partner's statement state, and one
-period's page: the partners' statements side by side with the consortium's totals, the FSTP
-report, a link to each partner's statement (api.web.statement), and the coordinator's form that
+"""Reporting to the EU: every reporting period with each partner's statement state (who moved
+it there, and when), and one period's page: the consortium summary (the partners' statements
+side by side, the totals, the EU cap and what remains of it), the FSTP report, a link to each
+partner's statement (api.web.statement), and the coordinator's form that
 submits the period once every statement is signed.
 
 Reads are api.reporting's (the JSON API's and the command line's too); submitting goes through
@@ -17,14 +18,17 @@ from fastapi import APIRouter, Path, Request, Response
 
 from api import reporting
 from api.context import LedgerContext
-from api.reporting import PeriodView
+from api.reporting import PeriodView, StatementRecord
+from api.reporting_book import statement_workbook
+from api.routes.exports import XLSX
 from api.web.forms import record
 from api.web.reads import books, today
 from api.web.render import render
 from api.web.session import FormDep, SessionDep
-from api.web.statement_pdf import lines_of
+from api.web.statement import download
 from ledger.actors import Actor, Role
-from ledger.statement import StatementState
+from ledger.reporting import TITLES, Column
+from projections.close import statement_rows
 
 router = APIRouter(include_in_schema=False)
 Number = Annotated[int, Path(ge=1, le=1000)]
@@ -32,16 +36,16 @@ Number = Annotated[int, Path(ge=1, le=1000)]
 
 @router.get("/reporting")
 def periods(request: Request, session: SessionDep) -> Response:
+    """Every period, each partner's statement state with who moved it there and when."""
     context: LedgerContext = request.app.state.context
     with books(request) as conn:
-        views = reporting.periods_view(context, conn)
-    return render(request, "reporting.html", periods=views)
+        shown = [(view, statement_rows(conn, view.period.number)) for view in reporting.periods_view(context, conn)]
+    return render(request, "reporting.html", periods=shown)
 
 
-def unsigned(view: PeriodView) -> list[str]:
+def unsigned(records: tuple[StatementRecord, ...]) -> list[str]:
     """The partners whose statement for the period is not signed yet."""
-    signed = (StatementState.SIGNED, StatementState.SUBMITTED)
-    return [record.partner for record in view.records if record.state not in signed]
+    return [record.partner for record in records if not record.signed]
 
 
 def period_page(
@@ -54,22 +58,34 @@ def period_page(
 ) -> Response:
     context: LedgerContext = request.app.state.context
     with books(request) as conn:
-        period = reporting.period_of(conn, number)
-        records = tuple(reporting.statement_record(context, code, number) for code in reporting.partners(conn))
-        view = PeriodView(period, records)
-        statements = [reporting.statement_view(context, conn, r.partner, number) for r in records]
+        summary = reporting.summary_view(context, conn, number)
+        fstp = reporting.fstp_view(conn, number)
+    submitted = PeriodView(summary.summary.period, summary.records).submitted
     return render(
         request,
         "reporting_period.html",
         status,
-        view=view,
-        statements=statements,
-        lines=[lines_of(s) for s in statements],
-        may_submit=actor.role == Role.COORDINATOR and not view.submitted,
-        unsigned=unsigned(view),
+        view=summary,
+        fstp=fstp,
+        columns=[(column, TITLES[column]) for column in Column],
+        submitted=submitted,
+        may_submit=actor.role == Role.COORDINATOR and not submitted,
+        unsigned=unsigned(summary.records),
         errors=errors or {},
         values=values or {},
     )
+
+
+@router.get("/reporting/{number}.xlsx")
+def period_workbook(request: Request, session: SessionDep, number: Number) -> Response:
+    """Every partner's statement for the period, a sheet each, the summary and the FSTP report."""
+    context: LedgerContext = request.app.state.context
+    with books(request) as conn:
+        reporting.period_of(conn, number)
+        views = [reporting.statement_view(context, conn, p, number) for p in reporting.partners(conn)]
+        extra = (reporting.summary_view(context, conn, number), reporting.fstp_view(conn, number))
+        workbook = statement_workbook(views, reporting.grant_name(conn), *extra)
+    return download(workbook, XLSX, f"statements-period-{number}.xlsx", extra[0].position, extra[0].seal)
 
 
 @router.get("/reporting/{number}")

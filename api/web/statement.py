@@ -20,13 +20,13 @@ from fastapi import APIRouter, Path, Request, Response
 from api import reporting
 from api.context import LedgerContext
 from api.reporting import StatementView
+from api.reporting_book import statement_workbook
 from api.routes.exports import XLSX
 from api.web.forms import record
 from api.web.reads import books, today
 from api.web.render import render
 from api.web.session import FormDep, SessionDep, WebRefusal
-from api.reporting_book import statement_workbook
-from api.web.statement_pdf import PdfUnavailable, body, grant_title, html_to_pdf, pdf_name, statement_html
+from api.web.statement_pdf import PdfUnavailable, body, html_to_pdf, pdf_name, statement_html
 from ledger.actors import Actor, Role, require_officer_of
 from ledger.errors import NotAllowed
 from ledger.statement import StatementState
@@ -109,7 +109,7 @@ def statement_pdf(request: Request, session: SessionDep, number: Number, partner
         pdf = html_to_pdf(html)
     except PdfUnavailable as missing:
         raise WebRefusal(503, "PDF not available", str(missing)) from None
-    return download(pdf, "application/pdf", pdf_name(code, number), view)
+    return download(pdf, "application/pdf", pdf_name(code, number), view.position, view.seal)
 
 
 @router.get("/reporting/{number}/{partner}.xlsx")
@@ -118,16 +118,17 @@ def statement_xlsx(request: Request, session: SessionDep, number: Number, partne
     with books(request) as conn:
         code = codes.partner_code(conn, partner)
         view = reporting.statement_view(context, conn, code, number)
-        workbook = statement_workbook([view], grant_title(conn))
-    return download(workbook, XLSX, f"statement-{code}-P{number}.xlsx", view)
+        workbook = statement_workbook([view], reporting.grant_name(conn))
+    return download(workbook, XLSX, f"statement-{code}-P{number}.xlsx", view.position, view.seal)
 
 
-def download(content: bytes, media_type: str, filename: str, view: StatementView) -> Response:
+def download(content: bytes, media_type: str, filename: str, position: int, seal: str) -> Response:
+    """A download (never shown in the page): where the figures stand in its headers too."""
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',
         "X-Content-Type-Options": "nosniff",
-        "X-Ledger-Position": str(view.position),
-        "X-Ledger-Head-Seal": view.seal,
+        "X-Ledger-Position": str(position),
+        "X-Ledger-Head-Seal": seal,
     }
     return Response(content, media_type=media_type, headers=headers)
 

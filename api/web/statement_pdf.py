@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from api.context import LedgerContext
-from api.reporting import StatementView, statement_view
+from api.reporting import StatementView, grant_name, statement_view
 from api.web.missions import percent
 from api.web.render import HERE, environment
-from ledger.reporting import COLUMN_OF, TITLES, Column
+from ledger.reporting import TITLES, Column
 from projections import tables as t
 
 PRINT_CSS = HERE / "static" / "print.css"
@@ -29,16 +29,6 @@ PANGO = "PDF needs Pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0"
 
 class PdfUnavailable(RuntimeError):
     """The PDF cannot be made on this machine (WeasyPrint or the system's Pango is missing)."""
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    """Costs dated in an earlier period ``period``, declared in this statement, in one column."""
-
-    period: int
-    column: str
-    title: str
-    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -69,13 +59,8 @@ def lines_of(view: StatementView) -> list[Line]:
 
 def body(conn: Connection, view: StatementView) -> dict[str, Any]:
     """What the statement's body shows besides ``view``: the form's lines in its order, the
-    funding rate as one figure (or "by category"), the partner's name and the adjustments."""
-    adjustments = [
-        Adjustment(earlier, COLUMN_OF[category].value, TITLES[COLUMN_OF[category]], amount.amount)
-        for earlier, costs in view.statement.adjustments.items()
-        for category, amount in costs.items()
-        if amount.amount
-    ]
+    funding rate as one figure (or "by category"), the partner's name, the adjustments with
+    their columns' titles, the grant's name and when it was made."""
     rates = set(view.rates.values())
     rate = percent(rates.pop()) if len(rates) == 1 else "by category, as above"
     partner = view.statement.partner
@@ -84,16 +69,10 @@ def body(conn: Connection, view: StatementView) -> dict[str, Any]:
         "lines": lines_of(view),
         "funding_rate": rate,
         "partner_name": name or partner,
-        "grant": grant_title(conn),
-        "adjustments": adjustments,
+        "grant": grant_name(conn),
+        "adjustments": [(a, TITLES[a.column]) for a in view.adjustments],
         "made": datetime.now(UTC),
     }
-
-
-def grant_title(conn: Connection) -> str:
-    """The grant as a statement names it: its code and title ("" before it is signed)."""
-    found = conn.execute(select(t.grant.c.code, t.grant.c.title)).one_or_none()
-    return "" if found is None else f"{found.code}: {found.title}"
 
 
 def statement_html(conn: Connection, view: StatementView) -> str:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from datetime import date
 
 import pytest
 from fastapi import FastAPI
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from api.context import LedgerContext
@@ -47,8 +49,9 @@ def figures(app: FastAPI) -> PartnerStatement:
     return found
 
 
-def state_of(page: str, partner: str) -> str:
-    found = re.search(rf'{partner}</a></td><td><span class="state state-(\w+)"', page)
+def state_of(page: str, partner: str, number: int = 2) -> str:
+    """The state of ``partner``'s statement for period ``number`` on the reporting page."""
+    found = re.search(rf'"/reporting/{number}/{partner}">{partner}</a></td><td><span class="state state-(\w+)"', page)
     assert found is not None, page
     return found[1]
 
@@ -72,7 +75,7 @@ class TestPages:
         assert shown.figures.costs[Column.D1].amount == 800, "the payment's value date is in period 2"
         for column in Column:
             cost = shown.figures.costs[column].amount
-            row = f"<th scope=\"row\">{column.value}</th><td>{TITLES[column]}</td><td class=\"num\">{cost:,.2f}</td>"
+            row = f'<th scope="row">{column.value}</th><td>{TITLES[column]}</td><td class="num">{cost:,.2f}</td>'
             assert row in page, column
         assert f"EUR {shown.figures.total.amount:,.2f}" in page
         assert f"EUR {shown.figures.requested.amount:,.2f}" in page
@@ -127,8 +130,8 @@ class TestPdf:
         assert "PDF needs Pango: apt-get install libpango-1.0-0" in response.text
 
     def test_a_missing_weasyprint_is_refused_in_those_words(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setitem(__import__("sys").modules, "weasyprint", None)  # import fails
-        with pytest.raises(statement_pdf.PdfUnavailable, match="PDF needs Pango: apt-get install libpango-1.0-0"):
+        monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails
+        with pytest.raises(statement_pdf.PdfUnavailable, match=re.escape(statement_pdf.PANGO)):
             statement_pdf.html_to_pdf("<p>x</p>")
 
 
@@ -139,9 +142,7 @@ class TestWorkflow:
         assert response.headers["location"] == STATEMENT
         return person.get(STATEMENT)
 
-    def test_the_officer_locks_and_signs_and_the_coordinator_sends_it_back(
-        self, browser: People, paid: JSON
-    ) -> None:
+    def test_the_officer_locks_and_signs_and_the_coordinator_sends_it_back(self, browser: People, paid: JSON) -> None:
         officer, coordinator = browser["paola.pointex"], browser["claire.coordinator"]
         assert "Send back" not in coordinator.get(STATEMENT), "a draft is not the coordinator's to send back"
         locked = self.step(officer, "lock", "figures checked")
@@ -190,3 +191,18 @@ class TestWorkflow:
         response = browser["paola.pointex"].client.post(f"{STATEMENT}/lock", data={"reason": "x"})
         assert response.status_code == 403
         assert 'state-draft">draft' in browser["arthur.auditor"].get(STATEMENT)
+
+
+class TestWorkbooks:
+    def test_the_statement_and_the_periods_workbook_download_as_xlsx(self, browser: People, paid: JSON) -> None:
+        client = browser["arthur.auditor"].client
+        for path, name in (
+            (f"{STATEMENT}.xlsx", "statement-POINTEX-P2.xlsx"),
+            ("/reporting/2.xlsx", "statements-period-2.xlsx"),
+        ):
+            response = client.get(path)
+            assert response.status_code == 200, response.text
+            assert response.headers["content-disposition"] == f'attachment; filename="{name}"'
+            assert response.headers["x-content-type-options"] == "nosniff"
+            book = load_workbook(io.BytesIO(response.content))
+            assert any("POINTEX" in title for title in book.sheetnames), book.sheetnames
