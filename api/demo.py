@@ -15,6 +15,7 @@ from functools import partial
 from uuid import UUID
 
 # --- the grant --------------------------------------------------------------------------
+from api.context import LedgerContext
 from api.demo_claims import BANK_RETURN, PART_PAID, REVOCATION, SETTLEMENT, ClaimPlan, Fate, plan_claims
 from api.demo_data import (
     COORDINATOR,
@@ -48,6 +49,7 @@ from api.demo_data import (
     demo_id,
     sme_id,
 )
+from api.demo_reporting import ADJUSTMENTS, reporting_context, schedule_reporting, submitted_periods
 from ledger.application import GrantLedger
 from ledger.claim import ClaimState, state_label
 from ledger.errors import Refused
@@ -97,6 +99,10 @@ class DemoSummary:
     paid: Money
     #: Currencies of the claims' receipts.
     currencies: tuple[str, ...]
+    reporting_periods: int
+    #: The reporting periods submitted, and the adjustments of them declared later.
+    submitted_periods: tuple[int, ...]
+    adjustments: int
     claim_ids: tuple[UUID, ...] = field(repr=False)
 
     def lines(self) -> list[str]:
@@ -111,11 +117,16 @@ class DemoSummary:
             f"{self.claims} claims in {', '.join(self.currencies)}: {states}",
             f"{self.payments} payments ({self.reversed_payments} returned by the bank); "
             f"approved {self.approved}, of which paid {self.paid}",
+            f"{self.reporting_periods} reporting periods: submitted {_listed(self.submitted_periods)}, "
+            f"then {self.adjustments} adjustment of period 1 declared in period 2; the others in draft",
         ]
 
 
-def load_demo(app: GrantLedger) -> DemoSummary:
-    """Record the EU-ALLIANCE demo into an EMPTY store; refuse (recording nothing) otherwise."""
+def load_demo(app: GrantLedger, context: LedgerContext | None = None) -> DemoSummary:
+    """Record the EU-ALLIANCE demo into an EMPTY store; refuse (recording nothing) otherwise.
+
+    The reporting steps sign statements at the read models' position (api.demo_reporting):
+    ``context`` (of ``app``) is projected as they go; without one, read models in memory are."""
     recorded = app.recorder.max_notification_id()
     if recorded:
         raise DemoStoreNotEmpty(
@@ -138,7 +149,9 @@ def load_demo(app: GrantLedger) -> DemoSummary:
         _schedule_sme(timeline, app, sme)
     for plan in plans:
         _schedule_claim(timeline, app, plan)
-    timeline.run()
+    with reporting_context(app, context) as reporting:
+        schedule_reporting(timeline, reporting)
+        timeline.run()
     return _summarise(app, plans)
 
 
@@ -304,6 +317,10 @@ def _schedule_claim(timeline: Timeline, app: GrantLedger, plan: ClaimPlan) -> No
 
 
 # --- the summary ------------------------------------------------------------------------
+def _listed(numbers: tuple[int, ...]) -> str:
+    return ", ".join(f"period {n}" for n in numbers) or "none"
+
+
 def _count_events(app: GrantLedger) -> int:
     """Every stored event (notification ids may have gaps on some stores: count, never subtract)."""
     position, count = 0, 0
@@ -334,5 +351,8 @@ def _summarise(app: GrantLedger, plans: tuple[ClaimPlan, ...]) -> DemoSummary:
         approved=money_sum([c.approved for c in claims if c.approved is not None]),
         paid=money_sum([c.paid for c in claims if c.paid is not None]),
         currencies=tuple(sorted({line.amount.currency for p in plans for line in p.lines})),
+        reporting_periods=len(app.grant().reporting_periods),
+        submitted_periods=submitted_periods(app),
+        adjustments=len(ADJUSTMENTS),
         claim_ids=tuple(c.id for c in claims),
     )

@@ -93,9 +93,12 @@ class Batch:
             "payload": payload_of(event),
         }
 
-    def move(self, line: tuple[str, str], measure: str, delta: Money, *, on: date | None = None) -> None:
+    def move(
+        self, line: tuple[str, str], measure: str, delta: Money, *, on: date | None = None, ref: UUID | None = None
+    ) -> None:
         """Change one figure of a budget line by ``delta`` (EUR), remembering when and why: on
-        the event's business date, or ``on`` (a corrected payment moves its earlier movements)."""
+        the event's business date, or ``on`` (a corrected payment moves its earlier movements),
+        for the record ``ref`` (the cost an own cost's movement charges)."""
         self._seq += 1
         self._appended[t.movements].append(
             {
@@ -107,6 +110,7 @@ class Batch:
                 "category": line[1],
                 "measure": measure,
                 "delta": delta.amount,
+                "ref": None if ref is None else str(ref),
             }
         )
         deltas = self._line_deltas[line]

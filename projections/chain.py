@@ -67,6 +67,16 @@ def head(conn: Connection) -> tuple[int, str]:
     return (0, GENESIS) if row is None else (int(row.position), row.seal)
 
 
+def seal_at(conn: Connection, position: int) -> str:
+    """The chain's seal at ``position`` (GENESIS at 0); LookupError if that position is not sealed."""
+    if position == 0:
+        return GENESIS
+    found = conn.execute(select(t.chain.c.seal).where(t.chain.c.position == position)).scalar_one_or_none()
+    if found is None:
+        raise LookupError(f"the chain holds no seal at position {position}: no event was sealed there")
+    return str(found)
+
+
 @dataclass(frozen=True)
 class Stamp:
     """Where in the history an export was made: the chain's head, read in the export's own
@@ -246,6 +256,9 @@ class Verdict:
     anchor_problem: str = ""
     #: Why the projector cannot seal the newer events ("" if it can): they can never be checked.
     stuck: str = ""
+    #: Signed or submitted statements recomputed (projections.close), and how each that differs does.
+    statements: int = 0
+    statement_problems: tuple[str, ...] = ()
 
     @property
     def head(self) -> str:
@@ -256,7 +269,7 @@ class Verdict:
     def ok(self) -> bool:
         """Intact, the anchor (if one was given) is in the history, and nothing waits for a
         projector that cannot seal it."""
-        return self.intact and self.anchored is not False and not self.stuck
+        return self.intact and self.anchored is not False and not self.stuck and not self.statement_problems
 
     def __str__(self) -> str:
         if not self.intact:
@@ -276,6 +289,9 @@ class Verdict:
             lines.append(f"the anchor {self.anchor} is in the history recomputed from the stored events")
         elif self.anchored is False:
             lines.append(f"DIFFERS FROM THE ANCHOR {self.anchor}: {self.anchor_problem}")
+        lines.extend(f"STATEMENT DIFFERS: {problem}" for problem in self.statement_problems)
+        if self.statements and not self.statement_problems:
+            lines.append(f"{self.statements} signed or submitted statements recomputed: the same figures")
         return "\n".join(lines)
 
 

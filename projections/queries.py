@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from ledger.grant import Category, eu_contribution
-from ledger.money import EUR, Money
+from ledger.grant import Category
 from projections import tables as t
 from projections.batch import MEASURES
+from projections.statements import books_figures, reporting_terms
 
 ZERO = Decimal("0.00")
 CLAIM_STATES = ("submitted", "approved", "partly_paid", "paid", "rejected", "withdrawn")
@@ -90,6 +90,10 @@ class BudgetOverview:
     period_end: date
     lines: tuple[LineFigures, ...]
     as_of: AsOf = field(default_factory=AsOf)
+    #: min(EU cap, the sum over partners, periods and categories of rate x eligible costs).
+    contribution: Decimal = ZERO
+    #: Each partner's indirect costs computed on its direct costs (the INDIRECT line's use).
+    indirect: dict[str, Decimal] = field(default_factory=dict)
 
     def totals(self, lines: tuple[LineFigures, ...] | None = None) -> LineFigures:
         """The grand total: the sum of every line (or of ``lines``), labelled TOTAL."""
@@ -108,15 +112,19 @@ class BudgetOverview:
         categories = sorted({line.category for line in chosen}, key=lambda c: (_CATEGORY_ORDER.get(c, 99), c))
         return tuple(summed("", c, tuple(line for line in chosen if line.category == c)) for c in categories)
 
+    def booked(self) -> tuple[LineFigures, ...]:
+        """The lines as the events book them (the journal, the burn series): INDIRECT without the
+        indirect costs computed on them."""
+        return tuple(_with_indirect(line, {p: -amount for p, amount in self.indirect.items()}) for line in self.lines)
+
     def partner(self, code: str) -> tuple[LineFigures, ...]:
         return tuple(line for line in self.lines if line.partner == code)
 
     @property
     def eu_contribution(self) -> Decimal:
-        """EU contribution on the costs accepted so far: SME support paid and own costs."""
-        all_lines = self.totals()
-        accepted = Money(all_lines.paid + all_lines.spent, EUR)
-        return eu_contribution(accepted, self.funding_rate, Money(self.eu_cap, EUR)).amount
+        """EU contribution on the costs accepted so far (SME support paid, own costs and the
+        indirect costs computed on them), as the financial statements compute it."""
+        return self.contribution
 
 
 def budget_overview(conn: Connection, as_of: AsOf | None = None) -> BudgetOverview | None:
@@ -134,6 +142,11 @@ def budget_overview(conn: Connection, as_of: AsOf | None = None) -> BudgetOvervi
         lines = [LineFigures(r.partner, r.category, *(getattr(r, m) for m in MEASURES)) for r in rows]
     else:
         lines = _lines_from_movements(conn, as_of)
+    terms = reporting_terms(conn)
+    assert terms is not None  # noqa: S101 - the grant is signed
+    books = books_figures(conn, terms, position=as_of.position, until=as_of.effective)
+    indirect = {partner: amount.amount for partner, amount in books.indirect.items()}
+    lines = [_with_indirect(line, indirect) for line in lines]
     lines.sort(key=lambda line: (line.partner, _CATEGORY_ORDER.get(line.category, 99)))
     return BudgetOverview(
         code=g.code,
@@ -146,7 +159,16 @@ def budget_overview(conn: Connection, as_of: AsOf | None = None) -> BudgetOvervi
         period_end=g.period_end,
         lines=tuple(lines),
         as_of=as_of,
+        contribution=books.contribution.amount,
+        indirect=indirect,
     )
+
+
+def _with_indirect(line: LineFigures, indirect: dict[str, Decimal]) -> LineFigures:
+    """An INDIRECT line used by the indirect costs computed on its partner's direct costs."""
+    if line.category != Category.INDIRECT:
+        return line
+    return replace(line, spent=line.spent + indirect.get(line.partner, ZERO))
 
 
 def _lines_from_movements(conn: Connection, as_of: AsOf) -> list[LineFigures]:

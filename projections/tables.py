@@ -30,7 +30,7 @@ metadata = MetaData()
 
 #: The read models' layout: bump it with any change to a table below. Read models built with
 #: another layout are dropped and rebuilt from the events when they are opened (projections.db).
-LAYOUT = 4
+LAYOUT = 5
 
 #: How far each projection has applied the event log (its tracking position).
 tracking = Table(
@@ -113,6 +113,10 @@ movements = Table(
     Column("category", StoredText, nullable=False),
     Column("measure", String(12), nullable=False),
     Column("delta", Cents, nullable=False),
+    #: The cost a "spent" movement charges (rm_costs.id), the payment a "paid" one pays or
+    #: returns (rm_payments.id); NULL for others. A cost's date tells a current cost from an
+    #: adjustment of an earlier period, a payment's claim the SME supported (projections.statements).
+    Column("ref", String(36)),
     Index("ix_rm_budget_movements_effective", "effective_date"),
 )
 
@@ -330,6 +334,26 @@ audit = Table(
     Column("event_type", StoredText, nullable=False, index=True),
     Column("reason", StoredText, nullable=False),
     Column("payload", StoredText, nullable=False),
+)
+
+#: Each partner's statement per reporting period as its workflow left it (projections.close); a
+#: statement never locked has no row (it is in draft). ``content`` is the signed figures as JSON.
+statements = Table(
+    "rm_statements",
+    metadata,
+    Column("partner", StoredText, primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("state", String(12), nullable=False),
+    Column("locked_by", StoredText, nullable=False),
+    Column("signer", StoredText, nullable=False),
+    Column("reason", StoredText, nullable=False),
+    Column("submitted_by", StoredText, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("seal", StoredText, nullable=False),
+    Column("digest", StoredText, nullable=False),
+    Column("content", StoredText, nullable=False),
+    Column("changed_on", Date, nullable=False),
 )
 
 #: The hash chain over the stored events (projections.chain): one seal per event position.

@@ -116,7 +116,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if ctx.app.recorder.max_notification_id() and args.reuse:
             print(f"the demo is already loaded in {url}; its users keep the tokens they have")
         else:
-            summary = load_demo(ctx.app)
+            summary = load_demo(ctx.app, ctx)
             for line in summary.lines():
                 print(line)
         ctx.projector.catch_up()

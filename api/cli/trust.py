@@ -13,7 +13,8 @@ from ledger.records import ENV_SNAPSHOT_KEY
 from ledger.storage import ENV_CIPHER_KEY
 from projections import export
 from projections import journal as journal_of
-from projections.chain import Anchor, stamp, verify
+from projections.chain import Anchor, stamp
+from projections.close import verify_history
 from projections.codes import partner_code
 from projections.snapshots import check_snapshots
 
@@ -69,15 +70,16 @@ def cmd_key(_args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Recompute the hash chain from the raw stored events and check every snapshot against
-    its events; exit 1 at the first disagreement, on any bad snapshot, or when the history
-    differs from the head written down before (--expect-head).
+    its events; recompute every signed or submitted statement (invariant 10); exit 1 at the
+    first disagreement, on any bad snapshot or statement, or when the history differs from the
+    head written down before (--expect-head).
 
     The projector first seals what is recorded but not sealed yet; if it cannot (it is stuck),
     those events can never be checked, so verify says why and exits 1 whatever it found."""
     anchor = None if args.expect_head is None else Anchor.parse(args.expect_head)
     with context(args, read_only=True) as ctx:
         stuck = stuck_projector(ctx)
-        verdict = verify(ctx.app, ctx.read_db, expect_head=anchor)
+        verdict = verify_history(ctx.app, ctx.read_db, expect_head=anchor)
         if stuck is not None:
             verdict = replace(verdict, stuck=stuck)
         print(verdict)

@@ -14,7 +14,8 @@ from api.schemas import MAX_POSITION, AuditEventPublic, BadSnapshotPublic, Entit
 from api.views import not_found
 from ledger.actors import Role, require_role
 from projections import queries as q
-from projections.chain import Anchor, verify
+from projections.chain import Anchor
+from projections.close import verify_history as verify_all
 from projections.history import VersionNotRecorded, record_history
 from projections.snapshots import check_snapshots
 
@@ -87,11 +88,13 @@ def verify_history(
     """Auditors only. Recomputes every seal from the raw stored events and reports the first
     position where the store and the seals disagree (a changed byte, a deleted, inserted or
     moved row, a removed seal), or the head seal and its position when the history is intact;
-    checks every stored snapshot against the events it summarises (``bad_snapshots``); and with
+    recomputes every signed or submitted statement from the events up to its position
+    (``statement_problems``: the partner, period and figure that differ); checks every stored
+    snapshot against the events it summarises (``bad_snapshots``); and with
     ``?expect_head=``, whether the recomputed chain has that head (anchor_matches)."""
     require_role(actor, "verify the stored history", Role.AUDITOR)
     anchor = None if expect_head is None else Anchor.parse(expect_head)
-    verdict = verify(context.app, context.read_db, expect_head=anchor)
+    verdict = verify_all(context.app, context.read_db, expect_head=anchor)
     snapshots = check_snapshots(context.app)
     return VerdictPublic(
         intact=verdict.intact,
@@ -112,6 +115,8 @@ def verify_history(
             for f in snapshots.findings
         ],
         snapshots_rejected=context.app.snapshot_tally.tampered,
+        statements_checked=verdict.statements,
+        statement_problems=list(verdict.statement_problems),
         summary=str(verdict),
     )
 

@@ -34,6 +34,7 @@ def record_cost(
         document_ref=body.document_ref,
         description=body.description,
         on=body.on,
+        declared_on=body.declared_on,
     )
     position, data = then_read(context, settings.read_your_writes_timeout, lambda conn: cost_by_id(conn, cost_id))
     return Written(position=position, data=data)

@@ -58,4 +58,8 @@ class VerdictPublic(BaseModel):
     snapshots_rejected: int = Field(
         0, description="Loads by this service process that found a snapshot failing its seal and replayed events"
     )
+    statements_checked: int = Field(0, description="Signed or submitted statements recomputed from the events")
+    statement_problems: list[str] = Field(
+        default_factory=list, description="Each statement figure, digest or seal that differs, with partner and period"
+    )
     summary: str

@@ -238,6 +238,10 @@ class CostCreate(Strict):
     document_ref: Text
     description: Annotated[str, Field(max_length=500)] = ""
     on: IsoDate
+    declared_on: IsoDate | None = Field(
+        default=None,
+        description="An adjustment: a cost dated `on` in a closed period, declared on this date in an open one",
+    )
 
 
 class CostPublic(BaseModel):

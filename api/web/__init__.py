@@ -1,7 +1,7 @@
 """The web app: server-rendered pages for officers, the coordinator and auditors.
 
 Routes by area (auth, home, budget, claims, payments: the corrections on a claim, search,
-lists of payments and SMEs, exports, audit), one templates folder with a base layout, the
+lists of payments and SMEs, exports, audit, reporting to the EU), one templates folder with a base layout, the
 app's own static files, and htmx (from node_modules, api/assets.py) as an enhancement: every
 page reads and works without JavaScript. Pages call the Application for commands and the
 projections' query functions for reads, as the JSON API does; none calls the JSON API.
@@ -29,8 +29,10 @@ from api.web import (
     payments,
     rate_import,
     rates,
+    reporting,
     search,
     smes,
+    statement,
     static,
     trail,
     transfers,
@@ -54,6 +56,7 @@ PREFIXES = (
     "/costs",
     "/audit",
     "/charts",
+    "/reporting",
     static.PREFIX,
 )
 
@@ -79,7 +82,7 @@ def http_error(request: Request, status: int, detail: str) -> Response | None:
 MODULES = (
     # claim_new before claims: /claims/new is not a claim's id
     *(auth, home, budget, claim_new, claims, decisions, payments, search, lists, exports, audit, trail, burn),
-    *(missions, smes, transfers, rates, rate_import, costs, static),
+    *(missions, smes, transfers, rates, rate_import, costs, reporting, statement, static),
 )
 ROUTERS = tuple(module.router for module in MODULES)
 

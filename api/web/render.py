@@ -71,6 +71,7 @@ def navigation(actor: Actor) -> tuple[tuple[str, str], ...]:
         ("/rates", "Rates"),
         ("/costs", "Own costs"),
         ("/audit", "Audit trail"),
+        ("/reporting", "Reporting"),
     )
     if actor.role == Role.OFFICER:
         return (*common, (f"/claims?state=submitted&partner={actor.partner}", "Awaiting my decision"))

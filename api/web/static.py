@@ -11,7 +11,7 @@ from api.assets import CSS
 from api.web.render import HERE
 
 PREFIX = "/static"
-FILES = {"app.css": CSS}
+FILES = {"app.css": CSS, "print.css": CSS}
 
 router = APIRouter(include_in_schema=False)
 

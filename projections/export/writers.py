@@ -1,6 +1,6 @@
 """The tables as a workbook (XLSX), as CSV files in a directory, or as CSV files in a zip.
 
-Every cell comes through ``rows`` (CSV) or ``_write_cell`` (XLSX), and every text through
+Every cell comes through ``rows`` (CSV) or ``write_cell`` (XLSX), and every text through
 ``projections.escaping.cell``: numbers stay numbers, no text can be read as a formula.
 In CSV, amounts are plain decimal text (``1234.50``), dates ``YYYY-MM-DD`` and recorded times
 ISO 8601 in UTC; in the workbook, amounts are numeric cells written from the exact
@@ -147,7 +147,7 @@ def _number_format(kind: Kind, currency: object) -> str | None:
     return None
 
 
-def _write_cell(ws: Any, row: int, column: int, value: Any, kind: Kind, currency: object) -> Any:
+def write_cell(ws: Any, row: int, column: int, value: Any, kind: Kind, currency: object) -> Any:
     """One workbook cell: a date, a UTC time, an exact number with its format, or safe text."""
     if isinstance(value, datetime):
         utc = value.astimezone(UTC).replace(tzinfo=None)  # a workbook holds milliseconds, no zone
@@ -193,12 +193,12 @@ def to_xlsx(all_sheets: list[Sheet]) -> bytes:
         titles = sheet.titles or sheet.headers
         currency = sheet.headers.index("currency") if "currency" in sheet.headers else None
         for column, title in enumerate(titles, start=1):
-            _write_cell(ws, 1, column, title, "text", None).font = bold
+            write_cell(ws, 1, column, title, "text", None).font = bold
             ws.column_dimensions[get_column_letter(column)].width = _width(sheet, column - 1, title)
         for index, values in enumerate(sheet.rows):
             money = None if currency is None else values[currency]
             for column, value in enumerate(values, start=1):
-                written = _write_cell(ws, index + 2, column, value, sheet.kind(column - 1), money)
+                written = write_cell(ws, index + 2, column, value, sheet.kind(column - 1), money)
                 if index in sheet.totals:
                     written.font = bold
         ws.freeze_panes = "A2"

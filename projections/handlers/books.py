@@ -46,9 +46,9 @@ def _payment_corrected(batch: Batch, e: Payment.RecordCorrected) -> None:
         paid = Money(row.amount, EUR)
         released = paid + Money(row.released, EUR)
         batch.move(line, "committed", released, on=row.value_date)
-        batch.move(line, "paid", -paid, on=row.value_date)
+        batch.move(line, "paid", -paid, on=row.value_date, ref=e.originator_id)
         batch.move(line, "committed", -released, on=e.value_date)
-        batch.move(line, "paid", paid, on=e.value_date)
+        batch.move(line, "paid", paid, on=e.value_date, ref=e.originator_id)
     batch.set(t.payments, {"id": row.id}, bank_reference=e.bank_reference, value_date=e.value_date)
 
 

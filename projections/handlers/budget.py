@@ -105,14 +105,14 @@ def _committed(batch: Batch, e: BudgetLine.Committed) -> None:
 def _paid(batch: Batch, e: BudgetLine.Paid) -> None:
     line = line_key(batch, e)
     batch.move(line, "committed", -(e.amount + e.released))
-    batch.move(line, "paid", e.amount)
+    batch.move(line, "paid", e.amount, ref=e.payment_id)
     batch.set(t.payments, {"id": str(e.payment_id)}, released=e.released.amount)
 
 
 @handles(BudgetLine.PaymentReturned)
 def _payment_returned(batch: Batch, e: BudgetLine.PaymentReturned) -> None:
     line = line_key(batch, e)
-    batch.move(line, "paid", -e.amount)
+    batch.move(line, "paid", -e.amount, ref=e.payment_id)
     batch.move(line, "committed", e.recommitted)
 
 
@@ -123,4 +123,4 @@ def _released(batch: Batch, e: BudgetLine.Released) -> None:
 
 @handles(BudgetLine.CostCharged)
 def _cost_charged(batch: Batch, e: BudgetLine.CostCharged) -> None:
-    batch.move(line_key(batch, e), "spent", e.amount)
+    batch.move(line_key(batch, e), "spent", e.amount, ref=e.cost_id)

@@ -19,7 +19,7 @@ class TestOpenApi:
         document = openapi()
         schemas = document["components"]["schemas"]
         posts = [(path, op["post"]) for path, op in document["paths"].items() if "post" in op]
-        assert len(posts) == 18
+        assert len(posts) == 23
         for path, operation in posts:
             ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
             schema = schemas[ref.rsplit("/", 1)[-1]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -1061,7 +1062,8 @@ class TestReversal:
 class TestCosts:
     def test_a_cost_is_charged_to_the_partners_line(self, api: Api, tokens: Tokens, alliance: Alliance) -> None:
         """201 with the cost; right after, POINTEX's TRAVEL line shows it as own costs, less
-        remaining, and the EU contribution is 90% of it."""
+        remaining; its INDIRECT line is used by 7% of it (28.896 -> 28.90) and the EU contribution
+        is 90% of each: 371.52 + 26.01."""
         data = api.ok(api.post("/costs", cost_body(), tokens.pointex))
         assert (data["partner"], data["category"], data["document_ref"]) == ("POINTEX", "TRAVEL", "INV-2023-118")
         assert data["amount"] == money("412.80")
@@ -1069,7 +1071,10 @@ class TestCosts:
         assert data["cost_date"] == "2023-03-20"
         travel = api.line("POINTEX", "TRAVEL")
         assert (travel["own_costs"], travel["remaining"]) == (money("412.80"), money("9587.20"))
-        assert api.budget()["eu_contribution"] == money("371.52")
+        indirect = api.line("POINTEX", "INDIRECT")
+        assert indirect["own_costs"] == money("28.90")
+        assert Decimal(indirect["remaining"]["amount"]) == Decimal(indirect["allocated"]["amount"]) - Decimal("28.90")
+        assert api.budget()["eu_contribution"] == money("397.53")
         [recorded] = api.events(aggregate_type="Cost")
         assert recorded["aggregate_id"] == data["id"]
         assert recorded["actor_id"] == "paola.pointex"

@@ -30,12 +30,14 @@ def paid_ids(api: Api, alliance: Alliance) -> Ids:
         "pending": pending["id"],
         "currency": "JPY",
         "month": "2023-03",
+        "number": "1",
+        "partner": "POINTEX",
     }
 
 
 class Write(NamedTuple):
     name: str
-    path: str  # with {mission}, {sme}, {claim}, {pending}, {payment}, {currency} or {month} for what it names
+    path: str  # with {mission}, {sme}, {claim}, {pending}, {payment}, {currency}, {month}, {number} or {partner}
     body: Body
     roles: set[Role]
 
@@ -149,6 +151,37 @@ WRITES: list[Write] = [
         lambda ids: {"bank_reference": "SEPA-C", "value_date": "2023-04-21", "reason": "bank statement"},
         {Role.OFFICER},
     ),
+    Write(
+        "reporting periods",
+        "/reporting/periods",
+        lambda ids: {
+            "periods": [{"start": "2021-09-01", "end": "2022-08-31"}, {"start": "2022-09-01", "end": "2023-08-31"}],
+            "reason": "months 1-12 and 13-24",
+            "on": "2021-09-01",
+        },
+        {Role.COORDINATOR},
+    ),
+    Write(
+        "statement lock",
+        "/reporting/periods/{number}/statements/{partner}/lock",
+        lambda ids: {"on": "2022-10-03", "reason": "for review"},
+        {Role.OFFICER},
+    ),
+    Write(
+        "statement signature",
+        "/reporting/periods/{number}/statements/{partner}/sign",
+        lambda ids: {"on": "2022-10-10"},
+        {Role.OFFICER},
+    ),
+    Write(
+        "statement sent back",
+        "/reporting/periods/{number}/statements/{partner}/send-back",
+        lambda ids: {"on": "2022-10-12", "reason": "travel of June is missing"},
+        {Role.COORDINATOR},
+    ),
+    Write(
+        "period submission", "/reporting/periods/{number}/submit", lambda ids: {"on": "2022-10-14"}, {Role.COORDINATOR}
+    ),
 ]
 UNKNOWN_IDS: Ids = {
     "mission": UNKNOWN,
@@ -158,4 +191,6 @@ UNKNOWN_IDS: Ids = {
     "pending": UNKNOWN,
     "currency": "USD",
     "month": "2023-01",
+    "number": "9",
+    "partner": "ACME",
 }

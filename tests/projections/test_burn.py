@@ -96,7 +96,8 @@ class TestAgainstTheFold:
 
 class TestAgainstTheBudget:
     def test_the_last_point_is_the_budget_now_and_at_the_end_date(self, books: Books) -> None:
-        """Each line's last figures are budget_overview's, now and as effective on the last date."""
+        """Each line's last figures are budget_overview's as booked (INDIRECT without the computed
+        indirect costs), now and as effective on the last date."""
         _app, db, _found, log = books
         end = effective_dates(log)[-1]
         with db.reading() as conn:
@@ -108,7 +109,7 @@ class TestAgainstTheBudget:
         assert then is not None
         assert set(found.keys) == {(line.partner, line.category) for line in now.lines} == set(ids)
         for overview in (now, then):
-            for line in overview.lines:
+            for line in overview.booked():
                 last = found.line(line.partner, line.category).last
                 assert last is not None
                 assert (last.committed, last.paid, last.spent, last.remaining) == (

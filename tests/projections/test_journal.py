@@ -58,14 +58,15 @@ def line_of(root: str, line: LineFigures) -> str:
 
 
 def expected(db: ReadDatabase, on: date | None = None) -> Balances:
-    """The read models' figures (GET /budget's), as the journal's line accounts, with their
-    signs (zero figures left out, as the tools do)."""
+    """The read models' figures (GET /budget's) as booked (the indirect costs are computed, not
+    booked), as the journal's line accounts, with their signs (zero figures left out, as the
+    tools do)."""
     with db.reading() as conn:
         overview = budget_overview(conn, AsOf(effective=on))
     if overview is None:
         return {}
     figures = {}
-    for line in overview.lines:
+    for line in overview.booked():
         for measure, (root, sign) in TREE.items():
             value = getattr(line, measure)
             if value:

@@ -79,7 +79,7 @@ def lines_of(overview: BudgetOverview) -> dict[Any, Record]:
             "paid": line.paid,
             "spent": line.spent,
         }
-        for line in overview.lines
+        for line in overview.booked()  # as the events book them: indirect costs are computed
     }
 
 
