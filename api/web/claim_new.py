@@ -31,16 +31,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Connection
 
-from api.context import LedgerContext
-from api.routes._write import then_read
 from api.schemas import parse_iso_date
-from api.settings import Settings
 from api.web.errors import ledger_refused, status_of
-from api.web.payments import payment_id_of
+from api.web.forms import form_id
 from api.web.reads import books, today
 from api.web.render import render
 from api.web.rights import recordable, refused_to
 from api.web.session import Form, FormDep, SessionDep, WebRefusal
+from api.web.writes import writable, write
 from ledger.actors import Actor
 from ledger.assessment import Estimate, ExpenseLine, estimate
 from ledger.errors import LedgerError, NotAllowed
@@ -108,7 +106,7 @@ def typed_of(form: Form) -> Typed:
     count = int(form.get("lines")) if form.get("lines").isdigit() else 1
     lines = [{name: form.get(f"line-{no}-{name}") for name in FIELDS} for no in range(1, min(count, MAX_LINES) + 1)]
     return Typed(
-        claim_id=str(payment_id_of(form.get("claim_id"))),
+        claim_id=str(form_id(form.get("claim_id"))),
         sme=form.get("sme"),
         mission=form.get("mission"),
         on=form.get("on"),
@@ -196,7 +194,7 @@ def page(
 
 @router.get("/claims/new")
 def new_claim(request: Request, session: SessionDep) -> HTMLResponse:
-    fresh = Typed(str(payment_id_of("")), "", "", today().date().isoformat(), [empty_line()])
+    fresh = Typed(str(form_id("")), "", "", today().date().isoformat(), [empty_line()])
     return page(request, session.actor, fresh)
 
 
@@ -257,10 +255,7 @@ def record(request: Request, session: SessionDep, form: FormDep) -> Response:
         return page(request, actor, typed)
     if op != "record":
         return page(request, actor, typed)  # "Show the EUR estimate", or Enter in a field
-    context: LedgerContext = request.app.state.context
-    settings: Settings = request.app.state.settings
-    if context.projector.failure is not None:
-        raise WebRefusal(503, "Not recorded", f"nothing was recorded: {context.projector.failure.describe()}")
+    writable(request)  # the read models have stopped: nothing is read or recorded (503)
     refusals = Refusals()
     sme_id = uuid_field(typed.sme, "sme", "the SME", refusals)
     mission_id = uuid_field(typed.mission, "mission", "the mission", refusals)
@@ -272,17 +267,19 @@ def record(request: Request, session: SessionDep, form: FormDep) -> Response:
     if refusals or sme_id is None or mission_id is None:
         return page(request, actor, typed, 422, refusals)
     try:
-        claim_id = context.app.submit_claim(
-            actor=actor,
-            claim_id=UUID(typed.claim_id),
-            sme_id=sme_id,
-            mission_id=mission_id,
-            lines=list(lines.values()),
-            on=on,
+        claim_id = write(
+            request,
+            lambda context: context.app.submit_claim(
+                actor=actor,
+                claim_id=UUID(typed.claim_id),
+                sme_id=sme_id,
+                mission_id=mission_id,
+                lines=list(lines.values()),
+                on=on,
+            ),
         )
     except NotAllowed as error:
         return ledger_refused(request, error)
     except LedgerError as error:
         return page(request, actor, typed, status_of(error), refusals_of(error, typed))
-    then_read(context, settings.read_your_writes_timeout, lambda _conn: None)
     return RedirectResponse(f"/claims/{claim_id}", status_code=303)

@@ -7,20 +7,24 @@ is api/web/claim_new.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 
+from api.context import LedgerContext
+from api.web.errors import ledger_refused, status_of
 from api.web.reads import books, today
 from api.web.render import render
-from api.web.rights import recordable
+from api.web.rights import may_act_on_claim, recordable
 from api.web.session import SessionDep, WebRefusal
+from api.web.writes import FieldRefusal, write
 from ledger.actors import Actor, Role
 from ledger.claim import ClaimState
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, NotAllowed
 from ledger.money import MINOR_UNITS
 from projections import codes, glance
 from projections import queries as q
@@ -160,3 +164,35 @@ def claim_page(request: Request, actor: Actor, claim_id: UUID, status: int = 200
 @router.get("/claims/{claim_id}")
 def claim(request: Request, session: SessionDep, claim_id: str) -> HTMLResponse:
     return claim_page(request, session.actor, claim_id_of(claim_id))
+
+
+def act_on_claim(
+    request: Request,
+    actor: Actor,
+    claim_id: UUID,
+    values: dict[str, str],
+    what: str,
+    command: Callable[[LedgerContext], object],
+) -> Response:
+    """Run ``command`` (one Application method) on a claim, from a form on its page: who may
+    ``what`` ("reject this claim") is checked first, by the ledger's rule, so that someone who
+    may not is told so rather than shown their typing errors; a field ``command`` cannot read,
+    or a refusal of the ledger, is shown on the claim's page with what was typed (``values``)
+    kept; once recorded, the claim's page (POST-redirect-GET)."""
+
+    def checked(context: LedgerContext) -> None:
+        with books(request) as conn:
+            barred = may_act_on_claim(conn, actor, str(claim_id), what)
+        if barred is not None:
+            raise barred
+        command(context)
+
+    try:
+        write(request, checked)
+    except FieldRefusal as error:
+        return claim_page(request, actor, claim_id, 422, error=error.detail, field=error.field, values=values)
+    except NotAllowed as error:
+        return ledger_refused(request, error)
+    except LedgerError as error:
+        return claim_page(request, actor, claim_id, status_of(error), error=error.detail, values=values)
+    return RedirectResponse(f"/claims/{claim_id}", status_code=303)

@@ -21,15 +21,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from api.context import LedgerContext
-from api.routes._write import then_read
 from api.schemas import parse_iso_date
-from api.settings import Settings
 from api.web.errors import ledger_refused, status_of
-from api.web.rates import FieldRefusal, field
+from api.web.forms import form_id, typed_date
+from api.web.rates import field
 from api.web.reads import books, today
 from api.web.render import render
 from api.web.search import page_number
 from api.web.session import FormDep, SessionDep, WebRefusal
+from api.web.writes import FieldRefusal, write
 from ledger.actors import Actor, Role
 from ledger.errors import LedgerError, NotAllowed
 from ledger.grant import OWN_COST_CATEGORIES
@@ -48,22 +48,6 @@ def records_costs(actor: Actor, partner: str | None) -> bool:
     """Whether to show a partner's cost forms: only its officers record and correct its costs
     (the ledger checks again: require_officer_of)."""
     return actor.role == Role.OFFICER and partner is not None and actor.partner == partner
-
-
-def chosen_id(text: str) -> UUID:
-    """The form's random id (a fresh one if it is missing or not a random id)."""
-    try:
-        given = UUID(text)
-    except ValueError:
-        return uuid4()
-    return given if given.version == 4 else uuid4()
-
-
-def _date(text: str, what: str) -> date:
-    try:
-        return parse_iso_date(text)
-    except ValueError as error:
-        raise FieldRefusal("on", f"{what}: {error}") from None
 
 
 def _day(text: str, what: str, errors: dict[str, str], name: str) -> date | None:
@@ -140,15 +124,6 @@ def costs(request: Request, session: SessionDep) -> HTMLResponse:
     return costs_page(request, session.actor)
 
 
-def _write(request: Request, command: Callable[[LedgerContext], None]) -> None:
-    context: LedgerContext = request.app.state.context
-    settings: Settings = request.app.state.settings
-    if context.projector.failure is not None:
-        raise WebRefusal(503, "Not recorded", f"nothing was recorded: {context.projector.failure.describe()}")
-    command(context)
-    then_read(context, settings.read_your_writes_timeout, lambda _conn: None)
-
-
 def _amount(text: str, currency: str) -> Money:
     code = field("currency", lambda: codes.currency_code(currency))
     return field("amount", lambda: Money(parse_decimal_text(text, "the amount"), code))
@@ -158,14 +133,14 @@ def _amount(text: str, currency: str) -> Money:
 def record_cost(request: Request, session: SessionDep, form: FormDep) -> Response:
     names = ("partner", "category", "amount", "currency", "document_ref", "description", "on")
     values = {name: form.get(name) for name in names} | {"action": "record"}
-    cost_id = chosen_id(form.get("cost_id"))
+    cost_id = form_id(form.get("cost_id"))
     values["cost_id"] = str(cost_id)
     actor = session.actor
     missing: tuple[str, str] | None = None
 
     def command(context: LedgerContext) -> None:
         nonlocal missing
-        amount, on = _amount(values["amount"], values["currency"]), _date(values["on"], "the cost date")
+        amount, on = _amount(values["amount"], values["currency"]), typed_date(values["on"], "on", "the cost date")
         missing = (amount.currency, month_of(on))
         context.app.record_cost(
             actor=actor,
@@ -179,7 +154,7 @@ def record_cost(request: Request, session: SessionDep, form: FormDep) -> Respons
         )
 
     try:
-        _write(request, command)
+        write(request, command)
     except FieldRefusal as error:
         return costs_page(request, actor, 422, error=error.detail, field=error.field, values=values)
     except NotAllowed as error:
@@ -234,11 +209,11 @@ def correct_cost(request: Request, session: SessionDep, form: FormDep, cost_id: 
         raise WebRefusal(404, "No such cost", f"cost {uuid} is not in the ledger (or not yet projected)")
 
     def command(context: LedgerContext) -> None:
-        amount, on = _amount(values["amount"], currency), _date(values["on"], "the correction date")
+        amount, on = _amount(values["amount"], currency), typed_date(values["on"], "on", "the correction date")
         context.app.correct_cost(actor=actor, cost_id=uuid, amount=amount, reason=values["reason"], on=on)
 
     try:
-        _write(request, command)
+        write(request, command)
     except FieldRefusal as error:
         return cost_page(request, actor, uuid, 422, error=error.detail, field=error.field, values=values)
     except NotAllowed as error:

@@ -24,14 +24,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from api.context import LedgerContext
-from api.routes._write import then_read
 from api.schemas import parse_iso_date
-from api.settings import Settings
-from api.web.claims import claim_id_of, claim_page
+from api.web.claims import act_on_claim, claim_id_of, claim_page
 from api.web.errors import ledger_refused, status_of
+from api.web.forms import typed_date
 from api.web.reads import books
-from api.web.rights import may_act_on_claim
 from api.web.session import Form, FormDep, SessionDep, WebRefusal
+from api.web.writes import writable, write
 from ledger.actors import require_officer_of
 from ledger.assessment import LineDecision
 from ledger.errors import LedgerError, NotAllowed
@@ -47,40 +46,21 @@ CHANGED = (
 )
 
 
-def context_of(request: Request) -> tuple[LedgerContext, Settings]:
-    context: LedgerContext = request.app.state.context
-    if context.projector.failure is not None:
-        raise WebRefusal(503, "Not recorded", f"nothing was recorded: {context.projector.failure.describe()}")
-    settings: Settings = request.app.state.settings
-    return context, settings
-
-
 def _decide(request: Request, session: SessionDep, form: FormDep, claim_id: str, action: str) -> Response:
     """Record the decision through the Application; the claim's page shows the outcome."""
     actor, uuid = session.actor, claim_id_of(claim_id)
     values = {"on": form.get("on"), "reason": form.get("reason"), "action": action}
-    context, settings = context_of(request)
-    with books(request) as conn:
-        barred = may_act_on_claim(conn, actor, str(uuid), f"{action} this claim")
-    if barred is not None:
-        return ledger_refused(request, barred)
-    try:
-        on = parse_iso_date(values["on"])
-    except ValueError as error:
-        return claim_page(request, actor, uuid, 422, error=f"{DATES[action]}: {error}", field="on", values=values)
-    try:
+
+    def command(context: LedgerContext) -> None:
+        on = typed_date(values["on"], "on", DATES[action])
         if action == "approve":
             context.app.approve_claim(actor=actor, claim_id=uuid, on=on, reason=values["reason"])
         elif action == "reject":
             context.app.reject_claim(actor=actor, claim_id=uuid, on=on, reason=values["reason"])
         else:
             context.app.withdraw_claim(actor=actor, claim_id=uuid, on=on, reason=values["reason"])
-    except NotAllowed as error:
-        return ledger_refused(request, error)
-    except LedgerError as error:
-        return claim_page(request, actor, uuid, status_of(error), error=error.detail, values=values)
-    then_read(context, settings.read_your_writes_timeout, lambda _conn: None)
-    return RedirectResponse(f"/claims/{uuid}", status_code=303)
+
+    return act_on_claim(request, actor, uuid, values, f"{action} this claim", command)
 
 
 @router.post("/claims/{claim_id}/approve")
@@ -125,7 +105,7 @@ def approve_partly(request: Request, session: SessionDep, form: FormDep, claim_i
         for name in ("accepted", "reason"):
             values[f"{name}-{line.line_no}"] = form.get(f"{name}-{line.line_no}")
     page: dict[str, Any] = {"values": values}
-    context, settings = context_of(request)
+    context = writable(request)
     try:  # the ledger's own rule first: someone who may not approve sees why, not their typos
         require_officer_of(actor, detail.claim.partner, "approve this claim")
     except NotAllowed as error:
@@ -149,12 +129,16 @@ def approve_partly(request: Request, session: SessionDep, form: FormDep, claim_i
     if form.get("previewed") != str(preview.approved.amount):
         return claim_page(request, actor, uuid, 409, error=CHANGED, **page)
     try:
-        context.app.approve_claim(actor=actor, claim_id=uuid, on=on, decisions=decisions, reason=values["reason"])
+        write(
+            request,
+            lambda context: context.app.approve_claim(
+                actor=actor, claim_id=uuid, on=on, decisions=decisions, reason=values["reason"]
+            ),
+        )
     except NotAllowed as error:
         return ledger_refused(request, error)
     except LedgerError as error:
         return refused(request, actor, uuid, error, page)
-    then_read(context, settings.read_your_writes_timeout, lambda _conn: None)
     return RedirectResponse(f"/claims/{uuid}", status_code=303)
 
 

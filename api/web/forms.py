@@ -12,18 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from api.context import LedgerContext
-from api.routes._write import then_read
 from api.schemas import parse_iso_date
-from api.settings import Settings
 from api.web.errors import ledger_refused, status_of
-from api.web.payments import FieldRefusal, payment_id_of
-from api.web.session import WebRefusal
+from api.web.writes import FieldRefusal, write
 from ledger.errors import LedgerError, NotAllowed
 from ledger.money import Money, parse_decimal_text
 
@@ -39,7 +36,11 @@ Page = Callable[[int, dict[str, str]], Response]
 def form_id(text: str) -> UUID:
     """The form's random id of what it records (put in the form when the page was drawn, so
     the same form sent twice records once); a fresh one if missing or not a random id."""
-    return payment_id_of(text)
+    try:
+        given = UUID(text)
+    except ValueError:
+        return uuid4()
+    return given if given.version == 4 else uuid4()
 
 
 def typed_date(text: str, field: str, what: str) -> date:
@@ -79,17 +80,12 @@ def record(
     hints: Hints = (),
 ) -> Response:
     """Run ``command`` (one Application method); on success redirect to ``then(its result)``."""
-    context: LedgerContext = request.app.state.context
-    settings: Settings = request.app.state.settings
-    if context.projector.failure is not None:
-        raise WebRefusal(503, "Not recorded", f"nothing was recorded: {context.projector.failure.describe()}")
     try:
-        result = command(context)
+        result = write(request, command)
     except FieldRefusal as error:
         return page(422, {error.field: error.detail})
     except NotAllowed as error:
         return ledger_refused(request, error)
     except LedgerError as error:
         return page(status_of(error), {refusal_field(error, fields, hints): error.detail})
-    then_read(context, settings.read_your_writes_timeout, lambda _conn: None)
     return RedirectResponse(then(result), status_code=303)

@@ -18,10 +18,10 @@ from fastapi.responses import HTMLResponse
 
 from api.context import LedgerContext
 from api.web.forms import Hints, record, typed_date, typed_eur
-from api.web.payments import FieldRefusal
 from api.web.reads import books, today
 from api.web.render import environment, render
 from api.web.session import Form, FormDep, SessionDep
+from api.web.writes import FieldRefusal
 from ledger.actors import Actor, Role
 from ledger.errors import LedgerError
 from ledger.mission import CostType

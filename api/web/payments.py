@@ -17,22 +17,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
 
 from api.context import LedgerContext
-from api.routes._write import then_read
-from api.schemas import parse_iso_date
-from api.settings import Settings
-from api.web.claims import claim_id_of, claim_page
-from api.web.errors import ledger_refused, status_of
+from api.web.claims import act_on_claim, claim_id_of
+from api.web.forms import form_id, typed_date, typed_eur
 from api.web.reads import books
-from api.web.rights import may_act_on_claim
 from api.web.session import Form, FormDep, SessionDep, WebRefusal
-from ledger.errors import LedgerError, NotAllowed
-from ledger.money import Money, parse_decimal_text
+from api.web.writes import FieldRefusal as FieldRefusal  # importable from here, as before
+from ledger.money import Money
 from projections import lists
 
 router = APIRouter(include_in_schema=False)
@@ -46,38 +41,14 @@ DATES = {
 }
 
 
-class FieldRefusal(Exception):
-    """A field the route could not read (a date, an amount): shown beside that field."""
-
-    def __init__(self, field: str, detail: str) -> None:
-        super().__init__(detail)
-        self.field = field
-        self.detail = detail
-
-
 def eur(text: str) -> Money:
     """An amount in EUR, read exactly as the JSON API reads one (a plain decimal string, then
     Money, which refuses more decimals than cents)."""
-    try:
-        return Money(parse_decimal_text(text, "the amount"), "EUR")
-    except LedgerError as error:
-        raise FieldRefusal("amount", error.detail) from None
+    return typed_eur(text, "amount", "the amount")
 
 
 def on_date(form: Form, action: str) -> date:
-    try:
-        return parse_iso_date(form.get("on"))
-    except ValueError as error:
-        raise FieldRefusal("on", f"{DATES[action]}: {error}") from None
-
-
-def payment_id_of(text: str) -> UUID:
-    """The form's random payment id (a fresh one if it is missing or not a random id)."""
-    try:
-        given = UUID(text)
-    except ValueError:
-        return uuid4()
-    return given if given.version == 4 else uuid4()
+    return typed_date(form.get("on"), "on", DATES[action])
 
 
 #: What each correction does, as the ledger's refusal names it.
@@ -99,31 +70,13 @@ def _correct(
     **kept: str,
 ) -> Response:
     """Run ``command`` (one Application method); the claim's page shows the outcome."""
-    actor, uuid = session.actor, claim_id_of(claim_id)
-    context: LedgerContext = request.app.state.context
-    settings: Settings = request.app.state.settings
     values = {"on": form.get("on"), "reason": form.get("reason"), "action": action, **kept}
-    if context.projector.failure is not None:
-        raise WebRefusal(503, "Not recorded", f"nothing was recorded: {context.projector.failure.describe()}")
-    with books(request) as conn:
-        barred = may_act_on_claim(conn, actor, str(uuid), ACTIONS[action])
-    if barred is not None:
-        return ledger_refused(request, barred)
-    try:
-        command(context)
-    except FieldRefusal as error:
-        return claim_page(request, actor, uuid, 422, error=error.detail, field=error.field, values=values)
-    except NotAllowed as error:
-        return ledger_refused(request, error)
-    except LedgerError as error:
-        return claim_page(request, actor, uuid, status_of(error), error=error.detail, values=values)
-    then_read(context, settings.read_your_writes_timeout, lambda _conn: None)
-    return RedirectResponse(f"/claims/{uuid}", status_code=303)
+    return act_on_claim(request, session.actor, claim_id_of(claim_id), values, ACTIONS[action], command)
 
 
 @router.post("/claims/{claim_id}/payments")
 def record_payment(request: Request, session: SessionDep, form: FormDep, claim_id: str) -> Response:
-    payment_id = payment_id_of(form.get("payment_id"))
+    payment_id = form_id(form.get("payment_id"))
 
     def command(context: LedgerContext) -> Any:
         amount, on = eur(form.get("amount")), on_date(form, "pay")

@@ -14,13 +14,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.context import LedgerContext
-from api.routes._write import then_read
-from api.settings import Settings
 from api.web.errors import ledger_refused, status_of
 from api.web.rates import keeps_rates
 from api.web.render import render
-from api.web.session import SessionDep, WebRefusal
+from api.web.session import SessionDep
 from api.web.upload import MAX_FILE, UploadDep, too_large
+from api.web.writes import write
 from ledger.actors import Actor
 from ledger.errors import LedgerError, NotAllowed
 from ledger.rate_file import MAX_ROWS, RateFile, RateFileError, decoded, read_rate_file
@@ -87,8 +86,6 @@ def preview(request: Request, session: SessionDep, upload: UploadDep) -> Respons
 def confirm(request: Request, session: SessionDep, upload: UploadDep) -> Response:
     """Record the confirmed file's rates, all at once, after reading and checking it again."""
     actor = session.actor
-    context: LedgerContext = request.app.state.context
-    settings: Settings = request.app.state.settings
     try:
         text = upload.get("csv").replace("\r\n", "\n")
         read = checked(request, actor, _text(text.encode("utf-8")))
@@ -97,14 +94,11 @@ def confirm(request: Request, session: SessionDep, upload: UploadDep) -> Respons
     if not read.ok:
         problem = read.problem or "the file as confirmed has a row with a problem (below)"
         return import_page(request, actor, 422, read=read, text=text, error=problem)
-    if context.projector.failure is not None:
-        raise WebRefusal(503, "Not recorded", f"nothing was recorded: {context.projector.failure.describe()}")
     new = [row.rate for row in read.rows if row.rate is not None and not row.already]
     try:
-        recorded = context.app.record_rates(actor=actor, rates=new) if new else ()
+        recorded = write(request, lambda context: context.app.record_rates(actor=actor, rates=new) if new else ())
     except NotAllowed as error:
         return ledger_refused(request, error)
     except LedgerError as error:
         return import_page(request, actor, status_of(error), read=read, text=text, error=error.detail)
-    then_read(context, settings.read_your_writes_timeout, lambda _conn: None)
     return RedirectResponse(f"/rates?imported={len(recorded)}", status_code=303)

@@ -19,13 +19,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.context import LedgerContext
-from api.routes._write import then_read
-from api.settings import Settings
 from api.web.errors import ledger_refused, status_of
 from api.web.reads import books
 from api.web.render import render
 from api.web.search import page_number
 from api.web.session import FormDep, SessionDep, WebRefusal
+from api.web.writes import FieldRefusal, write
 from ledger.actors import Actor, Role
 from ledger.errors import LedgerError, NotAllowed
 from ledger.money import EUR, MINOR_UNITS, parse_rate
@@ -37,15 +36,6 @@ router = APIRouter(include_in_schema=False)
 PAGE = 25
 #: The currencies a rate is recorded for (EUR converts to itself).
 CURRENCIES = sorted(code for code in MINOR_UNITS if code != EUR)
-
-
-class FieldRefusal(Exception):
-    """A field the ledger's parsing refused: shown beside that field."""
-
-    def __init__(self, field: str, detail: str) -> None:
-        super().__init__(detail)
-        self.field = field
-        self.detail = detail
 
 
 def keeps_rates(actor: Actor) -> bool:
@@ -113,15 +103,6 @@ def rates(request: Request, session: SessionDep) -> HTMLResponse:
     return rates_page(request, session.actor)
 
 
-def _write(request: Request, command: Callable[[LedgerContext], None]) -> None:
-    context: LedgerContext = request.app.state.context
-    settings: Settings = request.app.state.settings
-    if context.projector.failure is not None:
-        raise WebRefusal(503, "Not recorded", f"nothing was recorded: {context.projector.failure.describe()}")
-    command(context)
-    then_read(context, settings.read_your_writes_timeout, lambda _conn: None)
-
-
 @router.post("/rates")
 def record_rate(request: Request, session: SessionDep, form: FormDep) -> Response:
     values = {key: form.get(key) for key in ("currency", "month", "rate", "source")} | {"action": "record"}
@@ -135,7 +116,7 @@ def record_rate(request: Request, session: SessionDep, form: FormDep) -> Respons
         context.app.record_rate(actor=actor, currency=currency, month=month, rate=rate, source=values["source"])
 
     try:
-        _write(request, command)
+        write(request, command)
     except FieldRefusal as error:
         return rates_page(request, actor, 422, error=error.detail, field=error.field, values=values)
     except NotAllowed as error:
@@ -196,7 +177,7 @@ def correct_rate(request: Request, session: SessionDep, form: FormDep, currency:
         )
 
     try:
-        _write(request, command)
+        write(request, command)
     except FieldRefusal as error:
         return rate_page(request, actor, code, month, 422, error=error.detail, field=error.field, values=values)
     except NotAllowed as error:

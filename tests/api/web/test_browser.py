@@ -5,121 +5,68 @@ The story: an officer signs in, opens a claim awaiting their decision, approves 
 approved; the coordinator sees the amount committed on the budget, and filters the claims
 (htmx, under the strict CSP: no policy violation in the console).
 
-Skipped with a clear message without Chromium (GRANTLEDGER_CHROMIUM, else /usr/bin/chromium)
-or the playwright package, unless GRANTLEDGER_REQUIRE_BROWSER=1 (set by .ci/run): then it fails.
-Playwright's own browser downloads are never used (they cannot be fetched here).
+The fixtures and helpers are tests/api/web/browsing.py's; they stay importable from here by
+the names the other browser tests took from here (AXE, REQUIRE, browser, demo,
+serious_violations, signed_in).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import re
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from api.cli import main
-from bench.server import Server
+from tests.api.web.browsing import (
+    AXE,
+    CHROMIUM,
+    LIFETIME,
+    REQUIRE,
+    Demo,
+    browser,
+    budget_figure,
+    demo,
+    require_axe,
+    require_browser,
+    scan,
+    scanner,
+    serious_violations,
+    sign_in,
+    signed_in,
+    without_issues,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-CHROMIUM = Path(os.environ.get("GRANTLEDGER_CHROMIUM", "/usr/bin/chromium"))
-REQUIRE = os.environ.get("GRANTLEDGER_REQUIRE_BROWSER") == "1"
-#: The server stops by itself after this many seconds, whatever happens to the tests.
-LIFETIME = 600
-#: axe-core (npm, a dev dependency in package-lock.json), injected into each page for the scan.
-AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
-
+#: What the other browser tests took from here, before browsing.py: still importable from here.
+__all__ = [
+    "AXE",
+    "CHROMIUM",
+    "LIFETIME",
+    "REQUIRE",
+    "browser",
+    "demo",
+    "require_browser",
+    "serious_violations",
+    "signed_in",
+]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def require_browser() -> None:
-    problem = None
-    if not CHROMIUM.is_file():
-        problem = f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set GRANTLEDGER_CHROMIUM)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed (pip install -e '.[test]')"
-    if problem is None:
-        return
-    if REQUIRE:
-        pytest.fail(f"GRANTLEDGER_REQUIRE_BROWSER=1 but {problem}")
-    pytest.skip(f"browser tests skipped: {problem}")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
-    """The demo in a fresh store, served on 127.0.0.1; the passwords the demo printed."""
-    require_browser()
-    folder = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{folder / 'ledger.db'}"
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert main(["--database-url", url, "demo"]) == 0
-    passwords = dict(re.findall(r"^\s+(\S+)\s.*password: (\S+)$", printed.getvalue(), re.M))
-    assert {"officer.nidv", "claire.coordinator"} <= passwords.keys(), printed.getvalue()
-    with Server(url, folder / "server.log", lifetime=LIFETIME) as server:
-        yield server, passwords
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def signed_in(
-    browser: Browser, server: Server, name: str, password: str, violations: list[str], *, bypass_csp: bool = False
-) -> Page:
-    """A new browser context (its own cookies) signed in through the form, as a person does."""
-    page = browser.new_context(base_url=server.base_url, bypass_csp=bypass_csp).new_page()
-    page.on(
-        "console",
-        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    page.goto("/")
-    assert page.url.endswith("/sign-in?next=/")
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server.base_url + "/")
-    assert page.get_by_text(f"Signed in as {name}").is_visible()
-    return page
 
 
 def committed(page: Page, partner: str, category: str) -> Decimal:
     """The committed figure of one budget line, as the page writes it (1,234.50)."""
-    row = page.locator("table.budget tr", has=page.locator(f"td:text-is('{partner}')")).filter(
-        has=page.locator(f"td:text-is('{category}')")
-    )
-    return Decimal(row.locator("td.num").nth(2).inner_text().replace(",", ""))
+    return budget_figure(page, partner, category, 2)
 
 
-def test_an_officer_approves_a_claim_and_the_coordinator_sees_the_budget_move(
-    demo: tuple[Server, dict[str, str]], browser: Browser
-) -> None:
-    server, passwords = demo
+def test_an_officer_approves_a_claim_and_the_coordinator_sees_the_budget_move(demo: Demo, browser: Browser) -> None:
     violations: list[str] = []
-    coordinator = signed_in(browser, server, "claire.coordinator", passwords["claire.coordinator"], violations)
+    coordinator = sign_in(browser, demo, "claire.coordinator", violations)
     coordinator.goto("/budget")
     before = committed(coordinator, "NIDV", "FSTP")
 
-    officer = signed_in(browser, server, "officer.nidv", passwords["officer.nidv"], violations)
+    officer = sign_in(browser, demo, "officer.nidv", violations)
     assert officer.get_by_role("heading", name="Claims awaiting your decision").is_visible()
     officer.locator("table", has_text="Submitted claims").locator("tbody a").first.click()
     officer.wait_for_url(re.compile(r"/claims/[0-9a-f-]{36}$"))
@@ -157,33 +104,14 @@ def test_an_officer_approves_a_claim_and_the_coordinator_sees_the_budget_move(
     assert violations == [], violations
 
 
-def serious_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is now (rule: nodes)."""
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async () => (await axe.run(document)).violations")
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']][:3]}"
-        for v in found
-        if v["impact"] in {"serious", "critical"}
-    ]
-
-
-def test_the_main_pages_have_no_serious_accessibility_violations(
-    demo: tuple[Server, dict[str, str]], browser: Browser
-) -> None:
+def test_the_main_pages_have_no_serious_accessibility_violations(demo: Demo, browser: Browser) -> None:
     """axe-core on every main page of each role: no serious or critical violation. (The scan's
     script is injected by the test, so its browser context bypasses the CSP; the pages' own
     policy is checked by the story above and the route tests.)"""
-    if not AXE.is_file():
-        message = f"axe-core is not installed ({AXE}): run scripts/setup-venv (npm ci)"
-        if REQUIRE:
-            pytest.fail(message)
-        pytest.skip(message)
-    server, passwords = demo
-    found: dict[str, list[str]] = {}
+    require_axe()
+    server, _passwords = demo
     anonymous = browser.new_context(base_url=server.base_url, bypass_csp=True).new_page()
-    anonymous.goto("/sign-in")
-    found["/sign-in"] = serious_violations(anonymous)
+    found = scan(anonymous, ["/sign-in"])
     pages = {
         "claire.coordinator": [
             "/",
@@ -199,12 +127,10 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
         "arthur.auditor": ["/", "/verify"],
     }
     for name, paths in pages.items():
-        page = signed_in(browser, server, name, passwords[name], [], bypass_csp=True)
-        for path in paths:
-            page.goto(path)
-            found[f"{name} {path}"] = serious_violations(page)
+        page = scanner(browser, demo, name)
+        found |= {f"{name} {path}": issues for path, issues in scan(page, paths).items()}
         if name == "officer.nidv":
             page.locator("#results tbody a").first.click()
             page.wait_for_load_state()
             found[f"{name} a claim"] = serious_violations(page)
-    assert {where: issues for where, issues in found.items() if issues} == {}
+    without_issues(found)

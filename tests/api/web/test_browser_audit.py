@@ -1,5 +1,5 @@
 """The audit trail and the burn charts in a real browser (Chromium, on the demo served by
-``grantledger serve``; fixtures of test_browser.py): the auditor filters the trail, opens a
+``grantledger serve``; fixtures of browsing.py): the auditor filters the trail, opens a
 claim's history from it and looks at an earlier version; the coordinator opens the charts and
 chooses a partner; no CSP violation; axe-core finds no serious violation on these pages."""
 
@@ -10,27 +10,18 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bench.server import Server
-from tests.api.web.test_browser import (  # noqa: F401 - the module's fixtures, used by name
-    AXE,
-    REQUIRE,
-    browser,
-    demo,
-    serious_violations,
-    signed_in,
-)
+from tests.api.web.browsing import Demo, browser, demo, scan, scanner, serious_violations, sign_in, without_issues
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
+__all__ = ["browser", "demo"]  # the fixtures, used by name
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-Demo = tuple[Server, dict[str, str]]
 
 
-def test_the_auditor_opens_a_claims_history_from_the_trail(demo: Demo, browser: Browser) -> None:  # noqa: F811
-    server, passwords = demo
+def test_the_auditor_opens_a_claims_history_from_the_trail(demo: Demo, browser: Browser) -> None:
     violations: list[str] = []
-    auditor = signed_in(browser, server, "arthur.auditor", passwords["arthur.auditor"], violations)
+    auditor = sign_in(browser, demo, "arthur.auditor", violations)
     auditor.get_by_role("link", name="The audit trail").first.click()
     auditor.wait_for_url(re.compile(r"/audit$"))
     auditor.get_by_label("Record type").select_option("Claim")
@@ -62,10 +53,9 @@ def test_the_auditor_opens_a_claims_history_from_the_trail(demo: Demo, browser: 
     assert violations == [], violations
 
 
-def test_the_coordinator_looks_at_the_burn_charts(demo: Demo, browser: Browser) -> None:  # noqa: F811
-    server, passwords = demo
+def test_the_coordinator_looks_at_the_burn_charts(demo: Demo, browser: Browser) -> None:
     violations: list[str] = []
-    coordinator = signed_in(browser, server, "claire.coordinator", passwords["claire.coordinator"], violations)
+    coordinator = sign_in(browser, demo, "claire.coordinator", violations)
     coordinator.get_by_role("link", name="Charts", exact=True).click()
     coordinator.wait_for_url(re.compile(r"/charts$"))
     main = coordinator.get_by_role("img", name="The whole grant: every line")
@@ -90,25 +80,15 @@ def test_the_coordinator_looks_at_the_burn_charts(demo: Demo, browser: Browser) 
     assert violations == [], violations
 
 
-def test_the_audit_and_chart_pages_have_no_serious_accessibility_violations(
-    demo: Demo,  # noqa: F811
-    browser: Browser,  # noqa: F811
-) -> None:
-    if not AXE.is_file():
-        message = f"axe-core is not installed ({AXE}): run scripts/setup-venv (npm ci)"
-        if REQUIRE:
-            pytest.fail(message)
-        pytest.skip(message)
-    server, passwords = demo
-    found: dict[str, list[str]] = {}
-    page = signed_in(browser, server, "arthur.auditor", passwords["arthur.auditor"], [], bypass_csp=True)
-    for path in ("/audit", "/audit?type=Claim&order=log", "/audit?from=2023-13-01", "/charts", "/charts?partner=NTT"):
-        page.goto(path)
-        found[path] = serious_violations(page)
+def test_the_audit_and_chart_pages_have_no_serious_accessibility_violations(demo: Demo, browser: Browser) -> None:
+    page = scanner(browser, demo, "arthur.auditor")
+    found = scan(
+        page, ("/audit", "/audit?type=Claim&order=log", "/audit?from=2023-13-01", "/charts", "/charts?partner=NTT")
+    )
     page.goto("/audit?type=Claim")
     page.locator("table.trail tbody a", has_text=re.compile(r"^Claim ")).first.click()
     page.wait_for_load_state()
     found["a claim's history"] = serious_violations(page)
     page.goto(page.url + "?version=1")
     found["a claim's first version"] = serious_violations(page)
-    assert {where: issues for where, issues in found.items() if issues} == {}
+    without_issues(found)

@@ -10,8 +10,7 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from bench.server import Server
-from tests.api.web.test_browser import AXE, REQUIRE, browser, demo, serious_violations, signed_in
+from tests.api.web.browsing import Demo, browser, demo, has_axe, serious_violations, sign_in, without_issues
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-__all__ = ["browser", "demo"]  # the fixtures, shared with test_browser.py
+__all__ = ["browser", "demo"]  # the fixtures, used by name
 
 OFFICER = "officer.pointex"
 #: The demo's JPY rate of March 2023 is 142.71: JPY 28,542 is EUR 200.00, JPY 14,271 EUR 100.00.
@@ -48,12 +47,9 @@ def preview(page: Page) -> None:
     page.wait_for_load_state()
 
 
-def test_an_officer_records_a_jpy_claim_approves_it_partly_and_pays_it(
-    demo: tuple[Server, dict[str, str]], browser: Browser
-) -> None:
-    server, passwords = demo
+def test_an_officer_records_a_jpy_claim_approves_it_partly_and_pays_it(demo: Demo, browser: Browser) -> None:
     violations: list[str] = []
-    officer = signed_in(browser, server, OFFICER, passwords[OFFICER], violations)
+    officer = sign_in(browser, demo, OFFICER, violations)
     officer.get_by_role("link", name="Record a claim").click()
     officer.wait_for_url(re.compile(r"/claims/new$"))
     sme = officer.locator("#sme option", has_text="Alpenfaser Technik GmbH").get_attribute("value")
@@ -87,8 +83,8 @@ def test_an_officer_records_a_jpy_claim_approves_it_partly_and_pays_it(
     assert officer.locator("#preview-binding").is_visible()
     assert "submitted" in officer.locator("h1").inner_text(), "a preview records nothing"
 
-    if AXE.is_file():  # the preview, scanned in a context that lets the scan's script in
-        scan = signed_in(browser, server, OFFICER, passwords[OFFICER], [], bypass_csp=True)
+    if has_axe():  # the preview, scanned in a context that lets the scan's script in
+        scan = sign_in(browser, demo, OFFICER, bypass_csp=True)
         scan.goto(claim_url)
         preview(scan)
         found = {"preview": serious_violations(scan)}
@@ -97,9 +93,7 @@ def test_an_officer_records_a_jpy_claim_approves_it_partly_and_pays_it(
         scan.get_by_role("button", name="Add a line").click()
         scan.wait_for_load_state()
         found["/claims/new with two lines"] = serious_violations(scan)
-        assert {where: issues for where, issues in found.items() if issues} == {}
-    elif REQUIRE:
-        pytest.fail(f"axe-core is not installed ({AXE}): run scripts/setup-venv (npm ci)")
+        without_issues(found)
 
     officer.get_by_role("button", name="Confirm the approval").click()
     officer.wait_for_load_state()

@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bench.server import Server
-from tests.api.web.test_browser import AXE, REQUIRE, browser, demo, serious_violations, signed_in
+from tests.api.web.browsing import Demo, browser, demo, scan, scanner, serious_violations, sign_in, without_issues
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, FilePayload, Page
 
-__all__ = ["browser", "demo"]  # the fixtures, shared with test_browser.py
+__all__ = ["browser", "demo"]  # the fixtures, used by name
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 BAD = b"currency,month,rate,source\nUSD,2024-01,1.0905,InforEuro\nCAD,2024-13,1.4565,InforEuro\n"
@@ -34,12 +33,10 @@ def rates_listed(page: Page, month: str) -> str:
     return page.locator("#results tbody").inner_text()
 
 
-def test_the_coordinator_imports_rates_after_fixing_the_bad_row(
-    demo: tuple[Server, dict[str, str]], browser: Browser
-) -> None:
-    server, passwords = demo
+def test_the_coordinator_imports_rates_after_fixing_the_bad_row(demo: Demo, browser: Browser) -> None:
+    server, _passwords = demo
     violations: list[str] = []
-    page = signed_in(browser, server, "claire.coordinator", passwords["claire.coordinator"], violations)
+    page = sign_in(browser, demo, "claire.coordinator", violations)
     assert "No rates." in rates_listed(page, "2024-01")
     page.get_by_role("link", name="Import rates from a CSV file").click()
     page.wait_for_url(server.base_url + "/rates/import")
@@ -66,10 +63,10 @@ def test_the_coordinator_imports_rates_after_fixing_the_bad_row(
     assert violations == [], violations
 
 
-def test_an_officer_records_an_own_cost(demo: tuple[Server, dict[str, str]], browser: Browser) -> None:
-    server, passwords = demo
+def test_an_officer_records_an_own_cost(demo: Demo, browser: Browser) -> None:
+    server, _passwords = demo
     violations: list[str] = []
-    page = signed_in(browser, server, "officer.nidv", passwords["officer.nidv"], violations)
+    page = sign_in(browser, demo, "officer.nidv", violations)
     page.get_by_role("link", name="Own costs").click()
     page.wait_for_url(server.base_url + "/costs")
     page.get_by_label("Category").last.select_option("TRAVEL")
@@ -87,20 +84,9 @@ def test_an_officer_records_an_own_cost(demo: tuple[Server, dict[str, str]], bro
     assert violations == [], violations
 
 
-def test_the_rates_and_costs_pages_have_no_serious_accessibility_violations(
-    demo: tuple[Server, dict[str, str]], browser: Browser
-) -> None:
-    if not AXE.is_file():
-        message = f"axe-core is not installed ({AXE}): run scripts/setup-venv (npm ci)"
-        if REQUIRE:
-            pytest.fail(message)
-        pytest.skip(message)
-    server, passwords = demo
-    found: dict[str, list[str]] = {}
-    page = signed_in(browser, server, "officer.nidv", passwords["officer.nidv"], [], bypass_csp=True)
-    for path in ("/rates", "/rates?currency=JPY&month=2025-03", "/rates/import", "/costs"):
-        page.goto(path)
-        found[path] = serious_violations(page)
+def test_the_rates_and_costs_pages_have_no_serious_accessibility_violations(demo: Demo, browser: Browser) -> None:
+    page = scanner(browser, demo, "officer.nidv")
+    found = scan(page, ("/rates", "/rates?currency=JPY&month=2025-03", "/rates/import", "/costs"))
     page.goto("/rates")
     page.locator("#results tbody a").first.click()
     page.wait_for_load_state()
@@ -111,4 +97,4 @@ def test_the_rates_and_costs_pages_have_no_serious_accessibility_violations(
     page.wait_for_load_state()
     assert page.locator("table.preview").is_visible()
     found["the preview"] = serious_violations(page)
-    assert {where: issues for where, issues in found.items() if issues} == {}
+    without_issues(found)

@@ -1,5 +1,5 @@
 """Missions, SMEs and budget transfers in a real browser (Chromium, against a real
-``grantledger serve`` on the demo; fixtures from test_browser.py): the coordinator transfers
+``grantledger serve`` on the demo; fixtures of browsing.py): the coordinator transfers
 budget with the consortium's decision reference and sees the budget move, and registers an
 SME; NIDV's officer (CAN-2023 is NIDV's mission) selects it for the mission and sees its
 support against the cap. Then an axe scan of the new pages."""
@@ -12,8 +12,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bench.server import Server
-from tests.api.web.test_browser import AXE, REQUIRE, browser, demo, serious_violations, signed_in
+from tests.api.web.browsing import (
+    Demo,
+    browser,
+    budget_figure,
+    demo,
+    scan,
+    scanner,
+    serious_violations,
+    sign_in,
+    without_issues,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -24,18 +33,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def allocated(page: Page, partner: str, category: str) -> Decimal:
     """The allocated figure of one budget line, as the budget page writes it (1,234.50)."""
-    row = page.locator("table.budget tr", has=page.locator(f"td:text-is('{partner}')")).filter(
-        has=page.locator(f"td:text-is('{category}')")
-    )
-    return Decimal(row.locator("td.num").nth(0).inner_text().replace(",", ""))
+    return budget_figure(page, partner, category, 0)
 
 
-def test_the_coordinator_transfers_budget_and_an_officer_selects_a_new_sme(
-    demo: tuple[Server, dict[str, str]], browser: Browser
-) -> None:
-    server, passwords = demo
+def test_the_coordinator_transfers_budget_and_an_officer_selects_a_new_sme(demo: Demo, browser: Browser) -> None:
+    server, _passwords = demo
     violations: list[str] = []
-    coordinator = signed_in(browser, server, "claire.coordinator", passwords["claire.coordinator"], violations)
+    coordinator = sign_in(browser, demo, "claire.coordinator", violations)
     coordinator.goto("/budget")
     fstp, personnel = allocated(coordinator, "NIDV", "FSTP"), allocated(coordinator, "NIDV", "PERSONNEL")
 
@@ -68,7 +72,7 @@ def test_the_coordinator_transfers_budget_and_an_officer_selects_a_new_sme(
     assert coordinator.get_by_role("button", name="Select for the mission").count() == 0, "officers select"
     sme_page = coordinator.url.removeprefix(server.base_url)
 
-    officer = signed_in(browser, server, "officer.nidv", passwords["officer.nidv"], violations)
+    officer = sign_in(browser, demo, "officer.nidv", violations)
     officer.goto(sme_page)
     officer.get_by_label("Mission", exact=True).select_option("CAN-2023")
     officer.get_by_label("Selection date").fill("2023-04-03")
@@ -84,19 +88,10 @@ def test_the_coordinator_transfers_budget_and_an_officer_selects_a_new_sme(
 
 
 def test_the_mission_sme_and_transfer_pages_have_no_serious_accessibility_violations(
-    demo: tuple[Server, dict[str, str]], browser: Browser
+    demo: Demo, browser: Browser
 ) -> None:
-    if not AXE.is_file():
-        message = f"axe-core is not installed ({AXE}): run scripts/setup-venv (npm ci)"
-        if REQUIRE:
-            pytest.fail(message)
-        pytest.skip(message)
-    server, passwords = demo
-    found: dict[str, list[str]] = {}
-    page = signed_in(browser, server, "claire.coordinator", passwords["claire.coordinator"], [], bypass_csp=True)
-    for path in ("/", "/missions", "/missions/JPN-2023", "/missions/new", "/smes/new", "/budget/transfers"):
-        page.goto(path)
-        found[path] = serious_violations(page)
+    page = scanner(browser, demo, "claire.coordinator")
+    found = scan(page, ("/", "/missions", "/missions/JPN-2023", "/missions/new", "/smes/new", "/budget/transfers"))
     page.goto("/smes")
     page.locator("#results tbody a").first.click()
     page.wait_for_url(re.compile(r"/smes/[0-9a-f-]{36}$"))
@@ -114,9 +109,9 @@ def test_the_mission_sme_and_transfer_pages_have_no_serious_accessibility_violat
     assert page.locator("#amount-error").inner_text().startswith("Not recorded: Cannot move EUR 99,999,999.00")
     assert page.get_by_label("Consortium decision reference").input_value() == "SC-TOO-MUCH"
     found["a refused transfer"] = serious_violations(page)
-    officer = signed_in(browser, server, "officer.nidv", passwords["officer.nidv"], [], bypass_csp=True)
+    officer = sign_in(browser, demo, "officer.nidv", bypass_csp=True)
     officer.goto("/smes")
     officer.locator("#results tbody a").first.click()
     officer.wait_for_url(re.compile(r"/smes/[0-9a-f-]{36}$"))
     found["an SME, officer"] = serious_violations(officer)
-    assert {where: issues for where, issues in found.items() if issues} == {}
+    without_issues(found)

@@ -3,7 +3,7 @@ demo: an auditor reads a claim's history, verifies the chain and downloads the X
 of another partner is refused; a form without its CSRF token is refused; a session that sat idle
 ends; signing out ends it; and a form the ledger refuses keeps what was typed.
 
-The server and the browser are test_browser.py's (module-scoped there, set up afresh here)."""
+The server and the browser are browsing.py's fixtures (module-scoped: set up afresh here)."""
 
 from __future__ import annotations
 
@@ -18,23 +18,14 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, update
 
 from api.accounts import sessions
-from bench.server import Server
 from projections.db import read_url_for
-from tests.api.web import test_browser as real
-from tests.api.web.test_browser import signed_in
+from tests.api.web.browsing import Demo, browser, demo, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-#: test_browser.py's fixtures, for this module: a demo served of its own, and Chromium
-demo, browser = real.demo, real.browser
-Demo = tuple[Server, dict[str, str]]
-
-
-def person(browser: Browser, demo: Demo, name: str) -> Page:
-    server, passwords = demo
-    return signed_in(browser, server, name, passwords[name], [])
+__all__ = ["browser", "demo"]  # the fixtures, used by name: a demo served of its own, and Chromium
 
 
 def first_claim(page: Page, query: str) -> str:
@@ -48,7 +39,7 @@ def first_claim(page: Page, query: str) -> str:
 def test_the_auditor_reads_a_claims_history_verifies_the_chain_and_downloads_the_xlsx(
     browser: Browser, demo: Demo, tmp_path: Path
 ) -> None:
-    auditor = person(browser, demo, "arthur.auditor")
+    auditor = sign_in(browser, demo, "arthur.auditor")
     first_claim(auditor, "state=paid")
     assert auditor.get_by_role("heading", name="History").is_visible()
     history = auditor.locator("main").inner_text().split("History", 1)[1].lower()
@@ -72,12 +63,12 @@ def test_the_auditor_reads_a_claims_history_verifies_the_chain_and_downloads_the
 
 
 def test_an_officer_of_another_partner_sees_no_decision_and_is_refused(browser: Browser, demo: Demo) -> None:
-    nidv = person(browser, demo, "officer.nidv")
+    nidv = sign_in(browser, demo, "officer.nidv")
     claim_id = first_claim(nidv, "state=submitted&partner=NIDV")
     csrf = nidv.locator("input[name=csrf]").first.get_attribute("value")
     assert csrf
 
-    other = person(browser, demo, "officer.ntt")
+    other = sign_in(browser, demo, "officer.ntt")
     other.goto(f"/claims/{claim_id}")
     assert other.get_by_role("button", name="Approve").count() == 0, "no form for another partner's claim"
     # sent anyway, with that officer's own valid token: the ledger's rule refuses it
@@ -92,7 +83,7 @@ def test_an_officer_of_another_partner_sees_no_decision_and_is_refused(browser: 
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_records_nothing(browser: Browser, demo: Demo) -> None:
-    officer = person(browser, demo, "officer.nidv")
+    officer = sign_in(browser, demo, "officer.nidv")
     claim_id = first_claim(officer, "state=submitted&partner=NIDV")
     form = officer.locator("form[action$='/approve']")
     form.locator("input[name=csrf]").evaluate("field => field.value = 'forged'")
@@ -105,7 +96,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_records_nothing(browser: B
 
 
 def test_a_refused_form_keeps_what_was_typed(browser: Browser, demo: Demo) -> None:
-    officer = person(browser, demo, "officer.nidv")
+    officer = sign_in(browser, demo, "officer.nidv")
     first_claim(officer, "state=submitted&partner=NIDV")
     form = officer.locator("form[action$='/approve']")
     form.get_by_label("Note (optional)").fill("typed at six pm")
@@ -121,7 +112,7 @@ def test_a_refused_form_keeps_what_was_typed(browser: Browser, demo: Demo) -> No
 
 def test_an_idle_session_ends_and_signing_out_ends_it(browser: Browser, demo: Demo) -> None:
     server, _ = demo
-    coordinator = person(browser, demo, "claire.coordinator")
+    coordinator = sign_in(browser, demo, "claire.coordinator")
     # every session of the store sat idle for two days (the server's clock is real: the test
     # moves the sessions back instead)
     engine = create_engine(read_url_for(server.database_url, environ={}))  # the sessions live with the read models
@@ -134,7 +125,7 @@ def test_an_idle_session_ends_and_signing_out_ends_it(browser: Browser, demo: De
     assert "expired=1" in coordinator.url
     assert coordinator.get_by_text("Your session ended").is_visible()
 
-    again = person(browser, demo, "claire.coordinator")
+    again = sign_in(browser, demo, "claire.coordinator")
     again.get_by_role("button", name="Sign out").click()
     again.wait_for_url(re.compile(r"/sign-in"))
     again.goto("/budget")
@@ -142,7 +133,7 @@ def test_an_idle_session_ends_and_signing_out_ends_it(browser: Browser, demo: De
 
 
 def test_the_coordinator_sees_the_chart_move_when_an_officer_approves(browser: Browser, demo: Demo) -> None:
-    coordinator = person(browser, demo, "claire.coordinator")
+    coordinator = sign_in(browser, demo, "claire.coordinator")
     coordinator.goto("/charts?partner=NIDV&line=FSTP")
 
     def latest_committed() -> Decimal:
@@ -151,7 +142,7 @@ def test_the_coordinator_sees_the_chart_move_when_an_officer_approves(browser: B
         return Decimal(last.locator("td").nth(2).inner_text().replace(",", ""))
 
     before, drawn = latest_committed(), coordinator.locator("svg.chart").first.inner_html()
-    officer = person(browser, demo, "officer.nidv")
+    officer = sign_in(browser, demo, "officer.nidv")
     first_claim(officer, "state=submitted&partner=NIDV")
     officer.get_by_role("button", name="Approve", exact=True).click()
     officer.wait_for_load_state()
