@@ -95,6 +95,7 @@ def costs_page(request: Request, actor: Actor, status: int = 200, **form: Any) -
         "document_ref": "",
         "description": "",
         "on": today().date().isoformat(),
+        "declared_on": "",
         **form.pop("values", {}),
     }
     return render(
@@ -131,7 +132,7 @@ def _amount(text: str, currency: str) -> Money:
 
 @router.post("/costs")
 def record_cost(request: Request, session: SessionDep, form: FormDep) -> Response:
-    names = ("partner", "category", "amount", "currency", "document_ref", "description", "on")
+    names = ("partner", "category", "amount", "currency", "document_ref", "description", "on", "declared_on")
     values = {name: form.get(name) for name in names} | {"action": "record"}
     cost_id = form_id(form.get("cost_id"))
     values["cost_id"] = str(cost_id)
@@ -142,6 +143,8 @@ def record_cost(request: Request, session: SessionDep, form: FormDep) -> Respons
         nonlocal missing
         amount, on = _amount(values["amount"], values["currency"]), typed_date(values["on"], "on", "the cost date")
         missing = (amount.currency, month_of(on))
+        declared = values["declared_on"]
+        declared_on = typed_date(declared, "declared_on", "the declaration date") if declared else None
         context.app.record_cost(
             actor=actor,
             cost_id=cost_id,
@@ -151,6 +154,7 @@ def record_cost(request: Request, session: SessionDep, form: FormDep) -> Respons
             document_ref=values["document_ref"],
             description=values["description"],
             on=on,
+            declared_on=declared_on,
         )
 
     try:

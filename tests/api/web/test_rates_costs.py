@@ -6,13 +6,23 @@ the ledger's words beside the field, what was typed kept, nothing recorded; CSRF
 
 from __future__ import annotations
 
+import html
 import re
+from datetime import date
 
 import httpx2
+from fastapi import FastAPI
 
+from api.context import LedgerContext
+from api.routes._write import then_read
 from api.web.upload import MAX_FILE
+from ledger.actors import Actor, Role
+from ledger.grant import Category
+from ledger.money import Money
+from projections.statements import partner_statement
 from tests.api.conftest import JSON, Alliance, Api
 from tests.api.web.conftest import Person, csrf_of
+from tests.api.web.test_reporting import COORDINATOR, PERIODS
 
 People = dict[str, Person]
 
@@ -329,3 +339,38 @@ class TestCosts:
         no_token = paola.client.post(f"/costs/{fields['cost_id']}/correction", data=correction)
         assert no_token.status_code == 403
         assert api.event_count() == before
+
+
+class TestAdjustments:
+    """A cost of a locked period: refused on its own date, with how to declare it; recorded as an
+    adjustment with a declaration date in the open period."""
+
+    def test_a_cost_of_a_locked_period_is_declared_in_the_open_one(
+        self, app: FastAPI, browser: People, api: Api, alliance: Alliance
+    ) -> None:
+        context: LedgerContext = app.state.context
+        context.app.set_reporting_periods(actor=COORDINATOR, periods=PERIODS, reason="GA", on=date(2021, 9, 1))
+        pointex = Actor("paola.pointex", Role.OFFICER, "POINTEX")
+        context.app.lock_statement(actor=pointex, partner="POINTEX", number=1, reason="", on=date(2022, 9, 5))
+        then_read(context, 10, lambda _conn: None)
+        paola = browser["paola.pointex"]
+        before = api.event_count()
+        old = {"amount": "300.00", "currency": "EUR", "on": "2022-06-30"}
+        refused = paola.post("/costs", cost_fields(paola.get("/costs"), **old), csrf_from="/costs")
+        assert refused.status_code == 409
+        said = html.unescape(refusal(refused.text, "record-error"))
+        assert "POINTEX's statement for period 1 (2021-09-01 to 2022-08-31) is locked for review" in said
+        assert 'value="2022-06-30"' in refused.text
+        bad = paola.post("/costs", cost_fields(paola.get("/costs"), **old, declared_on="30/11/2022"), csrf_from="/")
+        assert bad.status_code == 422
+        assert "The declaration date: &#39;30/11/2022&#39; is not written as a date; use YYYY-MM-DD" in refusal(
+            bad.text, "record-declared_on-error"
+        )
+        assert api.event_count() == before
+        fields = cost_fields(paola.get("/costs"), **old, declared_on="2022-11-30")
+        recorded = paola.post("/costs", fields, csrf_from="/costs")
+        assert recorded.status_code == 303, recorded.text
+        with context.read_db.reading() as conn:
+            statement = partner_statement(conn, "POINTEX", 2)
+        assert statement is not None
+        assert statement.adjustments == {1: {**statement.adjustments[1], Category.TRAVEL: Money.eur("300.00")}}
