@@ -69,6 +69,7 @@ class TestBulkInsert:
             "category": "FSTP",
             "measure": "paid",
             "delta": Decimal("-1234.50"),
+            "ref": "5f0c7d0e-8a4b-4c1e-9d2f-3b6a7e8f9a01",
         }
         with read_db.writing() as conn:
             insert_rows(conn, t.movements, [row])
