@@ -59,7 +59,7 @@ def ours(store: Path, read: Path) -> dict[str, object]:
         raise RuntimeError(f"{store} holds no signed grant")
     balances = {
         line_account(line.partner, line.category, measure): str(signed(measure, getattr(line, measure)))
-        for line in overview.lines
+        for line in overview.booked()  # the journal books no computed indirect costs
         for measure in TREES
         if getattr(line, measure)
     }
