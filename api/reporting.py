@@ -8,8 +8,7 @@ position, the chain's seal there and the digest of the content. A signed or subm
 statement is always shown as signed: its figures recomputed at its own position
 (DOMAIN.md invariant 10), with its seal and digest.
 
-The views read only from the read transaction they are given; they also take the context,
-as the web app calls them.
+The views read only from the read transaction they are given.
 """
 
 from __future__ import annotations
@@ -180,18 +179,18 @@ def statement_record(context: LedgerContext, partner: str, number: int) -> State
         return record_in(conn, partner, number)
 
 
-def periods_view(context: LedgerContext, conn: Connection) -> list[PeriodView]:
+def periods_view(conn: Connection) -> list[PeriodView]:
     """Every reporting period with each partner's statement state."""
-    return [period_view(context, conn, period.number) for period in terms_of(conn).periods]
+    return [period_view(conn, period.number) for period in terms_of(conn).periods]
 
 
-def period_view(context: LedgerContext, conn: Connection, number: int) -> PeriodView:
+def period_view(conn: Connection, number: int) -> PeriodView:
     """Reporting period ``number`` with each partner's statement state."""
     period = period_of(conn, number)
     return PeriodView(period, records_of(conn, number))
 
 
-def statement_view(context: LedgerContext, conn: Connection, partner: str, number: int) -> StatementView:
+def statement_view(conn: Connection, partner: str, number: int) -> StatementView:
     """Partner ``partner``'s statement for period ``number`` (the partner's code as the grant
     writes it): as signed once signed, else as recorded up to the read models' position."""
     period_of(conn, number)
@@ -227,7 +226,7 @@ class FstpView:
     seal: str
 
 
-def summary_view(context: LedgerContext, conn: Connection, number: int) -> SummaryView:
+def summary_view(conn: Connection, number: int) -> SummaryView:
     """Period ``number``: every partner's statement side by side, the totals and the EU cap."""
     period_of(conn, number)
     position = _read_position(conn)

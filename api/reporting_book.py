@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection
+
+from api import reporting
 from api.reporting import FstpView, StatementView, SummaryView
 from ledger.money import Money, money_sum
 from ledger.reporting import TITLES, Column
@@ -211,3 +214,22 @@ def statement_workbook(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class PeriodBook:
+    """The workbook of a period (every partner's statement, the summary, the FSTP report), with
+    the statements and the summary it was made of (their positions and seals)."""
+
+    body: bytes
+    views: list[StatementView]
+    summary: SummaryView
+
+
+def period_book(conn: Connection, number: int) -> PeriodBook:
+    """Period ``number``'s workbook, read in ``conn``'s transaction."""
+    reporting.period_of(conn, number)
+    views = [reporting.statement_view(conn, p, number) for p in reporting.partners(conn)]
+    summary = reporting.summary_view(conn, number)
+    body = statement_workbook(views, reporting.grant_name(conn), summary, reporting.fstp_view(conn, number))
+    return PeriodBook(body, views, summary)

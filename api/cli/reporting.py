@@ -54,7 +54,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 def _view(ctx: LedgerContext, partner: str, number: int) -> reporting.StatementView:
     ctx.projector.catch_up()
     with ctx.read_db.reading(snapshot=True) as conn:
-        return reporting.statement_view(ctx, conn, partner_code(conn, partner), number)
+        return reporting.statement_view(conn, partner_code(conn, partner), number)
 
 
 def cmd_statement(args: argparse.Namespace) -> int:
@@ -86,7 +86,7 @@ def _document(ctx: LedgerContext, view: reporting.StatementView, kind: str) -> b
     except ImportError:
         raise InvalidInput("the PDF of a statement is not available yet in this release; use --format xlsx") from None
     with ctx.read_db.reading(snapshot=True) as conn:
-        pdf: bytes = renderer.render_statement_pdf(conn, view.record.partner, view.record.number, context=ctx)
+        pdf: bytes = renderer.render_statement_pdf(conn, view.record.partner, view.record.number)
     return pdf
 
 
@@ -129,7 +129,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     with context(args) as ctx:
         reporting.submit_period(ctx, cli_actor(ctx), args.period, _on(args), args.reason)
         with ctx.read_db.reading() as conn:
-            view = reporting.period_view(ctx, conn, args.period)
+            view = reporting.period_view(conn, args.period)
     print(f"period {view.period.number} ({view.period.start} to {view.period.end}) is submitted:")
     for record in view.records:
         print(f"  {record.partner:<12} {record.state.value:<10} digest {record.digest}")

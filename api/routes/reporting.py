@@ -17,7 +17,7 @@ from api import reporting
 from api.context import LedgerContext
 from api.deps import ActorDep, ContextDep, ReadDep, SettingsDep
 from api.edge import GuardedRoute, allowed
-from api.reporting_book import statement_workbook
+from api.reporting_book import period_book, statement_workbook
 from api.routes._write import then_read
 from api.routes.exports import XLSX
 from api.schemas import Page, Written
@@ -47,7 +47,7 @@ def _partner(context: LedgerContext, text: str) -> str:
 def _written(context: LedgerContext, timeout: float, partner: str, number: int) -> Written[StatementPublic]:
     """The statement as the read models show it once they include the step just recorded."""
     position, data = then_read(
-        context, timeout, lambda conn: StatementPublic.of(reporting.statement_view(context, conn, partner, number))
+        context, timeout, lambda conn: StatementPublic.of(reporting.statement_view(conn, partner, number))
     )
     return Written(position=position, data=data)
 
@@ -64,14 +64,14 @@ def _xlsx(body: bytes, filename: str, views: list[reporting.StatementView]) -> R
 @router.get("/periods", response_model=Page[PeriodPublic], summary="Reporting periods")
 def periods(conn: ReadDep, context: ContextDep) -> Page[PeriodPublic]:
     """Every reporting period with each partner's statement state."""
-    views = reporting.periods_view(context, conn)
+    views = reporting.periods_view(conn)
     return Page(data=[PeriodPublic.of(v) for v in views], count=len(views))
 
 
 @router.get("/periods/{number}/summary", response_model=SummaryPublic, summary="The consortium summary")
 def summary(number: Number, conn: ReadDep, context: ContextDep) -> SummaryPublic:
     """Every partner's statement side by side, the totals, the EU cap and what remains of it."""
-    return SummaryPublic.of(reporting.summary_view(context, conn, number))
+    return SummaryPublic.of(reporting.summary_view(conn, number))
 
 
 @router.get("/periods/{number}/fstp", response_model=FstpPublic, summary="The FSTP report")
@@ -92,11 +92,8 @@ def period_workbook(number: Number, context: ContextDep) -> Response:
     """Every partner's statement for the period, a sheet each, laid out like the EU form, then
     the consortium summary and the FSTP report."""
     with context.read_db.reading(snapshot=True) as conn:
-        reporting.period_of(conn, number)
-        views = [reporting.statement_view(context, conn, p, number) for p in reporting.partners(conn)]
-        extra = (reporting.summary_view(context, conn, number), reporting.fstp_view(conn, number))
-        body = statement_workbook(views, reporting.grant_name(conn), *extra)
-    return _xlsx(body, f"statements-period-{number}.xlsx", views)
+        book = period_book(conn, number)
+    return _xlsx(book.body, f"statements-period-{number}.xlsx", book.views)
 
 
 @router.get(
@@ -109,7 +106,7 @@ def period_workbook(number: Number, context: ContextDep) -> Response:
 def statement_xlsx(number: Number, partner: Partner, context: ContextDep) -> Response:
     with context.read_db.reading(snapshot=True) as conn:
         code = codes.partner_code(conn, partner)
-        views = [reporting.statement_view(context, conn, code, number)]
+        views = [reporting.statement_view(conn, code, number)]
         body = statement_workbook(views, reporting.grant_name(conn))
     return _xlsx(body, f"statement-{code}-period-{number}.xlsx", views)
 
@@ -118,7 +115,7 @@ def statement_xlsx(number: Number, partner: Partner, context: ContextDep) -> Res
 def statement(number: Number, partner: Partner, conn: ReadDep, context: ContextDep) -> StatementPublic:
     """As signed (its position, seal and digest) once signed; else as recorded now."""
     code = codes.partner_code(conn, partner)
-    return StatementPublic.of(reporting.statement_view(context, conn, code, number))
+    return StatementPublic.of(reporting.statement_view(conn, code, number))
 
 
 # --- the workflow -----------------------------------------------------------------------------
@@ -133,7 +130,7 @@ def set_periods(
     )
 
     def read(conn: Connection) -> Page[PeriodPublic]:
-        views = reporting.periods_view(context, conn)
+        views = reporting.periods_view(conn)
         return Page(data=[PeriodPublic.of(v) for v in views], count=len(views))
 
     position, data = then_read(context, settings.read_your_writes_timeout, read)
@@ -196,5 +193,5 @@ def submit(
     """Coordinator, once every partner's statement is signed: the period is closed."""
     timeout = settings.read_your_writes_timeout
     reporting.submit_period(context, actor, number, body.on, body.reason, timeout=timeout)
-    position, view = then_read(context, timeout, lambda conn: reporting.period_view(context, conn, number))
+    position, view = then_read(context, timeout, lambda conn: reporting.period_view(conn, number))
     return Written(position=position, data=PeriodPublic.of(view))

@@ -17,9 +17,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from api import reporting
-from api.context import LedgerContext
 from api.reporting import PeriodView, StatementRecord
-from api.reporting_book import statement_workbook
+from api.reporting_book import period_book
 from api.routes.exports import XLSX
 from api.web.forms import record
 from api.web.reads import books, today
@@ -37,9 +36,8 @@ Number = Annotated[int, Path(ge=1, le=1000)]
 @router.get("/reporting")
 def periods(request: Request, session: SessionDep) -> Response:
     """Every period, each partner's statement state with who moved it there and when."""
-    context: LedgerContext = request.app.state.context
     with books(request) as conn:
-        shown = [(view, statement_rows(conn, view.period.number)) for view in reporting.periods_view(context, conn)]
+        shown = [(view, statement_rows(conn, view.period.number)) for view in reporting.periods_view(conn)]
     return render(request, "reporting.html", periods=shown)
 
 
@@ -56,9 +54,8 @@ def period_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    context: LedgerContext = request.app.state.context
     with books(request) as conn:
-        summary = reporting.summary_view(context, conn, number)
+        summary = reporting.summary_view(conn, number)
         fstp = reporting.fstp_view(conn, number)
     submitted = PeriodView(summary.summary.period, summary.records).submitted
     return render(
@@ -79,13 +76,10 @@ def period_page(
 @router.get("/reporting/{number}.xlsx")
 def period_workbook(request: Request, session: SessionDep, number: Number) -> Response:
     """Every partner's statement for the period, a sheet each, the summary and the FSTP report."""
-    context: LedgerContext = request.app.state.context
     with books(request) as conn:
-        reporting.period_of(conn, number)
-        views = [reporting.statement_view(context, conn, p, number) for p in reporting.partners(conn)]
-        extra = (reporting.summary_view(context, conn, number), reporting.fstp_view(conn, number))
-        workbook = statement_workbook(views, reporting.grant_name(conn), *extra)
-    return download(workbook, XLSX, f"statements-period-{number}.xlsx", extra[0].position, extra[0].seal)
+        book = period_book(conn, number)
+    summary = book.summary
+    return download(book.body, XLSX, f"statements-period-{number}.xlsx", summary.position, summary.seal)
 
 
 @router.get("/reporting/{number}")

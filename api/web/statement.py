@@ -81,10 +81,9 @@ def statement_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    context: LedgerContext = request.app.state.context
     with books(request) as conn:
         code = codes.partner_code(conn, partner)
-        view = reporting.statement_view(context, conn, code, number)
+        view = reporting.statement_view(conn, code, number)
         shown = body(conn, view)
     return render(
         request,
@@ -100,10 +99,9 @@ def statement_page(
 
 @router.get("/reporting/{number}/{partner}.pdf")
 def statement_pdf(request: Request, session: SessionDep, number: Number, partner: Partner) -> Response:
-    context: LedgerContext = request.app.state.context
     with books(request) as conn:
         code = codes.partner_code(conn, partner)
-        view = reporting.statement_view(context, conn, code, number)
+        view = reporting.statement_view(conn, code, number)
         html = statement_html(conn, view)
     try:
         pdf = html_to_pdf(html)
@@ -114,10 +112,9 @@ def statement_pdf(request: Request, session: SessionDep, number: Number, partner
 
 @router.get("/reporting/{number}/{partner}.xlsx")
 def statement_xlsx(request: Request, session: SessionDep, number: Number, partner: Partner) -> Response:
-    context: LedgerContext = request.app.state.context
     with books(request) as conn:
         code = codes.partner_code(conn, partner)
-        view = reporting.statement_view(context, conn, code, number)
+        view = reporting.statement_view(conn, code, number)
         workbook = statement_workbook([view], reporting.grant_name(conn))
     return download(workbook, XLSX, f"statement-{code}-P{number}.xlsx", view.position, view.seal)
 

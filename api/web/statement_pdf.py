@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from api.context import LedgerContext
 from api.reporting import StatementView, grant_name, statement_view
 from api.web.missions import percent
 from api.web.render import HERE, environment
@@ -92,10 +91,10 @@ def html_to_pdf(html: str) -> bytes:
     return pdf
 
 
-def render_statement_pdf(conn: Connection, partner: str, number: int, *, context: LedgerContext) -> bytes:
+def render_statement_pdf(conn: Connection, partner: str, number: int) -> bytes:
     """Partner ``partner``'s statement for period ``number`` as a PDF, from the same template as
     the screen: as signed once signed (its position, seal and digest), else as recorded now."""
-    return html_to_pdf(statement_html(conn, statement_view(context, conn, partner, number)))
+    return html_to_pdf(statement_html(conn, statement_view(conn, partner, number)))
 
 
 def pdf_name(partner: str, number: int) -> str:

@@ -37,6 +37,13 @@ class CloseCases(LedgerCore):
     def _lines_of(self, grant: Grant, partner: str) -> list[BudgetLine]:
         return [self.budget_line(partner, category) for category in grant.budget.get(partner, {})]
 
+    def _locked_once(self, partner: str, period: ReportingPeriod, step: str, hint: str) -> Statement:
+        """The statement of a step that needs it locked at least once (else it is still a draft)."""
+        statement = self.statement(partner, period.number)
+        if statement is None:
+            raise StatementStep(f"{partner}'s statement for {period} is in draft, so it cannot be {step}; {hint}")
+        return statement
+
     def lock_statement(self, *, actor: Actor, partner: str, number: int, reason: str, on: date) -> None:
         """The partner's officer locks its statement for review once the period has ended:
         from then on nothing dated in the period can be charged to the partner's budget.
@@ -84,12 +91,7 @@ class CloseCases(LedgerCore):
             grant = self.grant()
             grant.require_partner(partner)
             period = self._period(grant, number)
-            statement = self.statement(partner, number)
-            if statement is None:
-                raise StatementStep(
-                    f"{partner}'s statement for {period} is in draft, so it cannot be signed; "
-                    "lock it for review first, then sign it"
-                )
+            statement = self._locked_once(partner, period, "signed", "lock it for review first, then sign it")
             if position > head:
                 raise StatementStep(
                     f"the figures were read at position {position}, after the log's last event ({head}); "
@@ -110,12 +112,7 @@ class CloseCases(LedgerCore):
             grant = self.grant()
             grant.require_partner(partner)
             period = self._period(grant, number)
-            statement = self.statement(partner, number)
-            if statement is None:
-                raise StatementStep(
-                    f"{partner}'s statement for {period} is in draft, so it cannot be sent back; "
-                    "its officer can go on changing it"
-                )
+            statement = self._locked_once(partner, period, "sent back", "its officer can go on changing it")
             statement.send_back(actor=actor, reason=reason, on=on)
             lines = self._lines_of(grant, partner)
             for line in lines:
