@@ -8,6 +8,10 @@ the key), and the same body in canonical form (keys sorted, no layout) keys the
 Idempotency-Key record, so the same request laid out differently is the same request. Then
 FastAPI validates the body (from the same bytes) and the route runs.
 
+A write that takes files (``@takes_files``, api.multipart) reads its multipart body only up to
+the documents' limit and the room of the form (a 413 past it, before the body is held whole), and
+keys the Idempotency-Key record by the form's fields and its files' digests.
+
 A read route may declare its roles too (the downloads do): only the role is checked there.
 
 Which partner an officer may act for depends on the record (the mission's or the claim's
@@ -29,6 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from api.deps import bearer, known_actor, token_of
+from api.multipart import is_upload, parse_form, read_bounded
 from api.security import ServiceStore
 from ledger.actors import Actor, Role
 from ledger.errors import InvalidInput, NotAllowed
@@ -152,6 +157,7 @@ class GuardedRoute(APIRoute):
         if methods & WRITES and not roles:
             raise TypeError(f"the write {path} must declare who may make it: @allowed(Role.OFFICER, ...)")
         self.roles = roles or ()
+        self.takes_files = is_upload(endpoint)
         if roles:
             extra = dict(kwargs.get("openapi_extra") or {})
             extra["x-allowed-roles"] = [role.value for role in roles]
@@ -163,6 +169,7 @@ class GuardedRoute(APIRoute):
         if not self.roles:
             return handler
         roles = self.roles
+        takes_files = self.takes_files
         summary = self.summary or self.name.replace("_", " ")
         action = summary[:1].lower() + summary[1:]
 
@@ -173,7 +180,10 @@ class GuardedRoute(APIRoute):
                 raise NotAllowed(f"{actor.describe()} may not {action}: only {who} may")
             if request.method not in WRITES:  # a read (a download) has no body and no Idempotency-Key
                 return await handler(request)
-            body = read_json_body(await request.body(), request.headers.get("content-type"))
+            if takes_files:
+                body = await _read_form(request)
+            else:
+                body = read_json_body(await request.body(), request.headers.get("content-type"))
             if body.unreadable is not None:
                 raise HTTPException(400, body.unreadable)
             if body.duplicate is not None:
@@ -181,6 +191,16 @@ class GuardedRoute(APIRoute):
             return await _idempotent(request, actor, body, handler)
 
         return guarded
+
+
+async def _read_form(request: Request) -> JsonBody:
+    """A route that takes files: the body read only up to the documents' limit (413 past it),
+    parsed once (kept for the route), keyed by its canonical form (api.multipart)."""
+    max_bytes: int = request.app.state.context.app.document_max_bytes
+    raw = await read_bounded(request, max_bytes)
+    form = parse_form(request.headers.get("content-type"), raw)
+    request.state.posted_form = form
+    return JsonBody(form.canonical())
 
 
 async def _actor(request: Request) -> Actor:

@@ -27,7 +27,7 @@ from api.context import open_context
 from api.failures import InternalErrors
 from api.headers import SecurityHeaders
 from api.invalid import field_errors
-from api.routes import audit, budget, claims, corrections, costs, missions, payments, reporting, search
+from api.routes import audit, budget, claims, corrections, costs, documents, missions, payments, reporting, search
 from api.schemas import Problem
 from api.security import ServiceStore, TokenExpired
 from api.serving import keep_queries_out_of_access_logs
@@ -220,7 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     web.install(app)  # the web app's pages at / (api/web)
     keep_queries_out_of_access_logs()
-    for module in (budget, missions, claims, payments, costs, corrections, reporting, search, audit):
+    for module in (budget, missions, claims, payments, costs, documents, corrections, reporting, search, audit):
         app.include_router(module.router, prefix=PREFIX, responses=PROBLEM_RESPONSES)
 
     @app.get("/health", include_in_schema=False)
