@@ -12,6 +12,7 @@ from api.cli.books import cmd_audit, cmd_budget, cmd_claims, cmd_import_rates, c
 from api.cli.claim_fixes import add_parsers as add_claim_fix_parsers
 from api.cli.common import iso_date, position
 from api.cli.corrections import add_parsers as add_correction_parsers
+from api.cli.documents import add_parsers as add_document_parsers
 from api.cli.reporting import add_parsers as add_reporting_parsers
 from api.cli.service import cmd_demo, cmd_info, cmd_project, cmd_replay, cmd_serve
 from api.cli.tokens import EXPIRES_HELP, cmd_token
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     claims.set_defaults(run=cmd_claims)
 
     add_claim_fix_parsers(commands)
+    add_document_parsers(commands)
     add_reporting_parsers(commands)
     found = commands.add_parser("search", help="find claims, SMEs, payments and own costs")
     found.add_argument(
