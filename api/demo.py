@@ -17,6 +17,7 @@ from uuid import UUID
 # --- the grant --------------------------------------------------------------------------
 from api.context import LedgerContext
 from api.demo_claims import BANK_RETURN, PART_PAID, REVOCATION, SETTLEMENT, ClaimPlan, Fate, plan_claims
+from api.demo_documents import claim_documents, cost_documents, count
 from api.demo_data import (
     COORDINATOR,
     COORDINATOR_PARTNER,
@@ -103,6 +104,8 @@ class DemoSummary:
     #: The reporting periods submitted, and the adjustments of them declared later.
     submitted_periods: tuple[int, ...]
     adjustments: int
+    #: Supporting documents attached (claim lines and own costs).
+    documents: int
     claim_ids: tuple[UUID, ...] = field(repr=False)
 
     def lines(self) -> list[str]:
@@ -119,6 +122,7 @@ class DemoSummary:
             f"approved {self.approved}, of which paid {self.paid}",
             f"{self.reporting_periods} reporting periods: submitted {_listed(self.submitted_periods)}, "
             f"then {self.adjustments} adjustment of period 1 declared in period 2; the others in draft",
+            f"{self.documents} supporting documents (generated PDF and PNG receipts); a few lines and costs have none",
         ]
 
 
@@ -141,14 +145,14 @@ def load_demo(app: GrantLedger, context: LedgerContext | None = None) -> DemoSum
         timeline.add(date.fromisoformat(f"{month}-01"), partial(_record_rates, app, month))
     for transfer in TRANSFERS:
         timeline.add(transfer.on, partial(_transfer, app, transfer))
-    for cost in COSTS:
-        timeline.add(cost.on, partial(_record_cost, app, cost))
+    for number, cost in enumerate(COSTS):
+        timeline.add(cost.on, partial(_record_cost, app, number, cost))
     for mission in MISSIONS:
         timeline.add(mission.opened_on, partial(_open_mission, app, mission))
     for sme in SMES:
         _schedule_sme(timeline, app, sme)
-    for plan in plans:
-        _schedule_claim(timeline, app, plan)
+    for number, plan in enumerate(plans):
+        _schedule_claim(timeline, app, number, plan)
     with reporting_context(app, context) as reporting:
         schedule_reporting(timeline, reporting)
         timeline.run()
@@ -193,7 +197,7 @@ def _transfer(app: GrantLedger, t: TransferPlan) -> UUID:
     )
 
 
-def _record_cost(app: GrantLedger, c: CostPlan) -> UUID:
+def _record_cost(app: GrantLedger, number: int, c: CostPlan) -> UUID:
     return app.record_cost(
         actor=OFFICERS[c.partner],
         cost_id=demo_id("cost", c.document_ref),
@@ -203,6 +207,7 @@ def _record_cost(app: GrantLedger, c: CostPlan) -> UUID:
         document_ref=c.document_ref,
         description=c.description,
         on=c.on,
+        documents=cost_documents(number, c),
     )
 
 
@@ -254,8 +259,9 @@ def _schedule_sme(timeline: Timeline, app: GrantLedger, sme: SmePlan) -> None:
         )
 
 
-def _schedule_claim(timeline: Timeline, app: GrantLedger, plan: ClaimPlan) -> None:
-    """Submit the claim, then decide, pay and return it as its fate says."""
+def _schedule_claim(timeline: Timeline, app: GrantLedger, number: int, plan: ClaimPlan) -> None:
+    """Submit the claim with its receipts (api.demo_documents), then decide, pay and return it as
+    its fate says."""
     officer = OFFICERS[plan.mission.partner]
     timeline.add(
         plan.submitted_on,
@@ -266,6 +272,7 @@ def _schedule_claim(timeline: Timeline, app: GrantLedger, plan: ClaimPlan) -> No
             mission_id=mission_id(plan.mission.code),
             lines=plan.lines,
             on=plan.submitted_on,
+            documents=claim_documents(number, plan),
         ),
     )
     fate, claim_id, decided = plan.fate, plan.claim_id, plan.decided_on
@@ -354,5 +361,7 @@ def _summarise(app: GrantLedger, plans: tuple[ClaimPlan, ...]) -> DemoSummary:
         reporting_periods=len(app.grant().reporting_periods),
         submitted_periods=submitted_periods(app),
         adjustments=len(ADJUSTMENTS),
+        documents=sum(count(claim_documents(n, p)) for n, p in enumerate(plans))
+        + sum(count(cost_documents(n, c)) for n, c in enumerate(COSTS)),
         claim_ids=tuple(c.id for c in claims),
     )

@@ -146,7 +146,9 @@ def _chunks(data: bytes) -> Iterator[bytes]:
         yield data[start : start + CHUNK]
 
 
-def zip_response(context: LedgerContext, rows: Sequence[DocumentRow], *, title: str, filename: str) -> StreamingResponse:
+def zip_response(
+    context: LedgerContext, rows: Sequence[DocumentRow], *, title: str, filename: str
+) -> StreamingResponse:
     """The live documents of ``rows`` in one zip with their manifests (projections.document_zip),
     built in a spooled temporary file and streamed from it."""
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 - closed when the stream ends

@@ -89,7 +89,9 @@ def holder_of(conn: Connection, text: str) -> Holder:
     if found:
         names = ", ".join(f"{h.kind} {h.id}" for h in found)
         raise UnknownCode(f"more than one record starts with {start}: {names}; give more of the id")
-    raise UnknownCode(f"no claim or cost starting with {start} is in the ledger; the lists of claims and costs show ids")
+    raise UnknownCode(
+        f"no claim or cost starting with {start} is in the ledger; the lists of claims and costs show their ids"
+    )
 
 
 def read_uploads(paths: list[str]) -> list[Upload]:
@@ -144,7 +146,9 @@ def cmd_documents(args: argparse.Namespace) -> int:
             if args.period is not None:
                 return _period_zip(ctx, conn, args.period, partner, args.zip)
             if args.holder is None:
-                raise InvalidInput("name a claim or cost, or give --period N --zip OUT.zip, --missing or --prune-orphans")
+                raise InvalidInput(
+                    "name a claim or cost, or give --period N --zip OUT.zip, --missing or --prune-orphans"
+                )
             return _print_documents(conn, holder_of(conn, args.holder))
 
 
@@ -163,9 +167,8 @@ def _print_documents(conn: Connection, holder: Holder) -> int:
     for row in rows:
         state = "live" if row.live else f"superseded: {row.superseded_reason}"
         line = "" if row.line is None else str(row.line)
-        table.add_row(
-            line, row.filename, row.media_type, _size(row.size), row.sha256, str(row.attached_on), row.attached_by, state
-        )
+        cells = (row.filename, row.media_type, _size(row.size), row.sha256, str(row.attached_on), row.attached_by)
+        table.add_row(line, *cells, state)
     console().print(table)
     return 0
 
