@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from unittest.mock import patch
 from uuid import UUID
@@ -381,14 +382,7 @@ class TestRacingDeclarations:
         claims = [new_claim(app, mission, sme) for _ in range(2)]
         others = [app] * 2 if any_store_url.startswith("memory") else [open_ledger(any_store_url) for _ in range(2)]
         try:
-            outcomes = race(
-                [
-                    lambda a=a, c=c: a.attach_to_claim(
-                        actor=POINTEX, claim_id=c, line=1, uploads=[Upload("same.pdf", pdf("same"))]
-                    )
-                    for a, c in zip(others, claims, strict=True)
-                ]
-            )
+            outcomes = race([partial(_attach_same, a, c) for a, c in zip(others, claims, strict=True)])
         finally:
             if others[0] is not app:
                 for other in others:
@@ -396,3 +390,7 @@ class TestRacingDeclarations:
         assert Counter(o.kind for o in outcomes) == Counter({"ok": 1, "DocumentAlreadyUsed": 1})
         holders = [c for c in claims if app.claim(c).live_documents()]
         assert len(holders) == 1
+
+
+def _attach_same(app: GrantLedger, claim_id: UUID) -> tuple[str, ...]:
+    return app.attach_to_claim(actor=POINTEX, claim_id=claim_id, line=1, uploads=[Upload("same.pdf", pdf("same"))])
