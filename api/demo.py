@@ -17,7 +17,6 @@ from uuid import UUID
 # --- the grant --------------------------------------------------------------------------
 from api.context import LedgerContext
 from api.demo_claims import BANK_RETURN, PART_PAID, REVOCATION, SETTLEMENT, ClaimPlan, Fate, plan_claims
-from api.demo_documents import claim_documents, cost_documents, count
 from api.demo_data import (
     COORDINATOR,
     COORDINATOR_PARTNER,
@@ -50,6 +49,7 @@ from api.demo_data import (
     demo_id,
     sme_id,
 )
+from api.demo_documents import claim_documents, cost_documents, count
 from api.demo_reporting import ADJUSTMENTS, reporting_context, schedule_reporting, submitted_periods
 from ledger.application import GrantLedger
 from ledger.claim import ClaimState, state_label

@@ -110,6 +110,12 @@ def _unreadable(why: str) -> InvalidInput:
     )
 
 
+def _unescaped(filename: str) -> str:
+    """A file name as the sender chose it: browsers and httpx send a quote as %22 and line
+    breaks as %0D %0A in multipart/form-data (WHATWG HTML, "multipart/form-data encoding")."""
+    return filename.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
+
+
 def parse_form(content_type: str | None, body: bytes) -> PostedForm:
     """Split a multipart/form-data body into fields and files (422 if it cannot be read)."""
     if (content_type or "").split(";")[0].strip().lower() != MULTIPART:
@@ -134,7 +140,7 @@ def parse_form(content_type: str | None, body: bytes) -> PostedForm:
         data = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
-            files.setdefault(name, []).append(Upload(filename, data))
+            files.setdefault(name, []).append(Upload(_unescaped(filename), data))
             continue
         try:
             fields.setdefault(name, []).append(data.decode("utf-8"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection
@@ -41,7 +41,7 @@ from api.views import claim_by_id, cost_by_id
 from ledger.actors import Role
 from ledger.documents import MEDIA_TYPES
 from projections import codes
-from projections.documents import documents_of, missing_documents, period_documents
+from projections.documents import documents_of, missing_documents, period_bounds, period_documents
 
 router = APIRouter(tags=["documents"], route_class=GuardedRoute)
 WHO = (Role.AUDITOR, Role.COORDINATOR, Role.OFFICER)
@@ -254,6 +254,8 @@ def period_documents_zip(
     claims paid (value date) in it, with MANIFEST.sha256 and manifest.csv."""
     with context.read_db.reading() as conn:
         scope = scope_of(actor, in_query("partner", partner, lambda text: codes.partner_code(conn, text)))
+        if period_bounds(conn, number) is None:
+            raise HTTPException(404, f"reporting period {number} is not set; GET /reporting/periods lists them")
         rows = period_documents(conn, number, partner=scope)
     who = f"{scope}, " if scope else ""
     name = f"period-{number}-{scope.lower()}-documents.zip" if scope else f"period-{number}-documents.zip"

@@ -188,10 +188,12 @@ class TestRefusals:
         count = api.event_count()
         no_line = attach(api, claim["id"], pdf(), line=None)
         assert no_line.status_code == 422
-        assert no_line.json()["errors"][0]["field"] == "line"
-        no_file = attach(api, claim["id"])
+        assert no_line.json()["errors"][0]["field"] == "body.line"
+        no_file = api.client.post(
+            f"{PREFIX}/claims/{claim['id']}/documents", files=[("line", (None, "1"))], headers=bearer(api.pointex)
+        )
         assert no_file.status_code == 422
-        assert no_file.json()["errors"][0]["field"] == "file"
+        assert no_file.json()["errors"][0]["field"] == "body.file"
         assert attach(api, claim["id"], pdf(), line="7").status_code == 422
         as_json = api.post(f"/claims/{claim['id']}/documents", {"line": 1}, api.pointex)
         assert as_json.status_code == 415
@@ -289,7 +291,7 @@ class TestSupersede:
             headers=bearer(api.pointex),
         )
         assert response.status_code == 422, response.text
-        assert response.json()["errors"][0]["field"] == "reason"
+        assert response.json()["errors"][0]["field"] == "body.reason"
         assert api.event_count() == count
 
 
