@@ -22,7 +22,7 @@ from tests.api.conftest import (
     checked,
     expense,
 )
-from tests.api.writes import UNKNOWN, UNKNOWN_IDS, WRITES, Body, Ids, paid_ids
+from tests.api.writes import DIGEST, UNKNOWN, UNKNOWN_IDS, UPLOADS, WRITES, Body, Ids, paid_ids
 
 
 @pytest.fixture
@@ -30,8 +30,10 @@ def paid(api: Api, alliance: Alliance) -> Ids:
     return paid_ids(api, alliance)
 
 
-ALL_ROUTES = [pytest.param(path, body, id=name) for name, path, body, _ in WRITES]
-COORDINATOR_MAY_NOT = [pytest.param(path, body, id=name) for name, path, body, r in WRITES if Role.COORDINATOR not in r]
+ALL_ROUTES = [pytest.param(path, body, id=name) for name, path, body, _ in [*WRITES, *UPLOADS]]
+COORDINATOR_MAY_NOT = [
+    pytest.param(path, body, id=name) for name, path, body, r in [*WRITES, *UPLOADS] if Role.COORDINATOR not in r
+]
 OFFICER_MAY_NOT = [pytest.param(path, body, id=name) for name, path, body, r in WRITES if Role.OFFICER not in r]
 
 
@@ -132,8 +134,10 @@ class TestRoleFirst:
             .replace("{claim}", "{claim_id}")
             .replace("{pending}", "{claim_id}")
             .replace("{payment}", "{payment_id}")
-            .replace("{sme}", "{sme_id}"): roles
-            for _, path, _, roles in WRITES
+            .replace("{sme}", "{sme_id}")
+            .replace(UNKNOWN, "{cost_id}")
+            .replace(DIGEST, "{sha256}"): roles
+            for _, path, _, roles in [*WRITES, *UPLOADS]
         }
         assert declared == expected
         document = app.openapi()

@@ -15,13 +15,20 @@ def openapi() -> dict[str, Any]:
 class TestOpenApi:
     def test_every_write_documents_its_body_with_an_example(self) -> None:
         """Each POST names its request schema, and that schema carries an example a user can
-        paste into /docs."""
+        paste into /docs; the uploads of documents describe their multipart form the same way."""
         document = openapi()
         schemas = document["components"]["schemas"]
         posts = [(path, op["post"]) for path, op in document["paths"].items() if "post" in op]
-        assert len(posts) == 23
+        assert len(posts) == 27
         for path, operation in posts:
-            ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            content = operation["requestBody"]["content"]
+            if "multipart/form-data" in content:
+                form = content["multipart/form-data"]["schema"]
+                assert form.get("examples"), f"POST {path}: the form has no example"
+                assert form["properties"], f"POST {path}: the form names no field"
+                assert {"413", "415"} <= set(operation["responses"]), f"POST {path}: the upload's refusals"
+                continue
+            ref = content["application/json"]["schema"]["$ref"]
             schema = schemas[ref.rsplit("/", 1)[-1]]
             assert schema.get("examples"), f"POST {path}: request schema {ref} has no example"
 

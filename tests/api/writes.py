@@ -194,3 +194,13 @@ UNKNOWN_IDS: Ids = {
     "number": "9",
     "partner": "ACME",
 }
+
+#: The writes that take files (multipart/form-data): their roles are checked before the body
+#: is read, as for every write, so the role-first tests send them the same bodies.
+DIGEST = "0" * 64
+UPLOADS: list[Write] = [
+    Write("claim documents", "/claims/{pending}/documents", lambda ids: {}, {Role.OFFICER}),
+    Write("cost documents", f"/costs/{UNKNOWN}/documents", lambda ids: {}, {Role.OFFICER}),
+    Write("claim supersession", f"/claims/{{pending}}/documents/{DIGEST}/supersede", lambda ids: {}, {Role.OFFICER}),
+    Write("cost supersession", f"/costs/{UNKNOWN}/documents/{DIGEST}/supersede", lambda ids: {}, {Role.OFFICER}),
+]
