@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, BinaryIO, cast
 from urllib.parse import quote
 
 from fastapi import HTTPException
@@ -153,7 +153,9 @@ def zip_response(
     built in a spooled temporary file and streamed from it."""
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 - closed when the stream ends
     try:
-        write_documents_zip([row for row in rows if row.live], context.app.document_bytes, out, title=title)
+        write_documents_zip(
+            [row for row in rows if row.live], context.app.document_bytes, cast(BinaryIO, out), title=title
+        )
         size = out.tell()
         out.seek(0)
     except BaseException:

@@ -24,13 +24,14 @@ from api.context import LedgerContext
 from ledger.actors import Actor
 from ledger.documents import Upload
 from ledger.errors import InvalidInput
+from ledger.usecases.documents import ORPHAN_GRACE
 from projections import tables as t
 from projections.codes import SHORT_ID, UnknownCode, partner_code
 from projections.document_zip import write_documents_zip
 from projections.documents import documents_of, missing_documents, period_documents
 
 #: Orphans (bytes stored by a command that never saved its event) younger than this are kept.
-DEFAULT_GRACE_HOURS = 24.0
+DEFAULT_GRACE_HOURS = ORPHAN_GRACE.total_seconds() / 3600
 _ID = "the claim's or cost's id, or its first 8 characters as `grantledger claims` shows them"
 
 

@@ -61,8 +61,12 @@ UPLOAD_PROBLEMS: dict[int | str, dict[str, Any]] = {
     413: {"description": "The request is larger than a document may be; nothing was read further or recorded"},
     415: {"description": "The body is not multipart/form-data"},
 }
-DOWNLOAD = {200: {"content": {t: {} for t in MEDIA_TYPES}, "description": "The document's bytes, as an attachment"}}
-ZIPPED = {200: {"content": {ZIP: {}}, "description": "The documents, MANIFEST.sha256 and manifest.csv"}}
+DOWNLOAD: dict[int | str, dict[str, Any]] = {
+    200: {"content": {t: {} for t in MEDIA_TYPES}, "description": "The document's bytes, as an attachment"}
+}
+ZIPPED: dict[int | str, dict[str, Any]] = {
+    200: {"content": {ZIP: {}}, "description": "The documents, MANIFEST.sha256 and manifest.csv"}
+}
 
 
 # --- reading the form -------------------------------------------------------------------------
