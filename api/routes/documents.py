@@ -36,6 +36,7 @@ from api.multipart import MULTIPART, PostedForm, posted_form, takes_files
 from api.routes._query import in_query
 from api.routes._write import then_read
 from api.schemas import Page, Written
+from api.schemas.common import SHA256
 from api.schemas.documents import DocumentPublic, MissingDocumentPublic
 from api.views import claim_by_id, cost_by_id
 from ledger.actors import Role
@@ -45,7 +46,7 @@ from projections.documents import documents_of, missing_documents, period_bounds
 
 router = APIRouter(tags=["documents"], route_class=GuardedRoute)
 WHO = (Role.AUDITOR, Role.COORDINATOR, Role.OFFICER)
-Sha256 = Annotated[str, Path(pattern="^[0-9a-fA-F]{64}$", description="The document's SHA-256, 64 hex digits")]
+Sha256 = Annotated[str, Path(pattern=SHA256, description="The document's SHA-256, 64 hex digits")]
 Number = Annotated[int, Path(ge=1, le=1000, description="The reporting period's number, from 1")]
 
 _FILE = {"type": "string", "format": "binary", "description": "A PDF, JPEG or PNG (its type is read from its bytes)"}

@@ -31,6 +31,7 @@ COUNTRY = r"^[A-Z]{2}$"
 COUNTRY_ANY_CASE = r"^[A-Za-z]{2}$"
 CODE = r"^[A-Za-z0-9_-]+$"
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+SHA256 = r"^[0-9a-fA-F]{64}$"
 PATTERN_HINTS: dict[str, str] = {
     PLAIN_DECIMAL: "a plain decimal number; write digits with an optional minus sign and decimal dot, e.g. 1234.50",
     ISO_DATE: "a date; use YYYY-MM-DD, e.g. 2023-03-15",
@@ -39,6 +40,7 @@ PATTERN_HINTS: dict[str, str] = {
     COUNTRY_ANY_CASE: "a country code; write the two-letter ISO 3166 code, e.g. IT",
     CODE: "a code; use letters A-Z, digits, '-' and '_' only, e.g. JPN-2023",
     MONTH: "a month; use YYYY-MM, e.g. 2023-03",
+    SHA256: "a document digest; write the 64 hex digits of its SHA-256, as its list of documents shows it",
 }
 _ISO_DATE = re.compile(ISO_DATE)
 

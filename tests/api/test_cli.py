@@ -296,7 +296,7 @@ class TestReports:
     def test_info_and_replay(self, demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
         """info counts events recorded and projected; replay of the demo finds no difference."""
         assert run(demo_url, "info") == 0
-        assert "events projected: 947" in capsys.readouterr().out
+        assert "events projected: 1200" in capsys.readouterr().out
         assert run(demo_url, "project") == 0
         assert run(demo_url, "replay") == 0
         assert "identical" in capsys.readouterr().out
