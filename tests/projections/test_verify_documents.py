@@ -6,6 +6,7 @@ of SQLite and PostgreSQL, changed behind the application's back."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -60,7 +61,7 @@ def _tamper(url: str, app: GrantLedger, sha256: str, data: bytes | None) -> None
         else ("UPDATE {table} SET data = {mark} WHERE sha256 = {mark}", (data, sha256))
     )
     if url.startswith("sqlite:///"):
-        with sqlite3.connect(urlsplit(url).path) as conn:
+        with contextlib.closing(sqlite3.connect(urlsplit(url).path)) as conn, conn:
             changed = conn.execute(statement.format(table=TABLE, mark="?"), params).rowcount
     else:
         import psycopg
@@ -141,7 +142,7 @@ def test_an_encrypted_documents_ciphertext_swapped_for_anothers_is_altered(tmp_p
     with documented(url, base64.b64encode(os.urandom(32)).decode()) as (app, db, found):
         assert verify_history(app, db).ok
         path = urlsplit(url).path
-        with sqlite3.connect(path) as conn:
+        with contextlib.closing(sqlite3.connect(path)) as conn:
             (taxi,) = conn.execute(f"SELECT data FROM {TABLE} WHERE sha256 = ?", (digest(TAXI),)).fetchone()  # noqa: S608
             assert not bytes(taxi).startswith(b"\x89PNG")  # ciphertext, not the PNG
         _tamper(url, app, digest(HOTEL_RESCAN), bytes(taxi))
