@@ -23,12 +23,12 @@ from api.cli.common import console, context
 from api.context import LedgerContext
 from ledger.actors import Actor
 from ledger.documents import Upload
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, NotFound
 from ledger.usecases.documents import ORPHAN_GRACE
 from projections import tables as t
 from projections.codes import SHORT_ID, UnknownCode, partner_code
 from projections.document_zip import write_documents_zip
-from projections.documents import documents_of, missing_documents, period_documents
+from projections.documents import documents_of, missing_documents, period_bounds, period_documents
 
 #: Orphans (bytes stored by a command that never saved its event) younger than this are kept.
 DEFAULT_GRACE_HOURS = ORPHAN_GRACE.total_seconds() / 3600
@@ -193,15 +193,26 @@ def _print_missing(conn: Connection, partner: str | None) -> int:
 
 
 def _period_zip(ctx: LedgerContext, conn: Connection, period: int, partner: str | None, out: str | None) -> int:
+    """The period's live documents in a zip at ``out``, written whole or not at all (a document
+    missing or altered in the store stops it, naming the document, and leaves no partial file)."""
     if out is None:
         raise InvalidInput("say where to write the period's documents: --zip OUT.zip")
+    if period_bounds(conn, period) is None:
+        raise NotFound(
+            f"reporting period {period} is not set; the web app's reporting page "
+            "(or GET /api/v1/reporting/periods) lists the periods"
+        )
     rows = [row for row in period_documents(conn, period, partner=partner) if row.live]
     title = f"{partner + ', ' if partner else ''}reporting period {period}"
+    partial = Path(out).with_name(Path(out).name + ".part")
     try:
-        with open(out, "wb") as handle:
+        with open(partial, "wb") as handle:
             write_documents_zip(rows, ctx.app.document_bytes, handle, title=title)
+        os.replace(partial, out)
     except OSError as error:
         raise InvalidInput(f"{out}: cannot be written ({error.strerror}); check the path") from None
+    finally:
+        partial.unlink(missing_ok=True)
     print(f"wrote {len(rows)} documents of {title} to {out} (check them with sha256sum -c MANIFEST.sha256)")
     return 0
 

@@ -131,6 +131,9 @@ class TestDocuments:
         with zipfile.ZipFile(out) as archive:
             assert hashlib.sha256(PNG).hexdigest() in archive.read("MANIFEST.sha256").decode()
         assert run(ledger, "documents", "--zip", str(out)) == 2
+        assert run(ledger, "documents", "--period", "9", "--zip", str(tmp_path / "none.zip")) == 2
+        assert "reporting period 9 is not set" in capsys.readouterr().err
+        assert not (tmp_path / "none.zip").exists()
 
     def test_pruning_orphans(self, ledger: Ledger, capsys: pytest.CaptureFixture[str]) -> None:
         """Nothing is orphaned here: nothing is removed, and an attached document stays readable."""
