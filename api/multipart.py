@@ -73,7 +73,7 @@ class PostedForm:
 
 
 def _size(count: int) -> str:
-    return f"{count:,} bytes ({count / (1024 * 1024):.1f} MiB)"
+    return f"{count / (1024 * 1024):.1f} MB ({count:,} bytes)" if count >= 1024 * 1024 else f"{count:,} bytes"
 
 
 def too_large(limit: int, declared: int | None = None) -> HTTPException:
