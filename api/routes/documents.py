@@ -11,6 +11,7 @@ larger than a document may be is a 413, read no further.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -160,8 +161,15 @@ _SUPERSEDE = _form(
 
 
 def _supersede(
-    holder_id: UUID, sha256: str, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
+    holder_id: UUID,
+    sha256: str,
+    request: Request,
+    actor: ActorDep,
+    context: ContextDep,
+    settings: SettingsDep,
+    holder: Callable[[UUID], object],
 ) -> Written[Page[DocumentPublic]]:
+    holder(holder_id)  # a claim's path names a claim, a cost's a cost (404 otherwise)
     form = posted_form(request)
     reason = _reason(form)
     files = form.uploads("file")
@@ -188,7 +196,7 @@ def supersede_claim_document(
     """Officers of the claim's partner, while it is pending: the document stays recorded (and its
     bytes kept), marked superseded with the reason; a replacement ``file`` is attached to the
     same line in the same step."""
-    return _supersede(claim_id, sha256, request, actor, context, settings)
+    return _supersede(claim_id, sha256, request, actor, context, settings, context.app.claim)
 
 
 @router.post(
@@ -204,7 +212,7 @@ def supersede_cost_document(
     cost_id: UUID, sha256: Sha256, request: Request, actor: ActorDep, context: ContextDep, settings: SettingsDep
 ) -> Written[Page[DocumentPublic]]:
     """Officers of the cost's partner: as for a claim's document."""
-    return _supersede(cost_id, sha256, request, actor, context, settings)
+    return _supersede(cost_id, sha256, request, actor, context, settings, context.app.cost)
 
 
 # --- reads ------------------------------------------------------------------------------------

@@ -280,6 +280,29 @@ class TestSupersede:
         new = documents[hashlib.sha256(PNG).hexdigest()]
         assert (new["live"], new["line"], new["media_type"]) == (True, 1, "image/png")
 
+    def test_a_cost_is_not_superseded_through_a_claims_path(self, api: Api, alliance: Alliance) -> None:
+        """A cost's id under /claims: 404, nothing recorded; under /costs it is superseded."""
+        cost = record_cost(api)
+        response = api.client.post(
+            f"{PREFIX}/costs/{cost['id']}/documents",
+            files=[("file", ("inv.png", PNG, "image/png"))],
+            headers=bearer(api.pointex),
+        )
+        api.ok(response)
+        digest = hashlib.sha256(PNG).hexdigest()
+        count = api.event_count()
+        for kind, status in (("claims", 404), ("costs", 200)):
+            response = api.client.post(
+                f"{PREFIX}/{kind}/{cost['id']}/documents/{digest}/supersede",
+                files=[("reason", (None, "wrong invoice"))],
+                headers=bearer(api.pointex),
+            )
+            assert response.status_code == status, response.text
+            if status == 404:
+                assert api.event_count() == count
+        (document,) = api.get(f"/costs/{cost['id']}/documents").json()["data"]
+        assert (document["live"], document["superseded_reason"]) == (False, "wrong invoice")
+
     def test_a_supersession_without_a_reason_is_422(self, api: Api, alliance: Alliance) -> None:
         """A blank reason: 422 naming the field, nothing recorded."""
         claim = api.submit(alliance)
