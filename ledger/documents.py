@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
@@ -65,7 +65,10 @@ class Upload:
     client claims is never trusted, so it is not carried)."""
 
     filename: str
-    data: bytes
+    data: bytes = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Upload({self.filename!r}, {len(self.data):,} bytes)"
 
 
 @dataclass(frozen=True)
