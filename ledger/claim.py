@@ -29,6 +29,7 @@ from ledger.claim_state import ClaimState as ClaimState
 from ledger.claim_state import Overpayment as Overpayment
 from ledger.claim_state import UnknownClaim as UnknownClaim
 from ledger.claim_state import state_label as state_label
+from ledger.documents import AttachedDocument, DocumentHolder, SupersededDocument
 from ledger.errors import InvalidInput
 from ledger.money import EUR, Money
 from ledger.text import clean_optional, clean_text
@@ -54,7 +55,7 @@ def _unapproved(claim: Claim) -> None:
     claim.payments = {}
 
 
-class Claim(LedgerAggregate):
+class Claim(DocumentHolder, LedgerAggregate):
     class Submitted(LedgerAggregate.Created):
         sme_id: UUID
         mission_id: UUID
@@ -174,6 +175,12 @@ class Claim(LedgerAggregate):
             _unapproved(claim)
             claim.state = ClaimState.SUBMITTED.value
             note_change(claim, "its approval revoked", self.effective_date)
+
+    class DocumentAttached(AttachedDocument):
+        """A supporting document attached to one of its lines (ledger/documents.py)."""
+
+    class DocumentSuperseded(SupersededDocument):
+        """One of its documents superseded, with why."""
 
     if TYPE_CHECKING:
         sme_id: UUID
@@ -404,3 +411,13 @@ class Claim(LedgerAggregate):
         released, support = self.outstanding, self.support_held
         self.trigger_event(self.ApprovalRevoked, actor=actor, effective_date=on, reason=reason, released=released)
         return released, support
+
+    def check_documents_open(self, line: int | None) -> None:
+        """Documents are attached to (or superseded on) a line of a claim not yet decided."""
+        if self.state != ClaimState.SUBMITTED.value:
+            raise ClaimNotInState(
+                f"claim {self.id} is {state_label(self.state)}: documents are attached or superseded only while "
+                "a claim is submitted and not yet decided; its record is closed (revoke an approval to reopen it)"
+            )
+        if line is not None and not 1 <= line <= len(self.lines):
+            raise InvalidInput(f"claim {self.id} has lines 1 to {len(self.lines)}; there is no line {line}")

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
+from ledger.documents import AttachedDocument, DocumentHolder, SupersededDocument
 from ledger.errors import InvalidInput, NotFound
 from ledger.money import Money
 from ledger.text import clean_optional, clean_text
@@ -31,7 +32,7 @@ def check_declared(cost_date: date, declared_on: date) -> None:
         )
 
 
-class Cost(LedgerAggregate):
+class Cost(DocumentHolder, LedgerAggregate):
     class Recorded(LedgerAggregate.Created):
         """Version 2 added ``declared_on``: the day an adjustment (a cost of an earlier, closed
         reporting period recorded later) is declared, in an open period; None for a cost
@@ -74,6 +75,12 @@ class Cost(LedgerAggregate):
         def apply(self, cost: Cost) -> None:
             cost.amount = self.amount
             cost.eur = self.eur
+
+    class DocumentAttached(AttachedDocument):
+        """A supporting document attached to the cost (ledger/documents.py; ``line`` is None)."""
+
+    class DocumentSuperseded(SupersededDocument):
+        """One of its documents superseded, with why."""
 
     if TYPE_CHECKING:
         partner: str

@@ -3,7 +3,7 @@ in ledger/usecases/payments.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from uuid import UUID
 
@@ -19,6 +19,7 @@ from ledger.claim import (
     LineDecision,
     assess,
 )
+from ledger.documents import Upload
 from ledger.errors import InvalidInput
 from ledger.grant import (
     Category,
@@ -27,10 +28,11 @@ from ledger.grant import (
 from ledger.mission import Mission
 from ledger.money import Money
 from ledger.sme import Sme, SmeNotSelected
-from ledger.usecases.core import LedgerCore, Outcome
+from ledger.usecases.core import Outcome
+from ledger.usecases.documents import DocumentCases, placed_on_lines
 
 
-class ClaimCases(LedgerCore):
+class ClaimCases(DocumentCases):
     """SME claims, from submission to payment."""
 
     def submit_claim(
@@ -42,10 +44,13 @@ class ClaimCases(LedgerCore):
         mission_id: UUID,
         lines: Sequence[ExpenseLine],
         on: date,
+        documents: Mapping[int, Sequence[Upload]] | None = None,
     ) -> UUID:
-        """Record a claim an SME submitted; it is pending against the mission partner's FSTP line."""
+        """Record a claim an SME submitted; it is pending against the mission partner's FSTP line.
+        ``documents`` (line number -> files) are attached to its lines in the same save."""
         if not lines:
             raise InvalidInput("a claim needs at least one expense line")
+        placed, data = self.prepare_documents(placed_on_lines(documents or {}))
         self._not_future(
             (on, "the submission date"),
             *((line.expense_date, f"line {no}: expense date") for no, line in enumerate(lines, start=1)),
@@ -81,9 +86,10 @@ class ClaimCases(LedgerCore):
                 submitted_on=on,
             )
             indexes = self._declare_receipts(actor, [line.receipt_ref for line in lines], "claim", claim_id, on)
-            return claim.id, [claim, *indexes]
+            held = self._attach(actor, claim, "claim", placed, on)
+            return claim.id, [claim, *indexes, *held]
 
-        return self._write(decide)
+        return self._write(decide, data)
 
     @staticmethod
     def _check_lines(grant: Grant, mission: Mission, lines: Sequence[ExpenseLine]) -> None:

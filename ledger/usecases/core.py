@@ -27,12 +27,14 @@ from eventsourcing.utils import strtobool
 
 from ledger.actors import Actor
 from ledger.base import register_transcodings
+from ledger.blobs import BlobStore, blob_store
 from ledger.budget import BudgetLine, line_id
 from ledger.claim import (
     Claim,
     UnknownClaim,
 )
 from ledger.cost import Cost, UnknownCost
+from ledger.documents import DEFAULT_MAX_BYTES, ENV_MAX_BYTES, DocumentIndex, document_id
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidInput, LedgerError, NotFound
 from ledger.grant import (
     BeforeTheGrant,
@@ -83,6 +85,14 @@ def terms_of(aggregate: Grant | Mission) -> dict[str, object]:
     return {k: v for k, v in vars(aggregate).items() if k not in skip}
 
 
+def _max_bytes(value: str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_MAX_BYTES
+    if not value.isdigit() or int(value) < 1:
+        raise InvalidInput(f"{ENV_MAX_BYTES} must be a positive number of bytes (20971520 is 20 MB), got {value!r}")
+    return int(value)
+
+
 def utc_today() -> date:
     """Today's date in UTC: the default clock of the application."""
     return datetime.now(UTC).date()
@@ -117,6 +127,12 @@ class LedgerCore(Application[UUID]):
         self.snapshot_tally = SnapshotTally()
         super().__init__(env)
         self._written = threading.local()
+        #: The bytes of supporting documents, beside the events (ledger/blobs.py).
+        self.blobs: BlobStore = blob_store(
+            self.recorder, self.factory.cipher(), create=strtobool(self.env.get("CREATE_TABLE", "y"))
+        )
+        #: The largest document accepted, in bytes (GRANTLEDGER_DOCUMENT_MAX_BYTES, 20 MB by default).
+        self.document_max_bytes = _max_bytes(self.env.get(ENV_MAX_BYTES))
         #: The application's clock: no business date may lie after ``today()`` (UTC by default).
         self.today: Callable[[], date] = today or utc_today
 
@@ -168,13 +184,18 @@ class LedgerCore(Application[UUID]):
         except PersistenceError:
             log.warning("could not store a snapshot; loading will replay events instead", exc_info=True)
 
-    def _write(self, decide: Callable[[], Outcome[T]]) -> T:
-        """Decide and save atomically; on a concurrent change, reload and decide again."""
+    def _write(self, decide: Callable[[], Outcome[T]], documents: Mapping[str, bytes] | None = None) -> T:
+        """Decide and save atomically; on a concurrent change, reload and decide again.
+
+        ``documents`` (digest -> bytes) are stored before the events that reference them are
+        saved, and only when there is something to save (ledger/blobs.py on orphans)."""
         self._written.position = None
         for attempt in range(MAX_ATTEMPTS):
             result, changed = _decided(decide)
             if not any(a.pending_events for a in changed):
                 return result
+            for sha256, data in (documents or {}).items():
+                self.blobs.put(sha256, data)
             try:
                 recordings = self.save(*changed)
             except IntegrityError:
@@ -347,9 +368,14 @@ class LedgerCore(Application[UUID]):
             indexes[key] = found
         return list(indexes.values())
 
-    def _release_receipts(self, actor: Actor, claim: Claim, reason: str, on: date) -> list[ReceiptIndex]:
-        """Release the claim's receipts from whichever index holds them (canonical or legacy)."""
-        indexes = []
+    def _release_receipts(self, actor: Actor, claim: Claim, reason: str, on: date) -> list[Aggregate]:
+        """Release the claim's receipts from whichever index holds them (canonical or legacy),
+        and its live documents from theirs, so the SME may declare them again."""
+        indexes: list[Aggregate] = []
+        for document in claim.live_documents():
+            held = self._find(DocumentIndex, document_id(document["sha256"]))
+            if held is not None and held.release(actor=actor, holder_id=claim.id, reason=reason, on=on):
+                indexes.append(held)
         for line in claim.lines:
             keys = [legacy_receipt_id(line.receipt_ref)]
             # A reference recorded before canonical keys may be one they refuse: only its legacy index exists.

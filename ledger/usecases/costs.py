@@ -9,6 +9,7 @@ from uuid import UUID
 
 from ledger.actors import Actor, Role, require_officer_of, require_role
 from ledger.cost import Cost, check_declared
+from ledger.documents import Upload
 from ledger.errors import InvalidInput
 from ledger.grant import (
     OWN_COST_CATEGORIES,
@@ -19,10 +20,11 @@ from ledger.money import EUR, Money
 from ledger.rate_file import MAX_ROWS, NewRate, RateCheck
 from ledger.rates import DEFAULT_SOURCE, ExchangeRate, Quote, RateAlreadyRecorded, month_of, rate_id
 from ledger.text import clean_text
-from ledger.usecases.core import LedgerCore, Outcome
+from ledger.usecases.core import Outcome
+from ledger.usecases.documents import DocumentCases
 
 
-class CostCases(LedgerCore):
+class CostCases(DocumentCases):
     """Monthly exchange rates and the partners' own costs."""
 
     def record_rate(
@@ -131,14 +133,17 @@ class CostCases(LedgerCore):
         description: str,
         on: date,
         declared_on: date | None = None,
+        documents: Sequence[Upload] = (),
     ) -> UUID:
         """Record a partner's own cost in a direct category (converted to EUR if foreign).
 
         ``declared_on`` records an adjustment: a cost dated ``on`` in an earlier reporting period
         whose statement is closed (locked, signed or submitted), declared on ``declared_on`` in an
-        open period, whose statement declares it. Its budget line is charged on that day."""
+        open period, whose statement declares it. Its budget line is charged on that day.
+        ``documents`` (its invoice, payslip...) are attached in the same save."""
         require_officer_of(actor, partner, f"record costs of {partner}")
         self._not_future((on, "the cost date"))
+        placed, data = self.prepare_documents([(None, upload) for upload in documents])
         if declared_on is not None:
             self._not_future((declared_on, "the declaration date"))
         if parse_category(category) not in OWN_COST_CATEGORIES:
@@ -185,9 +190,10 @@ class CostCases(LedgerCore):
             line = self.budget_line(partner, category)
             line.charge_cost(actor=actor, cost_id=cost_id, amount=cost.eur, on=cost.charged_on)
             indexes = self._declare_receipts(actor, [document_ref], "cost", cost_id, on)
-            return cost.id, [cost, line, *indexes]
+            held = self._attach(actor, cost, "cost", placed, on)
+            return cost.id, [cost, line, *indexes, *held]
 
-        return self._write(decide)
+        return self._write(decide, data)
 
     def _check_adjustment(self, grant: Grant, partner: str, category: str, on: date, declared_on: date) -> None:
         """An adjustment declares, in a later period, a cost of an earlier period that is closed."""
