@@ -20,7 +20,7 @@ from ledger.errors import LedgerError
 
 #: The ledger's refusals of a document, shown beside a file field.
 DOCUMENT_REFUSALS = (DocumentRefused, DocumentTooLarge, DocumentAlreadyUsed)
-_LINE = re.compile(r"^line (\d+): ")
+_LINE = re.compile(r"^(?:claim \S+ )?line (\d+): ")
 
 
 def documents_of_form(form: Posted, count: int) -> dict[int, list[Upload]]:
