@@ -20,7 +20,6 @@ sees that the history differs from it.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -29,16 +28,33 @@ from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, func, insert, select, update
 
 from ledger.application import GrantLedger
-from ledger.errors import InvalidInput
 from projections import tables as t
 from projections.batch import insert_rows
 from projections.db import ReadDatabase
+from projections.verdict import Anchor, Verdict
+
+__all__ = [
+    "GENESIS",
+    "HIGH_WATER",
+    "READ_MODELS",
+    "Anchor",
+    "ChainBroken",
+    "Marks",
+    "Stamp",
+    "Verdict",
+    "head",
+    "marks",
+    "seal",
+    "seal_at",
+    "seal_backlog",
+    "seal_batch",
+    "stamp",
+    "verify",
+]
 
 #: The seal before the first event.
 GENESIS = "0" * 64
 _SEPARATOR = b"\x1f"
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_DIGITS = re.compile(r"[0-9]{1,19}")
 #: The rm_tracking row of the chain's high-water mark: the highest position ever sealed. It moves
 #: in the same transaction as the seals, so seals removed afterwards are missed, not re-sealed.
 HIGH_WATER = "chain"
@@ -215,84 +231,6 @@ class ChainBroken(RuntimeError):
             "head written down before) and restore the read database from a backup"
         )
         self.first, self.last, self.problem = first, last, problem
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """A head written down elsewhere: ``POSITION:SEAL`` as verify prints it, or the seal alone."""
-
-    seal: str
-    position: int | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> Anchor:
-        position, colon, value = text.strip().rpartition(":")
-        value = value.lower()
-        if not _HEX64.fullmatch(value) or (colon and not _DIGITS.fullmatch(position)):
-            raise InvalidInput(
-                f"the expected head {text!r} is not a head: write it as verify prints it, POSITION:SEAL "
-                "(e.g. 512:3f9a...), or the 64-hex-digit seal alone"
-            )
-        return cls(value, int(position) if position else None)
-
-    def __str__(self) -> str:
-        return self.seal if self.position is None else f"{self.position}:{self.seal}"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What verification found."""
-
-    intact: bool
-    checked: int
-    head_position: int
-    head_seal: str
-    first_bad_position: int | None = None
-    problem: str = ""
-    unsealed: int = 0
-    #: The head written down elsewhere that was checked, if any, and whether the recomputed chain has it.
-    anchor: Anchor | None = None
-    anchored: bool | None = None
-    anchor_problem: str = ""
-    #: Why the projector cannot seal the newer events ("" if it can): they can never be checked.
-    stuck: str = ""
-    #: Signed or submitted statements recomputed (projections.close), and how each that differs does.
-    statements: int = 0
-    statement_problems: tuple[str, ...] = ()
-
-    @property
-    def head(self) -> str:
-        """The head as ``--expect-head`` takes it: POSITION:SEAL."""
-        return f"{self.head_position}:{self.head_seal}"
-
-    @property
-    def ok(self) -> bool:
-        """Intact, the anchor (if one was given) is in the history, and nothing waits for a
-        projector that cannot seal it."""
-        return self.intact and self.anchored is not False and not self.stuck and not self.statement_problems
-
-    def __str__(self) -> str:
-        if not self.intact:
-            lines = [f"TAMPERED at position {self.first_bad_position}: {self.problem}"]
-        else:
-            tail = f"; {self.unsealed} newer events not sealed yet (the projector seals them)" if self.unsealed else ""
-            if self.stuck:
-                tail = (
-                    f"; the events after position {self.head_position} are NOT SEALED and cannot be checked: "
-                    f"the projector cannot seal them: {self.stuck}"
-                )
-            lines = [
-                f"intact: {self.checked} events match their seals{tail}",
-                f"head {self.head} (write it down; check later with --expect-head {self.head})",
-            ]
-        if self.anchored is True:
-            lines.append(f"the anchor {self.anchor} is in the history recomputed from the stored events")
-        elif self.anchored is False:
-            lines.append(f"DIFFERS FROM THE ANCHOR {self.anchor}: {self.anchor_problem}")
-        lines.extend(f"STATEMENT DIFFERS: {problem}" for problem in self.statement_problems)
-        if self.statements and not self.statement_problems:
-            lines.append(f"{self.statements} signed or submitted statements recomputed: the same figures")
-        return "\n".join(lines)
 
 
 class _Watch:

@@ -30,7 +30,7 @@ metadata = MetaData()
 
 #: The read models' layout: bump it with any change to a table below. Read models built with
 #: another layout are dropped and rebuilt from the events when they are opened (projections.db).
-LAYOUT = 5
+LAYOUT = 6
 
 #: How far each projection has applied the event log (its tracking position).
 tracking = Table(
@@ -273,6 +273,31 @@ rates = Table(
     Column("rate", ExactDecimal, nullable=False),
     Column("source", StoredText, nullable=False),
     Column("version", Integer, nullable=False),
+)
+
+#: The supporting documents attached to claim lines and own costs, one row per attachment (the
+#: event that attached it: its holder and version), superseded ones kept with their reason (their
+#: bytes are kept too). ``receipt_ref`` is the claim line's receipt reference or the cost's
+#: document reference; ``position`` the attaching event's.
+documents = Table(
+    "rm_documents",
+    metadata,
+    Column("holder_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("holder_kind", String(5), nullable=False),
+    Column("partner", StoredText, nullable=False, index=True),
+    Column("line", Integer),
+    Column("receipt_ref", StoredText, nullable=False),
+    Column("filename", StoredText, nullable=False),
+    Column("media_type", StoredText, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("attached_on", Date, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("attached_by", StoredText, nullable=False),
+    Column("live", Boolean, nullable=False),
+    Column("superseded_reason", StoredText, nullable=False),
 )
 
 #: Budget transfers between two partner x category lines, with the consortium's decision.

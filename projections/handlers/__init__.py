@@ -6,7 +6,7 @@ registers every handler in ``HANDLERS``; several modules may handle one event ty
 books and the search index), in the order imported here.
 """
 
-from projections.handlers import books, budget, claims, close, registry, search
+from projections.handlers import books, budget, claims, close, documents, registry, search
 from projections.handlers.common import HANDLERS
 
-__all__ = ["HANDLERS", "books", "budget", "claims", "close", "registry", "search"]
+__all__ = ["HANDLERS", "books", "budget", "claims", "close", "documents", "registry", "search"]
