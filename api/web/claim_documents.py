@@ -11,12 +11,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ledger.documents import DocumentAlreadyUsed, DocumentRefused, DocumentTooLarge, Upload, inspect_upload
-from projections.documents import DocumentRow, documents_with
 from sqlalchemy import Connection
 
 from api.web.files import Posted
+from ledger.documents import DocumentAlreadyUsed, DocumentRefused, DocumentTooLarge, Upload, inspect_upload
 from ledger.errors import LedgerError
+from projections.documents import DocumentRow, documents_with
 
 #: The ledger's refusals of a document, shown beside a file field.
 DOCUMENT_REFUSALS = (DocumentRefused, DocumentTooLarge, DocumentAlreadyUsed)

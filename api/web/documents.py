@@ -20,14 +20,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from ledger.documents import Upload
-from projections.document_zip import write_documents_zip
-from projections.documents import DocumentRow, documents_of, documents_with
 from sqlalchemy import select
 
 from api.context import LedgerContext
 from api.web.claims import act_on_claim, claim_id_of
-from api.web.costs import _cost_id, cost_page
+from api.web.costs import cost_id_of, cost_page
 from api.web.document_views import may_download, may_see_partner, officer_of
 from api.web.errors import ledger_refused, status_of
 from api.web.files import FilesDep, Posted
@@ -35,8 +32,11 @@ from api.web.reads import books
 from api.web.session import SessionDep, WebRefusal
 from api.web.writes import FieldRefusal, write
 from ledger.actors import Actor
+from ledger.documents import Upload
 from ledger.errors import LedgerError, NotAllowed
 from projections import tables as t
+from projections.document_zip import write_documents_zip
+from projections.documents import DocumentRow, documents_of, documents_with
 from projections.queries import claim_detail
 
 router = APIRouter(include_in_schema=False)
@@ -193,7 +193,7 @@ def act_on_cost(
 
 @router.post("/costs/{cost_id}/documents")
 def attach_to_cost(request: Request, session: SessionDep, form: FilesDep, cost_id: str) -> Response:
-    uuid, actor = _cost_id(cost_id), session.actor
+    uuid, actor = cost_id_of(cost_id), session.actor
 
     def command(context: LedgerContext) -> None:
         uploads = form.uploads("file")
@@ -206,7 +206,7 @@ def attach_to_cost(request: Request, session: SessionDep, form: FilesDep, cost_i
 
 @router.post("/costs/{cost_id}/documents/supersede")
 def supersede_on_cost(request: Request, session: SessionDep, form: FilesDep, cost_id: str) -> Response:
-    uuid, actor = _cost_id(cost_id), session.actor
+    uuid, actor = cost_id_of(cost_id), session.actor
     values = {"action": "supersede", "reason": form.get("reason"), "document": form.get("document")}
 
     def command(context: LedgerContext) -> None:

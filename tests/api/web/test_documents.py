@@ -137,7 +137,8 @@ class TestClaimPage:
         assert attach(paola, claim["id"], 1, ("wrong.pdf", wrong)).status_code == 303
         page = f"/claims/{claim['id']}"
         digest = hashlib.sha256(wrong).hexdigest()
-        no_reason = send(paola, f"{page}/documents/supersede", {"line": "1", "document": digest, "reason": ""}, [], page)
+        blank = {"line": "1", "document": digest, "reason": ""}
+        no_reason = send(paola, f"{page}/documents/supersede", blank, [], page)
         assert no_reason.status_code == 422
         assert refusal(no_reason.text, "supersede-1")
         fields = {"line": "1", "document": digest, "reason": "the receipt of another trip"}
@@ -203,7 +204,8 @@ class TestForms:
         paola = browser["paola.pointex"]
         count = claim_count(api)
         form = claim_form(paola, alliance, *TWO) | {"op": "record"}
-        sent = files("line-1-documents", ("jal.pdf", pdf("JAL"))) + files("line-2-documents", ("hotel.pdf", HTML_AS_PDF))
+        sent = files("line-1-documents", ("jal.pdf", pdf("JAL")))
+        sent += files("line-2-documents", ("hotel.pdf", HTML_AS_PDF))
         response = paola.client.post("/claims/new", data=form, files=sent, follow_redirects=False)
         assert response.status_code == 422
         said = refusal(response.text, "line-2-documents")
@@ -244,7 +246,8 @@ class TestForms:
         assert "receipt.png" in paola.get(cost_page)
         nico = browser["nico.ntt"]
         assert "Attach to the cost" not in nico.get(cost_page)
-        assert send(nico, f"{cost_page}/documents", {}, files("file", ("x.png", png("x"))), cost_page).status_code == 403
+        theirs = send(nico, f"{cost_page}/documents", {}, files("file", ("x.png", png("x"))), cost_page)
+        assert theirs.status_code == 403
 
 
 @pytest.fixture
