@@ -59,7 +59,7 @@ def test_an_officer_attaches_a_receipt_and_the_auditor_checks_the_period_zip(
     receipt = tmp_path / "taxi-receipt.pdf"
     receipt.write_bytes(pdf(f"taxi receipt of claim {claim_id}"))
     officer.locator("#attach-1-file").set_input_files(str(receipt))
-    officer.get_by_role("button", name="Attach to line 1").click()
+    officer.get_by_role("button", name="Attach to line 1", exact=True).click()
     officer.wait_for_url(re.compile(rf"/claims/{claim_id}$"))
     listed = line.locator("table.documents")
     assert listed.get_by_role("link", name="taxi-receipt.pdf").is_visible()
@@ -76,7 +76,7 @@ def test_an_officer_attaches_a_receipt_and_the_auditor_checks_the_period_zip(
     auditor.get_by_role("link", name="Documents").first.click()
     auditor.wait_for_url(re.compile(r"/documents$"))
     assert auditor.get_by_role("heading", name="Lines and costs still lacking a document").is_visible()
-    auditor.get_by_label("Reporting period").select_option("2")
+    auditor.locator("#zip-period").select_option("2")
     auditor.locator("#zip-partner").select_option("NIDV")
     with auditor.expect_download() as download:
         auditor.get_by_role("button", name="Download the zip").click()
