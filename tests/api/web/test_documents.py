@@ -178,6 +178,11 @@ class TestClaimPage:
         decided = paola.get(f"/claims/{claim['id']}")
         assert "Attach to line 1" not in decided
         assert "ticket.pdf" in decided
+        before = api.event_count()
+        late = attach(paola, claim["id"], 2, ("late.pdf", pdf("late")))
+        assert late.status_code in (409, 422)
+        assert refusal(late.text, "documents")
+        assert api.event_count() == before
 
 
 class TestForms:
