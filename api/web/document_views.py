@@ -13,16 +13,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ledger.documents import MEDIA_TYPES
-from projections.documents import DocumentRow, documents_of
 from sqlalchemy import Connection
 
 from api.web.files import ACCEPT, MAX_FILES, size_text
 from ledger.actors import Actor, Role
 from ledger.claim import ClaimState
+from projections.documents import DocumentRow, documents_of
 
 #: A media type as a person says it.
 KINDS = {"application/pdf": "PDF", "image/jpeg": "JPEG image", "image/png": "PNG image"}
+#: What a file field takes, as the hint says it (the ledger's MEDIA_TYPES).
+TYPES = "PDF, JPEG or PNG"
 
 
 def kind_of(media_type: str) -> str:
@@ -52,8 +53,7 @@ def may_attach_to_claim(actor: Actor, claim: Any) -> bool:
 
 def limits(max_bytes: int) -> dict[str, Any]:
     """What the file inputs say and accept."""
-    types = ", ".join(KINDS[media] for media in MEDIA_TYPES)
-    return {"accept": ACCEPT, "max_size": size_text(max_bytes), "max_files": MAX_FILES, "types": types}
+    return {"accept": ACCEPT, "max_size": size_text(max_bytes), "max_files": MAX_FILES, "types": TYPES}
 
 
 def by_line(rows: Sequence[DocumentRow], lines: Sequence[int]) -> dict[int, list[DocumentRow]]:
