@@ -30,7 +30,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from ledger.documents import Upload
 from sqlalchemy import Connection
 
 from api.schemas import parse_iso_date
@@ -46,6 +45,7 @@ from api.web.session import Form, SessionDep, WebRefusal
 from api.web.writes import writable, write
 from ledger.actors import Actor
 from ledger.assessment import Estimate, ExpenseLine, estimate
+from ledger.documents import Upload
 from ledger.errors import LedgerError, NotAllowed
 from ledger.mission import UnknownMission
 from ledger.money import EUR, MINOR_UNITS, Money, check_currency, parse_decimal_text

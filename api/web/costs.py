@@ -18,7 +18,6 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from ledger.documents import DocumentAlreadyUsed, DocumentRefused, DocumentTooLarge, inspect_upload
 from sqlalchemy import select
 
 from api.context import LedgerContext
@@ -34,6 +33,7 @@ from api.web.search import page_number
 from api.web.session import FormDep, SessionDep, WebRefusal
 from api.web.writes import FieldRefusal, write
 from ledger.actors import Actor, Role
+from ledger.documents import DocumentAlreadyUsed, DocumentRefused, DocumentTooLarge, inspect_upload
 from ledger.errors import LedgerError, NotAllowed
 from ledger.grant import OWN_COST_CATEGORIES
 from ledger.money import EUR, MINOR_UNITS, Money, parse_decimal_text

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from projections.documents import missing_documents, period_documents
 
 from api import reporting
 from api.web.documents import ZIP, attachment, fetch, zip_of
@@ -24,6 +23,7 @@ from api.web.session import SessionDep, WebRefusal
 from ledger.actors import export_scope
 from ledger.errors import LedgerError, NotFound
 from projections import codes, glance
+from projections.documents import missing_documents, period_documents
 
 router = APIRouter(include_in_schema=False)
 

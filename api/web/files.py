@@ -22,11 +22,11 @@ from email.parser import BytesParser
 from typing import Annotated
 
 from fastapi import Depends, Request
-from ledger.documents import Upload
 
 from api.accounts import WebSession
 from api.context import LedgerContext
 from api.web.session import CSRF_REFUSED, FORM_TYPE, Form, WebRefusal, read_form, same_token, signed_in
+from ledger.documents import Upload
 
 MULTIPART = "multipart/form-data"
 #: At most this many documents in one form, and the room left for the form's other fields.
