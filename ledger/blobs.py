@@ -22,8 +22,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from eventsourcing.persistence import Cipher
-from eventsourcing.persistence import Recorder
+from eventsourcing.persistence import Cipher, Recorder
 
 #: The table of blobs, beside the library's event tables.
 TABLE = "grantledger_documents"

@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from ledger import claim_payments
 from ledger.actors import Actor
 from ledger.assessment import Assessment as Assessment
 from ledger.assessment import ConvertedLine as ConvertedLine
@@ -321,96 +322,11 @@ class Claim(DocumentHolder, LedgerAggregate):
         reason = clean_text(reason, "reason", multiline=True, missing="a withdrawal needs a reason")
         self.trigger_event(self.Withdrawn, actor=actor, effective_date=on, reason=reason)
 
-    def record_payment(self, *, actor: Actor, payment_id: UUID, amount: Money, bank_reference: str, on: date) -> None:
-        """Invariant 4: paid + settled short <= approved; a payment is at most what is outstanding."""
-        if self.state == ClaimState.PAID.value:
-            raise ClaimNotInState(
-                f"claim {self.id} is already paid: {self.paid} paid and {self.settled_short} settled short of the "
-                f"approved {self.approved}; nothing is outstanding. Reverse a payment first if one was returned"
-            )
-        if self.state not in (ClaimState.APPROVED.value, ClaimState.PARTLY_PAID.value):
-            raise ClaimNotInState(
-                f"cannot pay claim {self.id}: it is {state_label(self.state)}, "
-                "and only an approved or partly paid claim can be"
-            )
-        if amount.currency != EUR or not amount.is_positive:
-            raise InvalidInput(f"a reimbursement is a positive EUR amount, got {amount}")
-        if amount > self.outstanding:
-            raise Overpayment(
-                f"payment of {amount} exceeds what is outstanding on claim {self.id}: approved {self.approved}, "
-                f"already paid {self.paid}, settled short {self.settled_short}, outstanding {self.outstanding}; "
-                f"pay at most {self.outstanding}"
-            )
-        self._not_before_approval(on, "payment value date", "paid")
-        not_before_last_change(self, on, "payment value date")
-        bank_reference = clean_text(bank_reference, "bank_reference", missing="a payment needs its bank reference")
-        self.trigger_event(
-            self.ReimbursementPaid,
-            actor=actor,
-            effective_date=on,
-            payment_id=payment_id,
-            amount=amount,
-            bank_reference=bank_reference,
-            closes=False,
-        )
-
-    def reverse_payment(self, *, actor: Actor, payment_id: UUID, reason: str, on: date) -> Money:
-        """Undo one live payment; returns what it paid, which is committed again."""
-        amount = self.payments.get(str(payment_id))
-        if amount is None:
-            raise ClaimNotInState(f"payment {payment_id} is not a live payment of claim {self.id}")
-        reason = clean_text(
-            reason, "reason", multiline=True, missing="a payment reversal needs a reason (e.g. bank return, wrong IBAN)"
-        )
-        not_before_last_change(self, on, "reversal date")
-        self.trigger_event(
-            self.PaymentReversed,
-            actor=actor,
-            effective_date=on,
-            payment_id=payment_id,
-            amount=amount,
-            reason=reason,
-            recommits_all=False,
-        )
-        return amount
-
-    def settle_short(self, *, actor: Actor, reason: str, on: date, last_paid_on: date) -> Money:
-        """Release what a partly paid claim still has outstanding; returns that amount.
-        ``last_paid_on`` is the latest value date of its live payments, as their records
-        say now (a corrected value date is recorded on the payment, not on the claim)."""
-        if self.state != ClaimState.PARTLY_PAID.value:
-            raise ClaimNotInState(
-                f"cannot settle claim {self.id} short: it is {state_label(self.state)}, and only a partly paid "
-                "claim can be (an unpaid approval is revoked instead; a paid claim has nothing outstanding)"
-            )
-        reason = clean_text(
-            reason, "reason", multiline=True, missing="settling a claim short needs a reason (e.g. the SME agreed)"
-        )
-        if on < last_paid_on:
-            raise InvalidInput(
-                f"settlement date {on} is before the claim's last payment on {last_paid_on}; "
-                "a claim is settled short after its last payment"
-            )
-        not_before_last_change(self, on, "settlement date")
-        amount = self.outstanding
-        self.trigger_event(self.SettledShort, actor=actor, effective_date=on, amount=amount, reason=reason)
-        return amount
-
-    def revoke_approval(self, *, actor: Actor, reason: str, on: date) -> tuple[Money, Money]:
-        """Take back the approval of an unpaid claim; returns (the commitment released, the SME
-        support released)."""
-        if self.payments:
-            raise ClaimNotInState(
-                f"cannot revoke the approval of claim {self.id}: it is {state_label(self.state)}, with live "
-                f"payments {self.describe_payments()}; reverse them first (a bank return), then revoke"
-            )
-        self._require(ClaimState.APPROVED, "revoke the approval of")
-        reason = clean_text(reason, "reason", multiline=True, missing="revoking an approval needs a reason")
-        self._not_before_approval(on, "revocation date", "revoked")
-        not_before_last_change(self, on, "revocation date")
-        released, support = self.outstanding, self.support_held
-        self.trigger_event(self.ApprovalRevoked, actor=actor, effective_date=on, reason=reason, released=released)
-        return released, support
+    # Paying and correcting after approval (ledger/claim_payments.py).
+    record_payment = claim_payments.record_payment
+    reverse_payment = claim_payments.reverse_payment
+    settle_short = claim_payments.settle_short
+    revoke_approval = claim_payments.revoke_approval
 
     def check_documents_open(self, line: int | None) -> None:
         """Documents are attached to (or superseded on) a line of a claim not yet decided."""

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 
+from api import accounts
 from ledger.application import GrantLedger
 from ledger.storage import open_ledger
 from projections.db import ReadDatabase, read_url_for
@@ -134,3 +136,20 @@ def read_db(any_store_url: str) -> Iterator[ReadDatabase]:
 def projector(app: GrantLedger, read_db: ReadDatabase) -> Projector:
     """The projector feeding ``read_db`` from ``app`` (tests call catch_up themselves)."""
     return Projector(app, read_db)
+
+
+#: What the library recommends and the product uses (api.accounts); tests/api/test_accounts.py checks it.
+PRODUCT_HASHER = accounts._hasher()
+#: argon2id at its lowest cost: tests create and sign in many users, each hash taking 0.3 s at the product's.
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashes() -> Iterator[None]:
+    """Tests hash and check passwords with argon2id at its lowest cost; the product keeps the
+    library's recommended parameters (checked by tests/api/test_accounts.py on PRODUCT_HASHER).
+    A hash records its own parameters, so both kinds verify alike."""
+    from unittest.mock import patch
+
+    with patch.object(accounts, "_hasher", lambda: QUICK_HASHER):
+        yield

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from argon2 import Type
 from sqlalchemy import select
 
 from api.accounts import SessionEnded, SignInRefused, SignInThrottled, csrf_token, sessions
@@ -15,6 +16,7 @@ from api.security import ServiceStore
 from ledger.actors import Actor
 from ledger.errors import InvalidInput
 from projections.db import ReadDatabase
+from tests.conftest import PRODUCT_HASHER
 
 PASSWORD = "twelve chars or more"  # noqa: S105 - the test's own
 IDLE, ABSOLUTE = timedelta(minutes=30), timedelta(hours=12)
@@ -43,6 +45,14 @@ def store(read_db: ReadDatabase, clock: Clock) -> Iterator[ServiceStore]:
 
 
 class TestAccounts:
+    def test_the_product_hashes_passwords_with_argon2id_at_the_recommended_cost(self) -> None:
+        """Tests hash at the lowest cost to run fast (tests/conftest.py); the product's hasher is
+        argon2id with at least RFC 9106's low-memory parameters (3 passes over 64 MiB)."""
+        assert PRODUCT_HASHER.type is Type.ID
+        assert PRODUCT_HASHER.time_cost >= 3
+        assert PRODUCT_HASHER.memory_cost >= 64 * 1024
+        assert PRODUCT_HASHER.hash(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3")
+
     def test_a_session_is_stored_hashed_and_stands_for_its_user(self, store: ServiceStore) -> None:
         accounts = store.accounts
         accounts.create_user(name="olga.ntt", role="officer", partner="NTT", password=PASSWORD)
