@@ -16,6 +16,7 @@ from ledger.statement import StatementState, statement_digest
 from projections import tables as t
 from projections.chain import Anchor, Verdict, seal_at, verify
 from projections.db import ReadDatabase
+from projections.document_check import document_problems
 from projections.statements import partner_statement, statement_content
 
 
@@ -125,8 +126,16 @@ def statement_problems(app: GrantLedger, conn: Connection) -> tuple[int, list[st
 
 def verify_history(app: GrantLedger, db: ReadDatabase, *, expect_head: Anchor | None = None) -> Verdict:
     """The hash chain's verdict (projections.chain.verify) with every signed or submitted
-    statement recomputed (invariant 10): what `grantledger verify` and /audit/verify show."""
+    statement recomputed (invariant 10) and every supporting document's bytes checked against
+    its digest (projections.document_check): what `grantledger verify` and /audit/verify show."""
     verdict = verify(app, db, expect_head=expect_head)
     with db.reading() as conn:
         checked, problems = statement_problems(app, conn)
-    return replace(verdict, statements=checked, statement_problems=tuple(problems))
+    documents, missing = document_problems(app)
+    return replace(
+        verdict,
+        statements=checked,
+        statement_problems=tuple(problems),
+        documents=documents,
+        document_problems=tuple(missing),
+    )

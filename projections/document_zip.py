@@ -26,13 +26,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import BinaryIO
 
+from ledger.documents import MEDIA_TYPES
 from projections.documents import DocumentRow
 from projections.escaping import cell
 
 #: The longest safe name (before the digest's 8 characters and the media type's extension).
 MAX_NAME = 80
-#: The extension of each media type a document can have (ledger.documents.MEDIA_TYPES).
-EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 #: The longest original name a manifest comment repeats.
 MAX_COMMENT = 200
 MANIFEST = "MANIFEST.sha256"
@@ -63,7 +62,7 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 def safe_name(filename: str, media_type: str) -> str:
     """A file name that is safe on any file system and in the manifest, from ``filename``."""
-    extension = EXTENSIONS.get(media_type, ".bin")
+    extension = MEDIA_TYPES.get(media_type, ".bin")
     stem, dot, given = filename.rpartition(".")
     if dot and "." + given.lower() in (extension, ".jpeg" if extension == ".jpg" else extension):
         filename = stem

@@ -89,7 +89,9 @@ def verify_history(
     position where the store and the seals disagree (a changed byte, a deleted, inserted or
     moved row, a removed seal), or the head seal and its position when the history is intact;
     recomputes every signed or submitted statement from the events up to its position
-    (``statement_problems``: the partner, period and figure that differ); checks every stored
+    (``statement_problems``: the partner, period and figure that differ); checks the bytes of
+    every supporting document ever attached against its digest (``document_problems``: the claim
+    and line or the cost of each one missing or altered); checks every stored
     snapshot against the events it summarises (``bad_snapshots``); and with
     ``?expect_head=``, whether the recomputed chain has that head (anchor_matches)."""
     require_role(actor, "verify the stored history", Role.AUDITOR)
@@ -117,6 +119,8 @@ def verify_history(
         snapshots_rejected=context.app.snapshot_tally.tampered,
         statements_checked=verdict.statements,
         statement_problems=list(verdict.statement_problems),
+        documents_checked=verdict.documents,
+        document_problems=list(verdict.document_problems),
         summary=str(verdict),
     )
 

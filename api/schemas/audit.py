@@ -62,4 +62,11 @@ class VerdictPublic(BaseModel):
     statement_problems: list[str] = Field(
         default_factory=list, description="Each statement figure, digest or seal that differs, with partner and period"
     )
+    documents_checked: int = Field(
+        0, description="Supporting documents (superseded ones too) whose stored bytes were checked against their digest"
+    )
+    document_problems: list[str] = Field(
+        default_factory=list,
+        description="Each document missing from the document store or altered there, with its claim and line or cost",
+    )
     summary: str
