@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from api.context import LedgerContext
 from api.routes._write import then_read
+from ledger.documents import DocumentAltered
 from tests.api.conftest import JSON, Alliance, Api, expense
 from tests.api.web.conftest import Person, csrf_of
 from tests.api.web.test_claim_forms import TWO, claim_count, claim_form
@@ -183,6 +184,23 @@ class TestClaimPage:
         assert late.status_code in (409, 422)
         assert refusal(late.text, "documents")
         assert api.event_count() == before
+
+    def test_a_document_whose_bytes_were_altered_is_a_page_saying_so(
+        self, app: FastAPI, browser: People, claim: JSON, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        paola, arthur = browser["paola.pointex"], browser["arthur.auditor"]
+        receipt = pdf("JAL ticket")
+        assert attach(paola, claim["id"], 1, ("ticket.pdf", receipt)).status_code == 303
+        context: LedgerContext = app.state.context
+
+        def altered(sha256: str) -> bytes:
+            raise DocumentAltered(f"the stored bytes of document {sha256[:12]}... no longer match its digest")
+
+        monkeypatch.setattr(context.app, "document_bytes", altered)
+        refused = arthur.client.get(f"/documents/{hashlib.sha256(receipt).hexdigest()}")
+        assert refused.status_code == 409
+        assert refused.headers["content-type"].startswith("text/html")
+        assert "no longer match its digest" in refused.text
 
 
 class TestForms:
