@@ -36,7 +36,7 @@ from api.schemas import parse_iso_date
 from api.web.claim_documents import DOCUMENT_REFUSALS, checked_documents, documents_of_form, refused_line
 from api.web.document_views import limits
 from api.web.errors import ledger_refused, status_of
-from api.web.files import FilesDep, max_document_bytes
+from api.web.files import FilesDep, Posted, max_document_bytes
 from api.web.forms import form_id
 from api.web.reads import books, today
 from api.web.render import render
@@ -84,6 +84,8 @@ class Typed:
     mission: str
     on: str
     lines: list[dict[str, str]]
+    #: Files were sent with the form (a page drawn again cannot keep them: they are chosen again).
+    dropped: bool = False
 
 
 @dataclass
@@ -116,6 +118,7 @@ def typed_of(form: Form) -> Typed:
         mission=form.get("mission"),
         on=form.get("on"),
         lines=lines or [empty_line()],
+        dropped=isinstance(form, Posted) and bool(form.files),
     )
 
 

@@ -217,6 +217,11 @@ class TestForms:
             "/claims/new", data=form, files=files("line-1-documents", ("jal.pdf", ticket)), follow_redirects=False
         )
         assert response.status_code == 303, response.text
+        added = paola.client.post(
+            "/claims/new", data=form | {"op": "add"}, files=files("line-1-documents", ("jal.pdf", ticket))
+        )
+        assert added.status_code == 200
+        assert "Choose the files again" in added.text
         shown = paola.get(response.headers["location"])
         assert f'<a href="/documents/{hashlib.sha256(ticket).hexdigest()}" download>jal.pdf</a>' in section(shown, 1)
         assert "No document yet</strong> for line 2" in section(shown, 2)
