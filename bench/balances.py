@@ -1,4 +1,5 @@
-"""Section 3: balances from scratch, our rebuild + budget query against hledger and beancount.
+"""Section 3: balances from scratch, our rebuild + budget query against hledger and beancount;
+and the auditors' independent recompute (``verify --recompute``) against hledger.
 
 Each side starts a fresh process and is timed around it, so interpreter start-up and imports
 count for everyone: ours opens the event store, rebuilds every read model into an empty
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 SECTION = "3 balances"
 BAR = 5.0
+#: Issue 16, bar 3: the auditors' recompute at least 3x faster than `hledger bal`.
+RECOMPUTE_BAR = 3.0
 REPEATS, QUICK_REPEATS = 3, 1
 ROOT = Path(__file__).resolve().parent.parent
 Balances = dict[str, Decimal]
@@ -64,6 +67,28 @@ def ours(store: Path, read: Path) -> dict[str, object]:
         if getattr(line, measure)
     }
     return {"events": events, "balances": balances}
+
+
+def recomputed(store: Path) -> dict[str, object]:
+    """``grantledger verify --recompute``'s fold: the raw stored events into every budget line's
+    figures in memory (no read models, nothing written)."""
+    from ledger.storage import open_ledger
+    from projections.journal import TREES, line_account, signed
+    from projections.recompute import recompute
+
+    app = open_ledger(f"sqlite:///{store}", create=False)
+    try:
+        result = recompute(app)
+    finally:
+        app.close()
+    balances = {}
+    for (partner, category), figures in result.figures.items():
+        remaining = figures["allocated"] - figures["committed"] - figures["paid"] - figures["spent"]
+        for measure in TREES:
+            figure = remaining if measure == "remaining" else figures[measure]
+            if figure:
+                balances[line_account(partner, category, measure)] = str(signed(measure, figure))
+    return {"events": result.events, "balances": balances}
 
 
 def beancount(journal: Path) -> dict[str, object]:
@@ -174,6 +199,8 @@ def run(options: Options) -> list[Figure]:
 
     beancount_seconds, beancount_cpu, output = timed(worker("beancount", str(beancount_file)), repeats)
     agree(ours_balances, balances_of(output), "beancount")
+    recompute_seconds, recompute_cpu, output = timed(worker("recompute", str(store)), repeats)
+    agree(ours_balances, balances_of(output), "verify --recompute")
     hledger = shutil.which("hledger")
     hledger_seconds: float | None = None
     hledger_note = "hledger not installed (apt-get install hledger): not measured"
@@ -182,6 +209,12 @@ def run(options: Options) -> list[Figure]:
         hledger_seconds, hledger_cpu, output = timed(command, repeats)
         agree(ours_balances, hledger_balances(output), "hledger")
         hledger_note = f"`hledger bal --flat -O csv`; CPU s: ours {ours_cpu:.2f}, hledger {hledger_cpu:.2f}"
+        recompute_note = (
+            f"{events:,} events, fresh process each, median of {repeats}; equal on {len(ours_balances)} budget "
+            f"balances; CPU s: ours {recompute_cpu:.2f}, hledger {hledger_cpu:.2f}"
+        )
+    else:
+        recompute_note = hledger_note
 
     common = (
         f"{events:,} events, {transactions:,} journal transactions; fresh process each, median of {repeats}; "
@@ -189,6 +222,17 @@ def run(options: Options) -> list[Figure]:
     )
     beancount_note = f"no pickle cache; CPU s: ours {ours_cpu:.2f}, beancount {beancount_cpu:.2f}"
     return [
+        Figure(
+            section=SECTION,
+            name="independent recompute vs hledger",
+            unit="s",
+            ours=recompute_seconds,
+            baseline=hledger_seconds,
+            baseline_name="hledger bal",
+            higher_is_better=False,
+            bar=RECOMPUTE_BAR,
+            note=f"`grantledger verify --recompute`'s fold of the raw events; {recompute_note}",
+        ),
         Figure(
             section=SECTION,
             name="balances from scratch vs hledger",
@@ -215,12 +259,14 @@ def run(options: Options) -> list[Figure]:
 
 
 def main(argv: list[str]) -> int:
-    """``ours STORE READ`` or ``beancount JOURNAL``: one side's work, its result as JSON."""
+    """``ours STORE READ``, ``recompute STORE`` or ``beancount JOURNAL``: one side's work, its result as JSON."""
     match argv:
         case ["ours", store, read]:
             result = ours(Path(store), Path(read))
         case ["beancount", journal]:
             result = beancount(Path(journal))
+        case ["recompute", store]:
+            result = recomputed(Path(store))
         case _:
             print(main.__doc__, file=sys.stderr)
             return 2

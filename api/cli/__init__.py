@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the head written down before, POSITION:SEAL as verify prints it (or the seal alone): "
         "exit 1 unless the history recomputed from the stored events has it",
     )
+    check.add_argument(
+        "--recompute",
+        action="store_true",
+        help="also fold the raw stored events in memory into every budget line's figures and compare them "
+        "with the read models (nothing is written); exit 1 on any difference",
+    )
     check.set_defaults(run=cmd_verify)
 
     budget = commands.add_parser("budget", help="the budget overview, now or as of a past point")

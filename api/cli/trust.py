@@ -16,6 +16,7 @@ from projections import journal as journal_of
 from projections.chain import Anchor, stamp
 from projections.close import verify_history
 from projections.codes import partner_code
+from projections.recompute import check_books
 from projections.snapshots import check_snapshots
 
 
@@ -72,7 +73,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Recompute the hash chain from the raw stored events and check every snapshot against
     its events; recompute every signed or submitted statement (invariant 10); exit 1 at the
     first disagreement, on any bad snapshot or statement, or when the history differs from the
-    head written down before (--expect-head).
+    head written down before (--expect-head). With --recompute, also fold the raw events into
+    every budget line's figures in memory and compare them with the read models (projections.recompute).
 
     The projector first seals what is recorded but not sealed yet; if it cannot (it is stuck),
     those events can never be checked, so verify says why and exits 1 whatever it found."""
@@ -85,4 +87,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(verdict)
         snapshots = check_snapshots(ctx.app)
         print(snapshots)
-    return 0 if verdict.ok and snapshots.ok else 1
+        books = check_books(ctx.app, ctx.read_db) if args.recompute else None
+        if books is not None:
+            print(books)
+    return 0 if verdict.ok and snapshots.ok and (books is None or books.ok) else 1
