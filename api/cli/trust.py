@@ -71,8 +71,9 @@ def cmd_key(_args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Recompute the hash chain from the raw stored events and check every snapshot against
-    its events; recompute every signed or submitted statement (invariant 10); exit 1 at the
-    first disagreement, on any bad snapshot or statement, or when the history differs from the
+    its events; recompute every signed or submitted statement (invariant 10); check every
+    supporting document's bytes against its digest; exit 1 at the first disagreement, on any
+    bad snapshot, statement or document, or when the history differs from the
     head written down before (--expect-head). With --recompute, also fold the raw events into
     every budget line's figures in memory and compare them with the read models (projections.recompute).
 

@@ -121,9 +121,10 @@ def record(app: GrantLedger) -> Documented:
 
 
 @contextmanager
-def documented(store_url: str) -> Iterator[tuple[GrantLedger, ReadDatabase, Documented]]:
-    """The story recorded on ``store_url`` and projected into its read models."""
-    app = open_ledger(store_url)
+def documented(store_url: str, cipher_key: str | None = None) -> Iterator[tuple[GrantLedger, ReadDatabase, Documented]]:
+    """The story recorded on ``store_url`` (encrypted with ``cipher_key``, if given) and
+    projected into its read models."""
+    app = open_ledger(store_url, cipher_key)
     db = ReadDatabase(read_url_for(store_url, environ={}))
     try:
         found = record(app)

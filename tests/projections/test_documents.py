@@ -31,6 +31,7 @@ from tests.projections.documented import (
     Documented,
     digest,
     documented,
+    pdf,
 )
 
 
@@ -105,6 +106,25 @@ class TestMissing:
         assert len(missing_documents(conn, partner="POINTEX")) == 2
         assert missing_documents(conn, partner="NTT") == []
         assert missing_documents(conn, partner="NOBODY") == []
+
+
+def test_a_costs_document_attached_later_then_superseded_without_replacement(store_url: str) -> None:
+    """The bare cost gets its invoice: it is no longer missing and counts in period 2. Superseded
+    without a replacement, the invoice is kept (not live, with the reason) and the cost lacks one again."""
+    with documented(store_url) as (app, db, found):
+        bare, late = found.costs["bare"], pdf("invoice-b")
+        app.attach_to_cost(actor=POINTEX, cost_id=bare, uploads=[late])
+        Projector(app, db).catch_up()
+        with db.reading() as conn:
+            assert [m.holder_id for m in missing_documents(conn)] == [str(found.claims["pending"])]
+            assert digest(late) in [r.sha256 for r in period_documents(conn, 2, partner="POINTEX")]
+        app.supersede_document(actor=POINTEX, holder_id=bare, sha256=digest(late), reason="another cost's invoice")
+        Projector(app, db).catch_up()
+        with db.reading() as conn:
+            [row] = documents_of(conn, str(bare))
+            assert (row.live, row.superseded_reason, row.receipt_ref) == (False, "another cost's invoice", "INV-B")
+            assert [m.holder_id for m in missing_documents(conn)] == [str(found.claims["pending"]), str(bare)]
+            assert digest(late) not in [r.sha256 for r in period_documents(conn, 2)]
 
 
 class TestPeriod:

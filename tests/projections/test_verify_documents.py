@@ -5,6 +5,9 @@ of SQLite and PostgreSQL, changed behind the application's back."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -58,7 +61,7 @@ def _tamper(url: str, app: GrantLedger, sha256: str, data: bytes | None) -> None
         else ("UPDATE {table} SET data = {mark} WHERE sha256 = {mark}", (data, sha256))
     )
     if url.startswith("sqlite:///"):
-        with sqlite3.connect(urlsplit(url).path) as conn:
+        with contextlib.closing(sqlite3.connect(urlsplit(url).path)) as conn, conn:
             changed = conn.execute(statement.format(table=TABLE, mark="?"), params).rowcount
     else:
         import psycopg
@@ -130,3 +133,19 @@ class TestTampered:
         verdict = verify_history(app, db)
         assert verdict.documents == 5
         assert [("missing" in p, "altered" in p) for p in verdict.document_problems] == [(True, False), (False, True)]
+
+
+def test_an_encrypted_documents_ciphertext_swapped_for_anothers_is_altered(tmp_path: object) -> None:
+    """With a cipher key the bytes are ciphertext at rest: one document's ciphertext copied over
+    another's decrypts to the wrong bytes (or not at all), and verify names that claim line."""
+    url = f"sqlite:///{tmp_path}/secret.db"
+    with documented(url, base64.b64encode(os.urandom(32)).decode()) as (app, db, found):
+        assert verify_history(app, db).ok
+        path = urlsplit(url).path
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            (taxi,) = conn.execute(f"SELECT data FROM {TABLE} WHERE sha256 = ?", (digest(TAXI),)).fetchone()  # noqa: S608
+            assert not bytes(taxi).startswith(b"\x89PNG")  # ciphertext, not the PNG
+        _tamper(url, app, digest(HOTEL_RESCAN), bytes(taxi))
+        [problem] = verify_history(app, db).document_problems
+        assert problem.startswith(f"claim {found.claims['paid']} line 1: document hotel-rescan.pdf")
+        assert "does not match its digest (altered" in problem
