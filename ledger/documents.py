@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
@@ -65,7 +65,10 @@ class Upload:
     client claims is never trusted, so it is not carried)."""
 
     filename: str
-    data: bytes
+    data: bytes = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Upload({self.filename!r}, {len(self.data):,} bytes)"
 
 
 @dataclass(frozen=True)
@@ -78,13 +81,18 @@ class DocumentFacts:
     filename: str
 
 
+#: What may follow a JPEG's start of image: an APPn segment (JFIF, Exif...), a quantisation or
+#: Huffman table, a frame header or a comment.
+_JPEG_MARKERS = frozenset({*range(0xE0, 0xF0), 0xDB, 0xC4, 0xC0, 0xC1, 0xC2, 0xFE})
+
+
 def sniff(data: bytes) -> str | None:
     """The media type the bytes are, by their magic numbers; None for anything else."""
     if data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]:
         return "application/pdf"
     if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
         return "image/png"
-    if data.startswith(b"\xff\xd8\xff") and len(data) > 4:
+    if data.startswith(b"\xff\xd8\xff") and len(data) > 4 and data[3] in _JPEG_MARKERS:
         return "image/jpeg"
     return None
 

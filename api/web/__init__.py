@@ -21,6 +21,8 @@ from api.web import (
     claims,
     costs,
     decisions,
+    documents,
+    documents_page,
     errors,
     exports,
     home,
@@ -57,6 +59,7 @@ PREFIXES = (
     "/audit",
     "/charts",
     "/reporting",
+    "/documents",
     static.PREFIX,
 )
 
@@ -83,6 +86,8 @@ MODULES = (
     # claim_new before claims: /claims/new is not a claim's id
     *(auth, home, budget, claim_new, claims, decisions, payments, search, lists, exports, audit, trail, burn),
     *(missions, smes, transfers, rates, rate_import, costs, reporting, statement, static),
+    # documents_page before documents: /documents/period.zip is not a document's digest
+    *(documents_page, documents),
 )
 ROUTERS = tuple(module.router for module in MODULES)
 

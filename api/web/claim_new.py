@@ -22,6 +22,7 @@ missing rate says which currency and month lack one, with a link to record it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -32,15 +33,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Connection
 
 from api.schemas import parse_iso_date
+from api.web.claim_documents import DOCUMENT_REFUSALS, checked_documents, documents_of_form, refused_line
+from api.web.document_views import limits
 from api.web.errors import ledger_refused, status_of
+from api.web.files import FilesDep, Posted, max_document_bytes
 from api.web.forms import form_id
 from api.web.reads import books, today
 from api.web.render import render
 from api.web.rights import recordable, refused_to
-from api.web.session import Form, FormDep, SessionDep, WebRefusal
+from api.web.session import Form, SessionDep, WebRefusal
 from api.web.writes import writable, write
 from ledger.actors import Actor
 from ledger.assessment import Estimate, ExpenseLine, estimate
+from ledger.documents import Upload
 from ledger.errors import LedgerError, NotAllowed
 from ledger.mission import UnknownMission
 from ledger.money import EUR, MINOR_UNITS, Money, check_currency, parse_decimal_text
@@ -79,6 +84,8 @@ class Typed:
     mission: str
     on: str
     lines: list[dict[str, str]]
+    #: Files were sent with the form (a page drawn again cannot keep them: they are chosen again).
+    dropped: bool = False
 
 
 @dataclass
@@ -111,6 +118,7 @@ def typed_of(form: Form) -> Typed:
         mission=form.get("mission"),
         on=form.get("on"),
         lines=lines or [empty_line()],
+        dropped=isinstance(form, Posted) and bool(form.files),
     )
 
 
@@ -188,6 +196,7 @@ def page(
         cost_types=cost_types,
         currencies=CURRENCIES,
         max_lines=MAX_LINES,
+        **limits(max_document_bytes(request)),
         **figures,
     )
 
@@ -199,7 +208,7 @@ def new_claim(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/claims/new/estimate")
-def estimate_fragment(request: Request, session: SessionDep, form: FormDep) -> HTMLResponse:
+def estimate_fragment(request: Request, session: SessionDep, form: FilesDep) -> HTMLResponse:
     """The estimate alone, for htmx as the lines are typed (nothing is recorded)."""
     typed = typed_of(form)
     with books(request) as conn:
@@ -207,10 +216,16 @@ def estimate_fragment(request: Request, session: SessionDep, form: FormDep) -> H
     return render(request, "_estimate.html", **figures)
 
 
-def refusals_of(error: LedgerError, typed: Typed) -> Refusals:
+def refusals_of(error: LedgerError, typed: Typed, documents: Mapping[int, Sequence[Upload]] | None = None) -> Refusals:
     """Where the ledger's refusal belongs: the line it names, the lines whose rate is
     missing, the SME, the mission or the submission date; else the whole form."""
     detail = error.detail
+    if isinstance(error, DOCUMENT_REFUSALS):
+        return (
+            Refusals(lines={no: ("documents", detail)})
+            if (no := refused_line(error, typed, documents or {}))
+            else Refusals(form=detail)
+        )
     if found := _LINE.match(detail):
         no = int(found[1])
         if 1 <= no <= len(typed.lines):
@@ -242,7 +257,7 @@ def uuid_field(text: str, name: str, what: str, refusals: Refusals) -> UUID | No
 
 
 @router.post("/claims/new")
-def record(request: Request, session: SessionDep, form: FormDep) -> Response:
+def record(request: Request, session: SessionDep, form: FilesDep) -> Response:
     """Add or remove a line, show the estimate, or record the claim (the button pressed)."""
     actor, typed, op = session.actor, typed_of(form), form.get("op")
     if op == "add":
@@ -264,6 +279,10 @@ def record(request: Request, session: SessionDep, form: FormDep) -> Response:
     except ValueError as error:
         refusals.fields["on"] = f"the submission date: {error}"
     lines, refusals.lines = read_lines(typed)
+    documents = documents_of_form(form, len(typed.lines))
+    with books(request) as conn:  # each file's type, size and double funding, beside its line
+        for no, refusal in checked_documents(conn, documents, max_document_bytes(request)).items():
+            refusals.lines.setdefault(no, ("documents", refusal))
     if refusals or sme_id is None or mission_id is None:
         return page(request, actor, typed, 422, refusals)
     try:
@@ -276,10 +295,11 @@ def record(request: Request, session: SessionDep, form: FormDep) -> Response:
                 mission_id=mission_id,
                 lines=list(lines.values()),
                 on=on,
+                documents=documents,
             ),
         )
     except NotAllowed as error:
         return ledger_refused(request, error)
     except LedgerError as error:
-        return page(request, actor, typed, status_of(error), refusals_of(error, typed))
+        return page(request, actor, typed, status_of(error), refusals_of(error, typed, documents))
     return RedirectResponse(f"/claims/{claim_id}", status_code=303)

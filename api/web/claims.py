@@ -16,7 +16,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.context import LedgerContext
+from api.web.document_views import claim_documents
 from api.web.errors import ledger_refused, status_of
+from api.web.files import max_document_bytes
 from api.web.reads import books, today
 from api.web.render import render
 from api.web.rights import may_act_on_claim, recordable
@@ -130,6 +132,7 @@ def claim_page(request: Request, actor: Actor, claim_id: UUID, status: int = 200
         if detail is None:
             raise WebRefusal(404, "No such claim", f"claim {claim_id} is not in the ledger (or not yet projected)")
         names = glance.labels(conn, [detail.claim])
+        documents = claim_documents(conn, actor, detail, max_document_bytes(request))
     accepted = {f"accepted-{line.line_no}": plain(line.amount, line.currency) for line in detail.lines}
     values = {
         **accepted,
@@ -141,6 +144,7 @@ def claim_page(request: Request, actor: Actor, claim_id: UUID, status: int = 200
         "payment": "",
         "payment_id": str(uuid4()),  # the new payment's id: the same form sent twice records one
         "reject": "",
+        "document": "",
         **form.pop("values", {}),
     }
     return render(
@@ -158,6 +162,7 @@ def claim_page(request: Request, actor: Actor, claim_id: UUID, status: int = 200
         preview=form.get("preview"),
         line_errors=form.get("line_errors", {}),
         what=event_words,
+        **documents,
     )
 
 

@@ -22,7 +22,9 @@ from sqlalchemy import select
 
 from api.context import LedgerContext
 from api.schemas import parse_iso_date
+from api.web.document_views import cost_documents, limits
 from api.web.errors import ledger_refused, status_of
+from api.web.files import FilesDep, max_document_bytes
 from api.web.forms import form_id, typed_date
 from api.web.rates import field
 from api.web.reads import books, today
@@ -31,6 +33,7 @@ from api.web.search import page_number
 from api.web.session import FormDep, SessionDep, WebRefusal
 from api.web.writes import FieldRefusal, write
 from ledger.actors import Actor, Role
+from ledger.documents import DocumentAlreadyUsed, DocumentRefused, DocumentTooLarge, inspect_upload
 from ledger.errors import LedgerError, NotAllowed
 from ledger.grant import OWN_COST_CATEGORIES
 from ledger.money import EUR, MINOR_UNITS, Money, parse_decimal_text
@@ -42,6 +45,8 @@ router = APIRouter(include_in_schema=False)
 PAGE = 25
 CATEGORIES = sorted(category.value for category in OWN_COST_CATEGORIES)
 CURRENCIES = [EUR, *sorted(code for code in MINOR_UNITS if code != EUR)]
+#: The ledger's refusals of a document, shown beside the file field.
+DOCUMENT_REFUSALS = (DocumentRefused, DocumentTooLarge, DocumentAlreadyUsed)
 
 
 def records_costs(actor: Actor, partner: str | None) -> bool:
@@ -116,6 +121,7 @@ def costs_page(request: Request, actor: Actor, status: int = 200, **form: Any) -
         field=form.get("field"),
         missing=form.get("missing"),
         values=values,
+        **limits(max_document_bytes(request)),
     )
 
 
@@ -131,16 +137,22 @@ def _amount(text: str, currency: str) -> Money:
 
 
 @router.post("/costs")
-def record_cost(request: Request, session: SessionDep, form: FormDep) -> Response:
+def record_cost(request: Request, session: SessionDep, form: FilesDep) -> Response:
     names = ("partner", "category", "amount", "currency", "document_ref", "description", "on", "declared_on")
     values = {name: form.get(name) for name in names} | {"action": "record"}
     cost_id = form_id(form.get("cost_id"))
     values["cost_id"] = str(cost_id)
     actor = session.actor
     missing: tuple[str, str] | None = None
+    documents = form.uploads("documents")
 
     def command(context: LedgerContext) -> None:
         nonlocal missing
+        for upload in documents:  # each file's type and size first, beside its field
+            try:
+                inspect_upload(upload, context.app.document_max_bytes)
+            except LedgerError as error:
+                raise FieldRefusal("documents", f"{upload.filename}: {error.detail}") from None
         amount, on = _amount(values["amount"], values["currency"]), typed_date(values["on"], "on", "the cost date")
         missing = (amount.currency, month_of(on))
         declared = values["declared_on"]
@@ -155,6 +167,7 @@ def record_cost(request: Request, session: SessionDep, form: FormDep) -> Respons
             description=values["description"],
             on=on,
             declared_on=declared_on,
+            documents=documents,
         )
 
     try:
@@ -165,11 +178,12 @@ def record_cost(request: Request, session: SessionDep, form: FormDep) -> Respons
         return ledger_refused(request, error)
     except LedgerError as error:
         gap = missing if isinstance(error, RateMissing) else None
-        return costs_page(request, actor, status_of(error), error=error.detail, values=values, missing=gap)
+        where = "documents" if isinstance(error, DOCUMENT_REFUSALS) else None
+        return costs_page(request, actor, status_of(error), error=error.detail, field=where, values=values, missing=gap)
     return RedirectResponse(f"/costs/{cost_id}?recorded=1", status_code=303)
 
 
-def _cost_id(text: str) -> UUID:
+def cost_id_of(text: str) -> UUID:
     try:
         return UUID(text)
     except ValueError:
@@ -180,10 +194,18 @@ def _cost_id(text: str) -> UUID:
 def cost_page(request: Request, actor: Actor, cost_id: UUID, status: int = 200, **form: Any) -> HTMLResponse:
     with books(request) as conn:
         cost = conn.execute(select(t.costs).where(t.costs.c.id == str(cost_id))).one_or_none()
-    if cost is None:
-        raise WebRefusal(404, "No such cost", f"cost {cost_id} is not in the ledger (or not yet projected)")
+        if cost is None:
+            raise WebRefusal(404, "No such cost", f"cost {cost_id} is not in the ledger (or not yet projected)")
+        documents = cost_documents(conn, actor, cost, max_document_bytes(request))
     params = request.query_params
-    values = {"action": "", "amount": "", "reason": "", "on": today().date().isoformat(), **form.pop("values", {})}
+    values = {
+        "action": "",
+        "amount": "",
+        "reason": "",
+        "document": "",
+        "on": today().date().isoformat(),
+        **form.pop("values", {}),
+    }
     return render(
         request,
         "cost.html",
@@ -195,17 +217,18 @@ def cost_page(request: Request, actor: Actor, cost_id: UUID, status: int = 200, 
         error=form.get("error"),
         field=form.get("field"),
         values=values,
+        **documents,
     )
 
 
 @router.get("/costs/{cost_id}")
 def cost(request: Request, session: SessionDep, cost_id: str) -> HTMLResponse:
-    return cost_page(request, session.actor, _cost_id(cost_id))
+    return cost_page(request, session.actor, cost_id_of(cost_id))
 
 
 @router.post("/costs/{cost_id}/correction")
 def correct_cost(request: Request, session: SessionDep, form: FormDep, cost_id: str) -> Response:
-    uuid, actor = _cost_id(cost_id), session.actor
+    uuid, actor = cost_id_of(cost_id), session.actor
     values = {name: form.get(name) for name in ("amount", "reason", "on")} | {"action": "correct"}
     with books(request) as conn:
         currency = conn.execute(select(t.costs.c.currency).where(t.costs.c.id == str(uuid))).scalar_one_or_none()

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api import assets
+from api.web.files import size_text
 from ledger.actors import Actor, Role
 from ledger.money import MINOR_UNITS
 
@@ -54,6 +55,7 @@ environment = Environment(
 )
 environment.filters["amount"] = amount
 environment.filters["day"] = day
+environment.filters["size"] = size_text
 environment.globals["query"] = query
 environment.globals["htmx_url"] = assets.url(HTMX)
 
@@ -72,6 +74,7 @@ def navigation(actor: Actor) -> tuple[tuple[str, str], ...]:
         ("/costs", "Own costs"),
         ("/audit", "Audit trail"),
         ("/reporting", "Reporting"),
+        ("/documents", "Documents"),
     )
     if actor.role == Role.OFFICER:
         return (*common, (f"/claims?state=submitted&partner={actor.partner}", "Awaiting my decision"))

@@ -103,6 +103,7 @@ class DocumentCases(LedgerCore):
     # --- commands -----------------------------------------------------------------------
     def attach_to_claim(self, *, actor: Actor, claim_id: UUID, line: int, uploads: Sequence[Upload]) -> tuple[str, ...]:
         """Attach documents to one line of a pending claim; their digests."""
+        _require_line(line)
         return self._attach_to(actor, claim_id, "claim", line, uploads)
 
     def attach_to_cost(self, *, actor: Actor, cost_id: UUID, uploads: Sequence[Upload]) -> tuple[str, ...]:
@@ -186,6 +187,13 @@ class DocumentCases(LedgerCore):
         return prune(self.blobs, lambda d: self._find(DocumentIndex, document_id(d)) is not None, older_than=older_than)
 
 
+def _require_line(line: object) -> None:
+    if not isinstance(line, int) or isinstance(line, bool):
+        raise InvalidInput(f"say which line of the claim the document supports (1, 2, ...), got {line!r}")
+
+
 def placed_on_lines(documents: Mapping[int, Sequence[Upload]]) -> list[tuple[int | None, Upload]]:
     """Uploads by claim line number, in line order."""
+    for line in documents:
+        _require_line(line)
     return [(line, upload) for line in sorted(documents) for upload in documents[line]]

@@ -394,3 +394,26 @@ class TestRacingDeclarations:
 
 def _attach_same(app: GrantLedger, claim_id: UUID) -> tuple[str, ...]:
     return app.attach_to_claim(actor=POINTEX, claim_id=claim_id, line=1, uploads=[Upload("same.pdf", pdf("same"))])
+
+
+class TestPlaces:
+    @pytest.mark.parametrize("line", [None, "1", True, 1.0])
+    def test_a_claim_document_names_its_line(self, story: tuple[GrantLedger, UUID, UUID], line: object) -> None:
+        """A document on a claim always says which line it supports, as a whole number."""
+        app, mission, sme = story
+        claim_id = new_claim(app, mission, sme)
+        with refused_untouched(app), pytest.raises(InvalidInput, match="which line"):
+            app.attach_to_claim(actor=POINTEX, claim_id=claim_id, line=line, uploads=[Upload("a.pdf", pdf("a"))])  # type: ignore[arg-type]
+        with refused_untouched(app), pytest.raises(InvalidInput, match="which line"):
+            app.submit_claim(
+                actor=POINTEX,
+                claim_id=uuid.uuid4(),
+                sme_id=sme,
+                mission_id=mission,
+                lines=[eur_line("1.00")],
+                on=date(2023, 4, 1),
+                documents={line: [Upload("a.pdf", pdf("a"))]},  # type: ignore[dict-item]
+            )
+
+    def test_a_jpeg_start_followed_by_text_is_not_a_jpeg(self) -> None:
+        assert sniff(b"\xff\xd8\xff<html><script>alert(1)</script>") is None
