@@ -34,17 +34,6 @@ def officer_of(actor: Actor, partner: str | None) -> bool:
     return actor.role == Role.OFFICER and partner is not None and actor.partner == partner
 
 
-def may_download(actor: Actor, rows: Sequence[DocumentRow]) -> bool:
-    """Whether this person may download a document held by ``rows`` (claims or costs)."""
-    if actor.role in (Role.COORDINATOR, Role.AUDITOR):
-        return True
-    return any(officer_of(actor, row.partner) for row in rows)
-
-
-def may_see_partner(actor: Actor, partner: str) -> bool:
-    return actor.role in (Role.COORDINATOR, Role.AUDITOR) or officer_of(actor, partner)
-
-
 def may_attach_to_claim(actor: Actor, claim: Any) -> bool:
     """Whether to show the attach and supersede forms of a claim: its partner's officers, while
     the claim is pending."""

@@ -12,10 +12,8 @@ bytes; who may download is the officers of the holder's partner, the coordinator
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Callable, Sequence
-from urllib.parse import quote
+from collections.abc import Callable
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -23,9 +21,10 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from api.context import LedgerContext
+from api.document_views import document_response, may_read, zip_response
 from api.web.claims import act_on_claim, claim_id_of
 from api.web.costs import cost_id_of, cost_page
-from api.web.document_views import may_download, may_see_partner, officer_of
+from api.web.document_views import officer_of
 from api.web.errors import ledger_refused, status_of
 from api.web.files import FilesDep, Posted
 from api.web.reads import books
@@ -35,8 +34,7 @@ from ledger.actors import Actor
 from ledger.documents import Upload
 from ledger.errors import LedgerError, NotAllowed
 from projections import tables as t
-from projections.document_zip import write_documents_zip
-from projections.documents import DocumentRow, documents_of, documents_with
+from projections.documents import documents_of, documents_with
 from projections.queries import claim_detail
 
 router = APIRouter(include_in_schema=False)
@@ -44,28 +42,11 @@ DIGEST = re.compile(r"^[0-9a-f]{64}$")
 ZIP = "application/zip"
 
 
-def disposition(filename: str) -> str:
-    """An attachment's Content-Disposition: the name in ASCII, and in UTF-8 for those who read it."""
-    plain = re.sub(r"[^A-Za-z0-9._ -]", "_", filename).strip() or "document"
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def attachment(data: bytes, media_type: str, filename: str) -> Response:
-    headers = {"Content-Disposition": disposition(filename), "X-Content-Type-Options": "nosniff"}
-    headers["Cache-Control"] = "no-store"
-    return Response(data, media_type=media_type, headers=headers)
-
-
 def no_such_document(text: str) -> WebRefusal:
     detail = (
         f"no document with the digest {text[:64]!r} is attached to a claim or cost; the claim and cost pages link each"
     )
     return WebRefusal(404, "No such document", detail)
-
-
-def fetch(request: Request) -> Callable[[str], bytes]:
-    context: LedgerContext = request.app.state.context
-    return context.app.document_bytes
 
 
 @router.get("/documents/{sha256}")
@@ -78,21 +59,16 @@ def document(request: Request, session: SessionDep, sha256: str) -> Response:
         rows = documents_with(conn, digest)
     if not rows:
         raise no_such_document(sha256)
-    if not may_download(session.actor, rows):
+    if not any(may_read(session.actor, row.partner) for row in rows):
         partners = ", ".join(sorted({row.partner for row in rows}))
         detail = (
             f"{session.actor.describe()} may not download this document: it supports {partners}'s books, and only "
             f"{partners}'s financial officers, the coordinator and auditors download it"
         )
         raise WebRefusal(403, "Not allowed", detail)
-    row = next((row for row in rows if row.live), rows[0])
-    return attachment(fetch(request)(digest), row.media_type, row.filename)
-
-
-def zip_of(rows: Sequence[DocumentRow], fetch_bytes: Callable[[str], bytes], title: str) -> bytes:
-    out = io.BytesIO()
-    write_documents_zip(rows, fetch_bytes, out, title=title)
-    return out.getvalue()
+    readable = [row for row in rows if may_read(session.actor, row.partner)]
+    live = [row for row in readable if row.live]
+    return document_response(request.app.state.context, (live or readable)[-1])
 
 
 @router.get("/claims/{claim_id}/documents.zip")
@@ -105,14 +81,14 @@ def claim_zip(request: Request, session: SessionDep, claim_id: str) -> Response:
     if detail is None:
         raise WebRefusal(404, "No such claim", f"claim {uuid} is not in the ledger (or not yet projected)")
     partner = detail.claim.partner
-    if not may_see_partner(session.actor, partner):
+    if not may_read(session.actor, partner):
         detail_text = (
             f"{session.actor.describe()} may not download this claim's documents: it is charged to {partner}, and only "
             f"{partner}'s financial officers, the coordinator and auditors download them"
         )
         raise WebRefusal(403, "Not allowed", detail_text)
-    body = zip_of(rows, fetch(request), f"claim {uuid}")
-    return attachment(body, ZIP, f"claim-{str(uuid)[:8]}-documents.zip")
+    context: LedgerContext = request.app.state.context
+    return zip_response(context, rows, title=f"claim {uuid}", filename=f"claim-{str(uuid)[:8]}-documents.zip")
 
 
 def one_replacement(form: Posted) -> Upload | None:

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from api import reporting
-from api.web.documents import ZIP, attachment, fetch, zip_of
+from api.document_views import zip_response
 from api.web.reads import books
 from api.web.render import render
 from api.web.session import SessionDep, WebRefusal
@@ -84,5 +84,5 @@ def period_zip(request: Request, session: SessionDep) -> Response:
         scope = export_scope(session.actor, partner)
         rows = period_documents(conn, number, partner=scope)
     title = f"reporting period {number}" + (f", {scope}" if scope else ", every partner")
-    body = zip_of(rows, fetch(request), title)
-    return attachment(body, ZIP, f"documents-period-{number}{'-' + scope if scope else ''}.zip")
+    filename = f"documents-period-{number}{'-' + scope if scope else ''}.zip"
+    return zip_response(request.app.state.context, rows, title=title, filename=filename)
