@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     key.set_defaults(run=cmd_key)
 
     check = commands.add_parser(
-        "verify", help="check the stored events against their hash chain (exit 1 at the first tampered position)"
+        "verify",
+        help="check the stored events against their hash chain, every snapshot, signed statement and supporting "
+        "document (exit 1 at the first tampered position or on any bad snapshot, statement or document)",
     )
     check.add_argument(
         "--expect-head",
