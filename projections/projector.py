@@ -125,6 +125,14 @@ class Projector:
         self.failure: ProjectionFailure | None = None
         #: The notification being applied or written, for the failure record.
         self._current: Notification | None = None
+        #: The read models' position as this projector last saw it commit (or read it), and a
+        #: condition notified each time it moves: writers waiting for their position sleep on
+        #: it while the follower (``follow``) applies everyone's events in batches.
+        self._reached = 0
+        self._advanced = threading.Condition()
+        #: Set by a waiting writer to wake the follower at once (it otherwise polls).
+        self._wake = threading.Event()
+        self._following = 0
 
     def _known_lines(self) -> dict[UUID, tuple[str, str]]:
         if self._line_keys is None:
@@ -146,10 +154,18 @@ class Projector:
                 self._failed(error)
                 raise
             applied, position = self._one_by_one(stop)
+        self._advance(position)
         if self.failure is not None and (self.failure.position is None or position >= self.failure.position):
             log.warning("the read models got past %s and are current again", self.failure.event)
             self.failure = None
         return applied
+
+    def _advance(self, position: int) -> None:
+        """Tell the waiting writers where the read models are now."""
+        with self._advanced:
+            if position > self._reached:
+                self._reached = position
+            self._advanced.notify_all()
 
     def _one_by_one(self, stop: int | None) -> tuple[int, int]:
         """Apply a failed batch's events in transactions of one event: all but the failing
@@ -220,25 +236,36 @@ class Projector:
         return applied
 
     def wait_for(self, position: int | None, timeout: float = 10.0) -> None:
-        """Return once the read models include ``position`` (helping the projector get there):
-        a caller that just wrote reads its own writes."""
-        if position is None:
+        """Return once the read models include ``position``: a caller that just wrote reads its
+        own writes. While this projector follows the log (``follow``, as the service does), the
+        caller wakes the follower and sleeps until it has applied the position, so that one
+        thread applies everyone's events in batches; otherwise (the command line, or after a
+        failure, to try the failing event again and report it) the caller applies them itself."""
+        if position is None or self._reached >= position:
             return
         deadline = time.monotonic() + timeout
         while self.db.position() < position:
-            try:
-                applied = self.run_batch(stop=position)
-            except Exception as error:
-                if self.failure is None:
-                    raise
-                raise ProjectionFailed(self.failure) from error
-            if not applied:
-                if time.monotonic() > deadline:
-                    raise ProjectionLagging(
-                        f"the read models are at event {self.db.position()}, not yet at {position}; "
-                        "try the read again in a moment"
-                    )
+            if self._following and self.failure is None:
+                self._wake.set()
+                with self._advanced:
+                    self._advanced.wait_for(lambda: self._reached >= position, timeout=0.05)
+                if self._reached >= position:
+                    return
+            else:
+                try:
+                    applied = self.run_batch()
+                except Exception as error:
+                    if self.failure is None:
+                        raise
+                    raise ProjectionFailed(self.failure) from error
+                if applied:
+                    continue
                 time.sleep(0.01)
+            if time.monotonic() > deadline:
+                raise ProjectionLagging(
+                    f"the read models are at event {self.db.position()}, not yet at {position}; "
+                    "try the read again in a moment"
+                )
 
     def follow(self, stopping: threading.Event, poll_interval: float = POLL_INTERVAL) -> None:
         """Keep the read models current until ``stopping`` is set (SQLite has no notifications:
@@ -248,13 +275,18 @@ class Projector:
         reports it) and the batch is tried again after a pause that doubles up to MAX_BACKOFF,
         so that a release that can apply the event, or a database back online, resumes it."""
         backoff = poll_interval
-        while not stopping.is_set():
-            try:
-                applied = self.run_batch()
-            except Exception:  # recorded in self.failure and logged by run_batch
-                stopping.wait(backoff)
-                backoff = min(max(backoff, 0.05) * 2, MAX_BACKOFF)
-                continue
-            backoff = poll_interval
-            if not applied:
-                stopping.wait(poll_interval)
+        self._following += 1
+        try:
+            while not stopping.is_set():
+                try:
+                    applied = self.run_batch()
+                except Exception:  # recorded in self.failure and logged by run_batch
+                    stopping.wait(backoff)
+                    backoff = min(max(backoff, 0.05) * 2, MAX_BACKOFF)
+                    continue
+                backoff = poll_interval
+                if not applied:
+                    self._wake.wait(poll_interval)  # a writer waiting for its events wakes it at once
+                    self._wake.clear()
+        finally:
+            self._following -= 1
