@@ -198,7 +198,7 @@ async def _read_form(request: Request) -> JsonBody:
     parsed once (kept for the route), keyed by its canonical form (api.multipart)."""
     max_bytes: int = request.app.state.context.app.document_max_bytes
     raw = await read_bounded(request, max_bytes)
-    form = parse_form(request.headers.get("content-type"), raw)
+    form = await run_in_threadpool(parse_form, request.headers.get("content-type"), raw)  # off the event loop
     request.state.posted_form = form
     return JsonBody(form.canonical())
 

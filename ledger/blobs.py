@@ -11,7 +11,9 @@ ciphertext fails ``check``.
 Bytes are stored before the event that references them is saved. A crash between the two leaves
 an orphan: bytes that no document index names. Orphans are never counted as attached (what is
 attached is what the events say) and ``prune`` removes them once they are older than a grace
-period longer than any command takes.
+period longer than any command takes. Storing bytes that are already there renews their time,
+and a deletion only takes bytes still older than the grace period, so a command attaching the
+same file as an old orphan keeps its bytes.
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ class BlobStore(Protocol):
     def digests(self, *, stored_before: datetime | None = None) -> Iterator[str]:
         """Every digest stored (only those stored before the time, if given)."""
 
-    def delete(self, sha256: str) -> None:
-        """Remove an orphan (used only by pruning: a referenced document is never deleted)."""
+    def delete(self, sha256: str, *, stored_before: datetime) -> None:
+        """Remove an orphan stored before the time (used only by pruning: a referenced document
+        is never deleted, and bytes stored again since, for a command under way, are kept)."""
 
     def check(self, sha256: str) -> str:
         """ "ok", "missing" or "altered" (the bytes do not hash to their digest)."""
@@ -93,7 +96,8 @@ class MemoryBlobs(_Blobs):
 
     def put(self, sha256: str, data: bytes) -> None:
         with self._lock:
-            self.rows.setdefault(sha256, (self._seal(data), datetime.now(UTC)))
+            stored = self.rows.get(sha256)
+            self.rows[sha256] = (stored[0] if stored else self._seal(data), datetime.now(UTC))
 
     def _raw(self, sha256: str) -> bytes | None:
         row = self.rows.get(sha256)
@@ -104,9 +108,11 @@ class MemoryBlobs(_Blobs):
             rows = list(self.rows.items())
         return iter([d for d, (_, at) in rows if stored_before is None or at < stored_before])
 
-    def delete(self, sha256: str) -> None:
+    def delete(self, sha256: str, *, stored_before: datetime) -> None:
         with self._lock:
-            self.rows.pop(sha256, None)
+            stored = self.rows.get(sha256)
+            if stored is not None and stored[1] < stored_before:
+                del self.rows[sha256]
 
 
 class SqlBlobs(_Blobs):
@@ -121,11 +127,11 @@ class SqlBlobs(_Blobs):
         table = f"{datastore.schema}.{TABLE}" if postgres else TABLE
         self._insert = (
             f"INSERT INTO {table} (sha256, data, stored_at) VALUES ({mark}, {mark}, {mark}) "  # noqa: S608 - constant names
-            "ON CONFLICT (sha256) DO NOTHING"
+            "ON CONFLICT (sha256) DO UPDATE SET stored_at = excluded.stored_at"
         )
         self._select = f"SELECT data FROM {table} WHERE sha256 = {mark}"  # noqa: S608
         self._list = f"SELECT sha256, stored_at FROM {table} ORDER BY sha256"  # noqa: S608
-        self._delete = f"DELETE FROM {table} WHERE sha256 = {mark}"  # noqa: S608
+        self._delete = f"DELETE FROM {table} WHERE sha256 = {mark} AND stored_at < {mark}"  # noqa: S608
         if create:
             blob, stamp = ("bytea", "timestamptz") if postgres else ("BLOB", "TEXT")
             with datastore.transaction(commit=True) as cursor:
@@ -159,9 +165,9 @@ class SqlBlobs(_Blobs):
             if stored_before is None or moment < stored_before:
                 yield sha256
 
-    def delete(self, sha256: str) -> None:
+    def delete(self, sha256: str, *, stored_before: datetime) -> None:
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(self._delete, (sha256,))
+            cursor.execute(self._delete, (sha256, self._when(stored_before)))
 
 
 def blob_store(recorder: Recorder, cipher: Cipher | None, *, create: bool) -> BlobStore:
@@ -183,5 +189,6 @@ def prune(blobs: BlobStore, referenced: Callable[[str], bool], *, older_than: ti
     cutoff = datetime.now(UTC) - older_than
     orphans = [d for d in blobs.digests(stored_before=cutoff) if not referenced(d)]
     for sha256 in orphans:
-        blobs.delete(sha256)
-    return len(orphans)
+        # Stored again since the listing (a command attaching the same file now), it stays.
+        blobs.delete(sha256, stored_before=cutoff)
+    return sum(1 for sha256 in orphans if blobs.check(sha256) == MISSING)

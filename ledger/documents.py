@@ -86,27 +86,49 @@ class DocumentFacts:
 _JPEG_MARKERS = frozenset({*range(0xE0, 0xF0), 0xDB, 0xC4, 0xC0, 0xC1, 0xC2, 0xFE})
 
 
+#: What betrays markup a browser would run, wherever it hides at the start of a file.
+_MARKUP = (b"<script", b"<html", b"<svg", b"<!doctype", b"<iframe", b"<body", b"<object", b"<embed", b"javascript:")
+#: How far into a file markup is looked for (a polyglot puts it right after the magic number).
+_MARKUP_WINDOW = 4096
+
+
+def _is_markup(data: bytes) -> bool:
+    head = data[:_MARKUP_WINDOW].lower()
+    return any(marker in head for marker in _MARKUP)
+
+
+def _jpeg_ends(data: bytes) -> bool:
+    """A JPEG ends with its end-of-image marker (padding after it allowed), or has a motion
+    photo's MP4 appended after it."""
+    end = data.rfind(b"\xff\xd9")
+    if end < 0:
+        return False
+    trailer = data[end + 2 :]
+    return not trailer.strip(b"\x00\r\n ") or trailer[4:8] == b"ftyp"
+
+
 def sniff(data: bytes) -> str | None:
-    """The media type the bytes are, by their magic numbers; None for anything else."""
+    """The media type the bytes are, by their magic numbers and their end (a file cut short is
+    none); None for anything else, and for a file that also carries markup a browser would run."""
+    if _is_markup(data):
+        return None
     if data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]:
         return "application/pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and data[-8:-4] == b"IEND":
         return "image/png"
-    if data.startswith(b"\xff\xd8\xff") and len(data) > 4 and data[3] in _JPEG_MARKERS:
+    if data.startswith(b"\xff\xd8\xff") and len(data) > 4 and data[3] in _JPEG_MARKERS and _jpeg_ends(data):
         return "image/jpeg"
     return None
 
 
 def _what_it_looks_like(data: bytes) -> str:
     head = data[:512].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<script", b"<?xml", b"<svg")) or b"<svg" in head:
-        return "HTML, SVG or XML text, which could run script in a browser"
+    if _is_markup(data) or head.startswith((b"<?xml", b"<")):
+        return "HTML, SVG or XML text (or carries some), which could run script in a browser"
     if head.startswith((b"pk\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf", b"rar!")):
         return "an archive"
-    if data.startswith(b"%PDF-"):
-        return "a PDF that is cut short (it has no end-of-file marker): upload the whole file again"
-    if data.startswith(b"\x89PNG"):
-        return "a damaged PNG"
+    if data.startswith((b"%PDF-", b"\x89PNG", b"\xff\xd8\xff")):
+        return "a PDF, PNG or JPEG that is cut short or damaged (it does not end as one): upload the whole file again"
     if data.startswith((b"MZ", b"\x7fELF", b"#!")):
         return "a program or script"
     return "not a PDF, JPEG or PNG"

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from ledger.errors import InvalidInput, NotFound
+from ledger.text import is_whole_number
 
 if TYPE_CHECKING:
     from ledger.application import GrantLedger
@@ -74,7 +75,7 @@ def library_env(url: str) -> dict[str, str]:
         query = parse_qs(parts.query)
         schema = query.get("schema", ["public"])[0]
         pool_size = query.get("pool_size", ["2"])[0]
-        if not pool_size.isdigit() or int(pool_size) < 1:
+        if not is_whole_number(pool_size) or int(pool_size) < 1:
             raise InvalidInput(f"{url!r}: pool_size must be a positive whole number, got {pool_size!r}")
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",

@@ -59,6 +59,12 @@ BRAILLE_BLANK = "\u2800"
 EMOJI_PRESENTATION = frozenset("\ufe0e\ufe0f")
 
 
+def is_whole_number(text: str) -> bool:
+    """Whether ``text`` is a whole number written in the digits 0-9 only (``str.isdigit`` also
+    takes "²" or "١", which ``int`` refuses or reads as another digit)."""
+    return text.isascii() and text.isdigit()
+
+
 def is_default_ignorable(char: str) -> bool:
     """Whether a character is a Unicode Default_Ignorable_Code_Point (shown as nothing)."""
     code = ord(char)

@@ -42,6 +42,7 @@ from api.schemas.documents import DocumentPublic, MissingDocumentPublic
 from api.views import claim_by_id, cost_by_id
 from ledger.actors import Role
 from ledger.documents import MEDIA_TYPES
+from ledger.text import is_whole_number
 from projections import codes
 from projections.documents import documents_of, missing_documents, period_bounds, period_documents
 
@@ -81,7 +82,7 @@ def _line(form: PostedForm) -> int:
     text = form.text("line")
     if text is None:
         raise _field_error("line", "give the claim's line the documents support, a number from 1", None)
-    if not text.strip().isdigit() or not 1 <= int(text.strip()) <= 1000:
+    if not is_whole_number(text.strip()) or not 1 <= int(text.strip()) <= 1000:
         raise _field_error("line", "is the number of the claim's line, from 1 (as the claim lists its lines)", text)
     return int(text.strip())
 

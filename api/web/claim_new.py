@@ -51,6 +51,7 @@ from ledger.mission import UnknownMission
 from ledger.money import EUR, MINOR_UNITS, Money, check_currency, parse_decimal_text
 from ledger.rates import RateMissing
 from ledger.sme import SmeNotSelected, UnknownSme
+from ledger.text import is_whole_number
 from projections import lists
 from projections.queries import MissionSummary, sme_summaries
 
@@ -110,7 +111,7 @@ def empty_line(after: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def typed_of(form: Form) -> Typed:
-    count = int(form.get("lines")) if form.get("lines").isdigit() else 1
+    count = int(form.get("lines")) if is_whole_number(form.get("lines")) else 1
     lines = [{name: form.get(f"line-{no}-{name}") for name in FIELDS} for no in range(1, min(count, MAX_LINES) + 1)]
     return Typed(
         claim_id=str(form_id(form.get("claim_id"))),
@@ -264,7 +265,7 @@ def record(request: Request, session: SessionDep, form: FilesDep) -> Response:
         if len(typed.lines) < MAX_LINES:
             typed.lines.append(empty_line(typed.lines[-1]))
         return page(request, actor, typed)
-    if op.startswith("remove-") and op[7:].isdigit():
+    if op.startswith("remove-") and is_whole_number(op[7:]):
         if len(typed.lines) > 1 and 1 <= int(op[7:]) <= len(typed.lines):
             del typed.lines[int(op[7:]) - 1]
         return page(request, actor, typed)

@@ -28,6 +28,7 @@ from ledger.actors import Actor, Role
 from ledger.claim import ClaimState
 from ledger.errors import LedgerError, NotAllowed
 from ledger.money import MINOR_UNITS
+from ledger.text import is_whole_number
 from projections import codes, glance
 from projections import queries as q
 
@@ -56,7 +57,7 @@ def claims(
 ) -> HTMLResponse:
     shown = {"state": state or "", "partner": partner or "", "mission": mission or ""}
     errors: dict[str, str] = {}
-    number = int(page) if page and page.isdigit() and 0 < int(page) < 10**9 else 1
+    number = int(page) if page and is_whole_number(page) and 0 < int(page) < 10**9 else 1
     with books(request) as conn:
         where: dict[str, str | None] = {}
         for name, text, resolve in (

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from api.document_views import may_read
 from api.web.files import ACCEPT, MAX_FILES, size_text
 from ledger.actors import Actor, Role
 from ledger.claim import ClaimState
@@ -60,11 +61,15 @@ def lacking(found: dict[int, list[DocumentRow]]) -> list[int]:
 
 
 def claim_documents(conn: Connection, actor: Actor, detail: Any, max_bytes: int) -> dict[str, Any]:
-    """What the claim page shows of its documents, line by line."""
-    found = by_line(documents_of(conn, str(detail.claim.id)), [line.line_no for line in detail.lines])
+    """What the claim page shows of its documents, line by line (to another partner's officer:
+    that they are its partner's to see, as the API answers)."""
+    hidden = not may_read(actor, detail.claim.partner)
+    rows = [] if hidden else documents_of(conn, str(detail.claim.id))
+    found = by_line(rows, [line.line_no for line in detail.lines])
     return {
         "documents": found,
-        "lacking": lacking(found),
+        "lacking": [] if hidden else lacking(found),
+        "hidden": hidden,
         "attach": may_attach_to_claim(actor, detail.claim),
         "kind": kind_of,
         **limits(max_bytes),
@@ -72,11 +77,13 @@ def claim_documents(conn: Connection, actor: Actor, detail: Any, max_bytes: int)
 
 
 def cost_documents(conn: Connection, actor: Actor, cost: Any, max_bytes: int) -> dict[str, Any]:
-    """What the cost page shows of its documents."""
-    rows = documents_of(conn, str(cost.id))
+    """What the cost page shows of its documents (to another partner's officer: none)."""
+    hidden = not may_read(actor, cost.partner)
+    rows = [] if hidden else documents_of(conn, str(cost.id))
     return {
         "documents": rows,
-        "lacking": not any(row.live for row in rows),
+        "hidden": hidden,
+        "lacking": not hidden and not any(row.live for row in rows),
         "attach": officer_of(actor, cost.partner),
         "kind": kind_of,
         **limits(max_bytes),

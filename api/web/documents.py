@@ -33,6 +33,7 @@ from api.web.writes import FieldRefusal, write
 from ledger.actors import Actor
 from ledger.documents import Upload
 from ledger.errors import LedgerError, NotAllowed
+from ledger.text import is_whole_number
 from projections import tables as t
 from projections.documents import documents_of, documents_with
 from projections.queries import claim_detail
@@ -44,7 +45,9 @@ ZIP = "application/zip"
 
 def no_such_document(text: str) -> WebRefusal:
     detail = (
-        f"no document with the digest {text[:64]!r} is attached to a claim or cost; the claim and cost pages link each"
+        f"no document with the digest {text[:64]!r} that you may read is attached to a claim or cost (documents are "
+        "read by the officers of the claim's or cost's partner, the coordinator and auditors); the claim and cost "
+        "pages link each"
     )
     return WebRefusal(404, "No such document", detail)
 
@@ -60,12 +63,7 @@ def document(request: Request, session: SessionDep, sha256: str) -> Response:
     if not rows:
         raise no_such_document(sha256)
     if not any(may_read(session.actor, row.partner) for row in rows):
-        partners = ", ".join(sorted({row.partner for row in rows}))
-        detail = (
-            f"{session.actor.describe()} may not download this document: it supports {partners}'s books, and only "
-            f"{partners}'s financial officers, the coordinator and auditors download it"
-        )
-        raise WebRefusal(403, "Not allowed", detail)
+        raise no_such_document(sha256)  # another partner's: the same words as for an unknown digest
     readable = [row for row in rows if may_read(session.actor, row.partner)]
     live = [row for row in readable if row.live]
     return document_response(request.app.state.context, (live or readable)[-1])
@@ -100,7 +98,7 @@ def one_replacement(form: Posted) -> Upload | None:
 
 def line_of(form: Posted) -> int:
     text = form.get("line")
-    if not text.isdigit() or not 0 < int(text) < 1000:
+    if not is_whole_number(text) or not 0 < int(text) < 1000:
         raise FieldRefusal("file", "the form names no line of the claim; send it from the claim's page")
     return int(text)
 

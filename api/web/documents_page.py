@@ -22,6 +22,7 @@ from api.web.render import render
 from api.web.session import SessionDep, WebRefusal
 from ledger.actors import export_scope
 from ledger.errors import LedgerError, NotFound
+from ledger.text import is_whole_number
 from projections import codes, glance
 from projections.documents import missing_documents, period_documents
 
@@ -75,7 +76,7 @@ def period_zip(request: Request, session: SessionDep) -> Response:
     text, given = params.get("period", "").strip(), params.get("partner", "")[:200].strip()
     with books(request) as conn:
         numbers = [period.number for period in period_choices(conn)]
-        if not text.isdigit() or int(text) not in numbers:
+        if not is_whole_number(text) or int(text) not in numbers:
             there = ", ".join(str(number) for number in numbers) or "none yet (the coordinator sets them)"
             detail = f"there is no reporting period {text[:12]!r}; the periods are {there}"
             raise WebRefusal(404, "No such period", detail)

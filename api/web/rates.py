@@ -29,6 +29,7 @@ from ledger.actors import Actor, Role
 from ledger.errors import LedgerError, NotAllowed
 from ledger.money import EUR, MINOR_UNITS, parse_rate
 from ledger.rates import DEFAULT_SOURCE, parse_month
+from ledger.text import is_whole_number
 from projections import assessments, codes, lists
 
 T = TypeVar("T")
@@ -90,7 +91,7 @@ def rates_page(request: Request, actor: Actor, status: int = 200, **form: Any) -
         errors=errors,
         currencies=CURRENCIES,
         may=keeps_rates(actor),
-        imported=int(imported) if imported.isdigit() and len(imported) < 7 else None,
+        imported=int(imported) if is_whole_number(imported) and len(imported) < 7 else None,
         error=form.get("error"),
         field=form.get("field"),
         values=values,

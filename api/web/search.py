@@ -16,6 +16,7 @@ from api.web.reads import books
 from api.web.render import render
 from api.web.session import SessionDep
 from ledger.errors import LedgerError
+from ledger.text import is_whole_number
 from projections import search as found
 
 router = APIRouter(include_in_schema=False)
@@ -23,7 +24,7 @@ PAGE = 25
 
 
 def page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and 0 < int(text) < 10**9 else 1
+    return int(text) if text and is_whole_number(text) and 0 < int(text) < 10**9 else 1
 
 
 def claim_of(conn: Any, hit: found.Hit) -> str | None:

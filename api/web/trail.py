@@ -23,6 +23,7 @@ from api.schemas import MAX_POSITION, parse_iso_date
 from api.web.reads import books
 from api.web.render import amount, render
 from api.web.session import SessionDep, WebRefusal
+from ledger.text import is_whole_number
 from projections import queries as q
 from projections.history import (
     Path,
@@ -58,7 +59,7 @@ def _date(text: str, errors: dict[str, str], field: str) -> date | None:
 def _position(text: str, errors: dict[str, str]) -> int | None:
     if not text:
         return None
-    if not text.isdigit() or int(text) > MAX_POSITION:
+    if not is_whole_number(text) or int(text) > MAX_POSITION:
         errors["page"] = f"{text[:20]!r} is not a position in the log; the page links give one"
         return None
     return int(text)
@@ -220,7 +221,7 @@ def record_page(
     errors: dict[str, str] = {}
     asked = None
     if version:
-        if version.isdigit() and 0 < int(version) <= MAX_POSITION:
+        if is_whole_number(version) and 0 < int(version) <= MAX_POSITION:
             asked = int(version)
         else:
             errors["version"] = f"{version[:20]!r} is not a version: versions count from 1"

@@ -2,22 +2,21 @@
 the form's CSRF token, before anything in it is used.
 
 The body is read up to ``MAX_UPLOAD`` (a file of 1 MiB and the form's few fields); a larger one
-is a 413 page saying the limit, and nothing is read further. The parts are split by the
-standard library's MIME parser (the email package), so no multipart library is needed.
+is a 413 page saying the limit, and nothing is read further. The parts are split by
+api.multipart.split_parts, as the documents' forms are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api import multipart
 from api.accounts import WebSession
 from api.web.session import CSRF_REFUSED, WebRefusal, same_token, signed_in
+from ledger.text import is_whole_number
 
 MULTIPART = "multipart/form-data"
 #: The largest file a form takes, and the room left for the form's other fields.
@@ -47,31 +46,27 @@ async def read_upload(request: Request) -> Upload:
     if content_type.split(";")[0].strip().lower() != MULTIPART:
         raise WebRefusal(415, "Not a form with a file", f"this address takes a form with a file ({MULTIPART})")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_UPLOAD:
+    if is_whole_number(declared) and int(declared) > MAX_UPLOAD:
         raise too_large()
-    body = b""
+    chunks, size = [], 0
     async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_UPLOAD:
+        size += len(chunk)
+        if size > MAX_UPLOAD:
             raise too_large()
-    message = BytesParser(policy=policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    if not isinstance(message, EmailMessage) or not message.is_multipart():
-        raise WebRefusal(400, "Unreadable form", "the form could not be read; send it from the page")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    try:
+        parts = multipart.split_parts(content_type, body, MAX_PARTS)
+    except multipart.Unreadable:
+        raise WebRefusal(400, "Unreadable form", "the form could not be read; send it from the page") from None
     fields: dict[str, str] = {}
     files: dict[str, bytes] = {}
-    for number, part in enumerate(message.iter_parts()):
-        name = part.get_param("name", header="content-disposition")
-        if number == MAX_PARTS or not isinstance(name, str):
-            raise WebRefusal(400, "Unreadable form", "the form could not be read; send it from the page")
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
-        if part.get_filename() is not None:
-            files.setdefault(name, data)
+    for part in parts:
+        if part.filename is not None:
+            files.setdefault(part.name, part.data)
         else:
             try:
-                fields.setdefault(name, data.decode("utf-8"))
+                fields.setdefault(part.name, part.data.decode("utf-8"))
             except UnicodeDecodeError:
                 detail = "the form's fields are not UTF-8; send it from the page"
                 raise WebRefusal(400, "Unreadable form", detail) from None

@@ -53,6 +53,7 @@ from ledger.sme import (
     Sme,
     UnknownSme,
 )
+from ledger.text import is_whole_number
 from ledger.words import article
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def terms_of(aggregate: Grant | Mission) -> dict[str, object]:
 def _max_bytes(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_MAX_BYTES
-    if not value.isdigit() or int(value) < 1:
+    if not is_whole_number(value) or int(value) < 1:
         raise InvalidInput(f"{ENV_MAX_BYTES} must be a positive number of bytes (20971520 is 20 MB), got {value!r}")
     return int(value)
 

@@ -148,9 +148,7 @@ class DocumentCases(LedgerCore):
             )
             changed: list[Aggregate] = [holder]
             index = self._find(DocumentIndex, document_id(sha256))
-            if index is not None and index.release(
-                actor=actor, holder_id=holder.id, reason=f"superseded: {reason.strip()}", on=on
-            ):
+            if index is not None and index.release(actor=actor, holder_id=holder.id, reason=reason, on=on):
                 changed.append(index)
             if not placed:
                 return None, changed

@@ -195,6 +195,8 @@ class TestRefusals:
         assert no_file.status_code == 422
         assert no_file.json()["errors"][0]["field"] == "body.file"
         assert attach(api, claim["id"], pdf(), line="7").status_code == 422
+        assert attach(api, claim["id"], pdf(), line="\u00b2").status_code == 422  # a digit int() refuses
+        assert attach(api, claim["id"], pdf(), line="\u0661").status_code == 422  # Arabic-Indic 1 is not line 1
         as_json = api.post(f"/claims/{claim['id']}/documents", {"line": 1}, api.pointex)
         assert as_json.status_code == 415
         assert "multipart/form-data" in as_json.json()["detail"]

@@ -11,9 +11,10 @@ import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 from uuid import UUID
 
@@ -108,6 +109,11 @@ class TestWhatADocumentIs:
             ("receipt.pdf", pdf()[:200], "cut short"),
             ("receipt.pdf", b"", "empty"),
             ("receipt.pdf", b"plain text", "not a PDF"),
+            ("receipt.pdf", b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF", "HTML"),
+            ("receipt.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR<svg onload=alert(1)/>IEND\0\0\0\0", "SVG"),
+            ("receipt.jpg", b"\xff\xd8\xff\xe0<html><script>alert(1)</script>\xff\xd9", "HTML"),
+            ("receipt.png", png()[:40], "cut short"),
+            ("receipt.jpg", jpeg()[:-2], "cut short"),
         ],
     )
     def test_anything_else_is_refused_with_what_it_is(self, name: str, data: bytes, said: str) -> None:
@@ -327,6 +333,17 @@ class TestTheStore:
         with pytest.raises(UnknownDocument):
             app.document_bytes(digest_of(png()))
 
+    def test_bytes_stored_again_are_not_pruned_as_an_old_orphan(self, memory_app: GrantLedger) -> None:
+        """An orphan older than the grace period stored again by a command under way (the same
+        file attached now) is young again: pruning keeps it, so the event never names lost bytes."""
+        blobs: Any = memory_app.blobs
+        digest = digest_of(png())
+        blobs.put(digest, png())
+        blobs.rows[digest] = (blobs.rows[digest][0], datetime.now(UTC) - timedelta(hours=2))
+        blobs.put(digest, png())  # the attach storing its bytes before its save
+        assert memory_app.prune_orphan_documents(older_than=timedelta(hours=1)) == 0
+        assert blobs.check(digest) == OK
+
 
 def _overwrite(app: GrantLedger, sha256: str, data: bytes) -> None:
     """Change a stored blob behind the ledger's back."""
@@ -342,7 +359,7 @@ def _overwrite(app: GrantLedger, sha256: str, data: bytes) -> None:
 
 
 def _remove(app: GrantLedger, sha256: str) -> None:
-    app.blobs.delete(sha256)
+    app.blobs.delete(sha256, stored_before=datetime.now(UTC) + timedelta(days=1))
 
 
 def _table(app: GrantLedger) -> str:
@@ -417,3 +434,14 @@ class TestPlaces:
 
     def test_a_jpeg_start_followed_by_text_is_not_a_jpeg(self) -> None:
         assert sniff(b"\xff\xd8\xff<html><script>alert(1)</script>") is None
+
+    def test_a_jpeg_may_end_in_padding_or_a_motion_photo(self) -> None:
+        assert sniff(jpeg() + b"\x00\x00\r\n") == "image/jpeg"
+        assert sniff(jpeg() + b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 40) == "image/jpeg"
+
+    def test_a_long_reason_is_measured_as_written(self, story: tuple[GrantLedger, UUID, UUID]) -> None:
+        """A reason at the length limit supersedes (the index's release records it as it is)."""
+        app, mission, sme = story
+        claim_id = new_claim(app, mission, sme, line1=[Upload("a.pdf", pdf("a"))])
+        app.supersede_document(actor=POINTEX, holder_id=claim_id, sha256=digest_of(pdf("a")), reason="r" * 3995)
+        assert not app.claim(claim_id).live_documents()
