@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -368,19 +367,40 @@ def _table(app: GrantLedger) -> str:
 
 
 class TestEncryptedAtRest:
-    def test_with_a_key_the_stored_bytes_are_ciphertext_and_read_back_plain(self, tmp_path: Path) -> None:
-        app = open_ledger(f"sqlite:///{tmp_path / 'enc.db'}", cipher_key=cipher_key())
+    def test_with_a_key_the_stored_bytes_are_ciphertext_and_read_back_plain(self, any_store_url: str) -> None:
+        """On SQLite and PostgreSQL alike (and in memory) the stored bytes hold neither the file's
+        magic number nor its text, and read back as sent; without the key they do not read."""
+        app = open_ledger(any_store_url, cipher_key=cipher_key())
         try:
             sign_alliance(app)
             mission = open_mission(app)
             new_claim(app, mission, selected_sme(app, mission), line1=[Upload("hotel.pdf", pdf("Hotel Okura"))])
-            with sqlite3.connect(tmp_path / "enc.db") as raw:
-                (stored,) = raw.execute("SELECT data FROM grantledger_documents").fetchone()
+            digest = digest_of(pdf("Hotel Okura"))
+            stored = _stored_bytes(app, digest)
             assert b"%PDF" not in stored
             assert b"Hotel Okura" not in stored
-            assert app.document_bytes(digest_of(pdf("Hotel Okura"))) == pdf("Hotel Okura")
+            assert app.document_bytes(digest) == pdf("Hotel Okura")
+            if not any_store_url.startswith("memory"):
+                without = open_ledger(any_store_url)
+                try:
+                    assert without.blobs.get(digest) == stored  # ciphertext, as stored
+                    assert without.blobs.check(digest) == ALTERED  # no key: it cannot be checked as intact
+                finally:
+                    without.close()
         finally:
             app.close()
+
+
+def _stored_bytes(app: GrantLedger, sha256: str) -> bytes:
+    """The bytes as the store holds them, read behind the ledger's back."""
+    store: Any = app.blobs
+    if hasattr(store, "rows"):
+        return bytes(store.rows[sha256][0])
+    with store.datastore.transaction(commit=False) as cursor:
+        mark = "%s" if store.postgres else "?"
+        cursor.execute(f"SELECT data FROM {_table(app)} WHERE sha256 = {mark}", (sha256,))  # noqa: S608
+        row = cursor.fetchone()
+    return bytes(row["data"] if store.postgres else row[0])
 
 
 def cipher_key() -> str:
