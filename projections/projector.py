@@ -160,6 +160,16 @@ class Projector:
             self.failure = None
         return applied
 
+    def _idle(self, stopping: threading.Event, poll_interval: float) -> None:
+        """Wait for the next look at the log: woken at once by a writer waiting for its events,
+        and within a tenth of a second of ``stopping``."""
+        deadline = time.monotonic() + poll_interval
+        while not stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or self._wake.wait(min(0.1, left)):
+                break
+        self._wake.clear()
+
     def _advance(self, position: int) -> None:
         """Tell the waiting writers where the read models are now."""
         with self._advanced:
@@ -286,7 +296,6 @@ class Projector:
                     continue
                 backoff = poll_interval
                 if not applied:
-                    self._wake.wait(poll_interval)  # a writer waiting for its events wakes it at once
-                    self._wake.clear()
+                    self._idle(stopping, poll_interval)
         finally:
             self._following -= 1
