@@ -19,6 +19,7 @@ same file as an old orphan keeps its bytes.
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -172,11 +173,11 @@ class SqlBlobs(_Blobs):
 
 def blob_store(recorder: Recorder, cipher: Cipher | None, *, create: bool) -> BlobStore:
     """The blob store beside the events of this recorder."""
-    from eventsourcing.postgres import PostgresDatastore
     from eventsourcing.sqlite import SQLiteDatastore
 
     datastore = getattr(recorder, "datastore", None)
-    if isinstance(datastore, PostgresDatastore):
+    postgres = sys.modules.get("eventsourcing.postgres")  # loaded by a PostgreSQL store: not imported for others
+    if postgres is not None and isinstance(datastore, postgres.PostgresDatastore):
         return SqlBlobs(datastore, cipher, postgres=True, create=create)
     if isinstance(datastore, SQLiteDatastore):
         return SqlBlobs(datastore, cipher, postgres=False, create=create)
@@ -191,4 +192,5 @@ def prune(blobs: BlobStore, referenced: Callable[[str], bool], *, older_than: ti
     for sha256 in orphans:
         # Stored again since the listing (a command attaching the same file now), it stays.
         blobs.delete(sha256, stored_before=cutoff)
-    return sum(1 for sha256 in orphans if blobs.check(sha256) == MISSING)
+    left = set(blobs.digests())
+    return sum(1 for sha256 in orphans if sha256 not in left)

@@ -14,6 +14,7 @@ per digest holds its live holder, so two commands declaring it at once collide o
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -169,6 +170,14 @@ def inspect_upload(upload: Upload, max_bytes: int) -> DocumentFacts:
         )
     digest = hashlib.sha256(upload.data).hexdigest()
     return DocumentFacts(sha256=digest, size=size, media_type=media_type, filename=clean_filename(name, media_type))
+
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def is_digest(text: object) -> bool:
+    """Whether ``text`` is a document's digest as the ledger writes it: 64 lowercase hex digits."""
+    return isinstance(text, str) and _DIGEST.fullmatch(text) is not None
 
 
 def document_id(sha256: str) -> UUID:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import BinaryIO
 
-from ledger.documents import MEDIA_TYPES
+from ledger.documents import MEDIA_TYPES, is_digest
 from projections.documents import DocumentRow
 from projections.escaping import cell
 
@@ -53,7 +53,6 @@ CSV_HEADER = (
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RUNS = re.compile(r"([._-])[._-]+")
-_HEX = re.compile(r"[0-9a-f]{64}")
 #: Names Windows keeps for devices, whatever the extension.
 _RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10))})
 #: Zip timestamps start in 1980.
@@ -98,7 +97,7 @@ def document_paths(rows: Iterable[DocumentRow]) -> list[tuple[DocumentRow, str]]
     used: set[str] = set()
     paths = []
     for row in listed:
-        if not _HEX.fullmatch(row.sha256):
+        if not is_digest(row.sha256):
             raise ValueError(f"{row.sha256!r} is not a SHA-256 digest of a document")
         name = safe_name(row.filename, row.media_type)
         path = f"{_folder(row, ids)}/{row.sha256[:8]}-{name}"

@@ -12,7 +12,6 @@ bytes; who may download is the officers of the holder's partner, the coordinator
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from uuid import UUID
 
@@ -31,7 +30,7 @@ from api.web.reads import books
 from api.web.session import SessionDep, WebRefusal
 from api.web.writes import FieldRefusal, write
 from ledger.actors import Actor
-from ledger.documents import Upload
+from ledger.documents import Upload, is_digest
 from ledger.errors import LedgerError, NotAllowed
 from ledger.text import is_whole_number
 from projections import tables as t
@@ -39,7 +38,6 @@ from projections.documents import documents_of, documents_with
 from projections.queries import claim_detail
 
 router = APIRouter(include_in_schema=False)
-DIGEST = re.compile(r"^[0-9a-f]{64}$")
 ZIP = "application/zip"
 
 
@@ -56,7 +54,7 @@ def no_such_document(text: str) -> WebRefusal:
 def document(request: Request, session: SessionDep, sha256: str) -> Response:
     """One document, as an attachment (its digest checked by the ledger on the way out)."""
     digest = sha256.lower()
-    if not DIGEST.match(digest):
+    if not is_digest(digest):
         raise no_such_document(sha256)
     with books(request) as conn:
         rows = documents_with(conn, digest)
@@ -105,7 +103,7 @@ def line_of(form: Posted) -> int:
 
 def digest_of(form: Posted) -> str:
     text = form.get("document").lower()
-    if not DIGEST.match(text):
+    if not is_digest(text):
         raise FieldRefusal("document", "choose the document to mark superseded from the list")
     return text
 

@@ -9,7 +9,6 @@ stores nothing and records nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from uuid import UUID
@@ -32,11 +31,11 @@ from ledger.documents import (
     document_id,
     held_by,
     inspect_upload,
+    is_digest,
 )
 from ledger.errors import InvalidInput, NotFound, Refused
 from ledger.usecases.core import LedgerCore, Outcome
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 #: Orphaned bytes (stored, their event never saved) are pruned once older than this.
 ORPHAN_GRACE = timedelta(hours=1)
 
@@ -44,7 +43,7 @@ Placed = tuple[int | None, DocumentFacts]
 
 
 def check_digest(sha256: str) -> str:
-    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+    if not is_digest(sha256):
         raise InvalidInput(f"{sha256!r} is not a document digest: write the 64 lowercase hex digits of its SHA-256")
     return sha256
 
