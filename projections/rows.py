@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    TypeDecorator,
     Update,
     bindparam,
     delete,
@@ -25,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 
-from projections.columns import UtcDateTime
+from projections.columns import NUL_STANDIN, StoredText, UtcDateTime
 
 Key = tuple[Any, ...]
 
@@ -77,6 +78,25 @@ def _sqlite_processor(column_type: Any, slow: Processor | None) -> Processor | N
     return slow
 
 
+def _stored_text(value: Any) -> Any:
+    """``StoredText``'s conversion (``columns.storable``) in one call, not three."""
+    return value.replace("\x00", NUL_STANDIN) if isinstance(value, str) and "\x00" in value else value
+
+
+def _direct_processor(column_type: Any, dialect: Dialect, slow: Processor | None) -> Processor | None:
+    """A column type's own conversion, called directly rather than through SQLAlchemy's
+    TypeDecorator wrapper, when the type it decorates converts nothing itself (text and
+    integers on both stores): the same values, a call less for every value of a bulk insert."""
+    if slow is None or not isinstance(column_type, TypeDecorator):
+        return slow
+    if column_type.impl_instance.dialect_impl(dialect).bind_processor(dialect) is not None:
+        return slow
+    if isinstance(column_type, StoredText):
+        return _stored_text
+    convert = column_type.process_bind_param
+    return lambda value: convert(value, dialect)
+
+
 @dataclass(frozen=True)
 class _BulkInsert:
     """An INSERT compiled once for a dialect, with each column's bind processing."""
@@ -105,6 +125,7 @@ def _bulk_insert(table: Table, dialect: Dialect, schema: str | None) -> _BulkIns
         process: Processor | None = column_type.dialect_impl(dialect).bind_processor(dialect)
         if dialect.name == "sqlite":
             process = _sqlite_processor(column_type, process)
+        process = _direct_processor(column_type, dialect, process)
         if process is not None:
             processors.append((index, process))
     return _BulkInsert(compiled.string, names, tuple(processors), compiled.positional)
