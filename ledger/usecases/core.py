@@ -179,7 +179,15 @@ class LedgerCore(Application[UUID]):
             fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
             fastforward_skipping=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")),
             deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+            snapshotted=self.snapshotting_intervals or (),
         )
+
+    @property
+    def _trusted(self) -> TrustedRepository:
+        repository = self.repository
+        if not isinstance(repository, TrustedRepository):
+            raise TypeError("the ledger's repository is a TrustedRepository (construct_repository)")
+        return repository
 
     def position_written(self) -> int | None:
         """Where in the event log this thread's last command wrote its events (None when it
@@ -227,7 +235,7 @@ class LedgerCore(Application[UUID]):
 
     def _load(self, cls: type[A], aggregate_id: UUID, missing: Callable[[], Exception]) -> A:
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self._trusted.load(cls, aggregate_id)
         except AggregateNotFoundError:
             raise missing() from None
         if not isinstance(aggregate, cls):
@@ -236,7 +244,7 @@ class LedgerCore(Application[UUID]):
 
     def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self._trusted.load(cls, aggregate_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(aggregate, cls):
@@ -352,7 +360,7 @@ class LedgerCore(Application[UUID]):
         if version < 1:
             raise InvalidInput(f"versions start at 1, got {version}")
         try:
-            aggregate: object = self.repository.get(aggregate_id, version=version)
+            aggregate: object = self._trusted.load(cls, aggregate_id, version)
         except AggregateNotFoundError:
             raise missing() from None
         if not isinstance(aggregate, cls):
