@@ -260,14 +260,17 @@ class Projector:
         if position is None or self._reached >= position:
             return
         deadline = time.monotonic() + timeout
-        while self.db.position() < position:
-            if self._following and self.failure is None:
+        while True:
+            following = self._following and self.failure is None
+            if following:  # the follower tells us; the database is asked only if it has not yet
                 self._wake.set()
                 with self._advanced:
                     self._advanced.wait_for(lambda: self._reached >= position, timeout=0.05)
                 if self._reached >= position:
                     return
-            else:
+            if self.db.position() >= position:  # (with several processes, another one may have applied it)
+                return
+            if not following:
                 try:
                     applied = self.run_batch()
                 except Exception as error:
