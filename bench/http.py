@@ -8,18 +8,20 @@ process, protocol, middleware and thread pool, but no token, no database and no 
 Figures: throughput at a fixed concurrency (closed loop; the two endpoints alternate in rounds,
 so a change in the machine's load hits both alike), and p50/p99 latency at a fixed request rate
 counted from when each request was due (open loop), for ``GET /api/v1/budget`` as the
-coordinator and ``POST /api/v1/claims`` as POINTEX's officer. Every claim is new and valid:
-a fresh id and fresh receipts, an SME selected for the Japan mission, amounts far under the
-caps. An answer other than 2xx is an error: it is not counted as throughput and the figure's
-note says how many there were. The notes also give both processes' CPU (a share of one core),
-to show which side was the limit, and the machine's load average when the section started.
+coordinator, ``POST /api/v1/claims`` and ``POST /api/v1/claims/{id}/approve`` as POINTEX's
+officer. Every claim is new and valid: a fresh id and fresh receipts, an SME selected for the
+Japan mission, amounts far under the caps; every approval is of a claim seeded for it
+(bench.httpwrites). The writes' baselines are the Application's own commands on a copy of the
+same store, and their latency is measured at half their throughput. An answer other than 2xx
+is an error: it is not counted as throughput and the figure's note says how many there were.
+The notes also give both processes' CPU (a share of one core), to show which side was the
+limit, and the machine's load average when the section started.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -30,6 +32,8 @@ from api.context import open_context
 from api.demo import load_demo
 from api.demo_data import COORDINATOR, MISSIONS, OFFICERS, SMES, sme_id
 from api.security import ServiceStore
+from bench import httpwrites
+from bench.httpwrites import approval, seed_claims
 from bench.options import Options
 from bench.report import Figure
 from bench.server import REPO, STOP_TIMEOUT, Server
@@ -62,6 +66,8 @@ class Seeded:
     coordinator_token: str
     officer_token: str
     claims: dict[str, Any]
+    #: Claims submitted for the approval phases, in the order they are approved.
+    approvals: list[str]
 
 
 def seed(options: Options) -> Seeded:
@@ -70,12 +76,6 @@ def seed(options: Options) -> Seeded:
         stale.unlink()
     url = f"sqlite:///{options.workdir / 'http-events.db'}"
     plan = next(m for m in MISSIONS if m.code == CLAIM_MISSION)
-    with open_context(url) as ctx:
-        load_demo(ctx.app)
-        ctx.projector.catch_up()
-        store = ServiceStore(ctx.read_db)
-        coordinator = store.create_token(name="bench.coordinator", role="coordinator", partner=COORDINATOR.partner)
-        officer = store.create_token(name="bench.officer", role="officer", partner=OFFICERS[plan.partner].partner)
     claims: dict[str, Any] = {
         "mission_id": str(mission_id(plan.code)),
         "sme_ids": [str(sme_id(s)) for s in SMES if plan.code in s.missions],
@@ -83,17 +83,24 @@ def seed(options: Options) -> Seeded:
         "expense_date": plan.start.isoformat(),
         "on": plan.end.replace(day=28).isoformat(),
     }
-    return Seeded(url, coordinator, officer, claims)
+    with open_context(url) as ctx:
+        load_demo(ctx.app)
+        approvals = seed_claims(ctx.app, OFFICERS[plan.partner], claims, httpwrites.SEEDED[options.quick])
+        ctx.projector.catch_up()
+        store = ServiceStore(ctx.read_db)
+        coordinator = store.create_token(name="bench.coordinator", role="coordinator", partner=COORDINATOR.partner)
+        officer = store.create_token(name="bench.officer", role="officer", partner=OFFICERS[plan.partner].partner)
+        store.close()
+    return Seeded(url, coordinator, officer, claims, approvals)
 
 
 def plan(seeded: Seeded, quick: bool) -> list[dict[str, Any]]:
-    """The phases, in order: reads first (the claims then add to the books)."""
+    """The phases, in order: reads first (the claims then add to the books), then the writes'
+    throughput."""
     duration, warmup, rounds = (2.0, 0.5, 2) if quick else (10.0, 1.0, 3)
     coordinator = {"Authorization": f"Bearer {seeded.coordinator_token}"}
-    officer = {"Authorization": f"Bearer {seeded.officer_token}"}
     health: dict[str, Any] = {"method": "GET", "path": "/health"}
     budget: dict[str, Any] = {"method": "GET", "path": f"{PREFIX}/budget", "headers": coordinator}
-    claims: dict[str, Any] = {"method": "POST", "path": f"{PREFIX}/claims", "headers": officer, "bodies": "claims"}
     closed: dict[str, Any] = {"mode": "closed", "connections": CONCURRENCY, "warmup": warmup}
     opened: dict[str, Any] = {"mode": "open", "connections": OPEN_CONNECTIONS, "warmup": warmup, "duration": duration}
     phases: list[dict[str, Any]] = []
@@ -101,52 +108,36 @@ def plan(seeded: Seeded, quick: bool) -> list[dict[str, Any]]:
         pair = [("health closed", health), ("budget closed", budget)]
         for name, request in pair if n % 2 == 0 else reversed(pair):
             phases.append({"name": name, **request, **closed, "duration": duration / rounds})
+    claims, approvals = writes(seeded, seeded.approvals)
     phases += [
         {"name": "health open", **health, **opened, "rate": RATE},
         {"name": "budget open", **budget, **opened, "rate": RATE},
         {"name": "claims closed", **claims, **closed, "duration": duration, "claims": seeded.claims | {"tag": "C"}},
+        {"name": "approvals closed", **approvals, **closed, "duration": duration},
     ]
     return phases
 
 
-def writes_at(seeded: Seeded, quick: bool, rate: float) -> list[dict[str, Any]]:
-    """The open-loop write phases at ``rate`` (half the write throughput just measured), the
-    baseline at the same rate first."""
-    duration, warmup = (2.0, 0.5) if quick else (10.0, 1.0)
+def writes(seeded: Seeded, approving: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The loadgen requests of the two writes: a new claim, and approving ``approving`` in order."""
     officer = {"Authorization": f"Bearer {seeded.officer_token}"}
-    opened: dict[str, Any] = {"mode": "open", "connections": OPEN_CONNECTIONS, "warmup": warmup, "duration": duration}
     claims = {"method": "POST", "path": f"{PREFIX}/claims", "headers": officer, "bodies": "claims"}
+    return claims, approval(PREFIX, approving, seeded.claims["on"]) | {"headers": officer}
+
+
+def writes_at(seeded: Seeded, quick: bool, rates: dict[str, float], approved: int) -> list[dict[str, Any]]:
+    """The open-loop write phases at half the write throughputs just measured (``rates``), each
+    after the baseline at the same rate; the approvals go on with the claims not yet approved."""
+    duration, warmup = (2.0, 0.5) if quick else (10.0, 1.0)
+    opened: dict[str, Any] = {"mode": "open", "connections": OPEN_CONNECTIONS, "warmup": warmup, "duration": duration}
+    claims, approvals = writes(seeded, seeded.approvals[approved:])
+    health = {"method": "GET", "path": "/health", **opened}
     return [
-        {"name": "health open slow", "method": "GET", "path": "/health", **opened, "rate": rate},
-        {"name": "claims open", **claims, **opened, "rate": rate, "claims": seeded.claims | {"tag": "O"}},
+        {"name": "health open slow", **health, "rate": rates["claims"]},
+        {"name": "claims open", **claims, **opened, "rate": rates["claims"], "claims": seeded.claims | {"tag": "O"}},
+        {"name": "health open approvals", **health, "rate": rates["approvals"]},
+        {"name": "approvals open", **approvals, **opened, "rate": rates["approvals"]},
     ]
-
-
-def application_rate(options: Options, seeded: Seeded) -> dict[str, float]:
-    """The baseline of the write throughput: ``submit_claim`` through the Application itself, on a
-    copy of the same store, in a process of its own (bench.appwrites), before the server starts."""
-    source = options.workdir / "http-events.db"
-    copy = options.workdir / "http-app.db"
-    copy.unlink(missing_ok=True)
-    with sqlite3.connect(source) as src, sqlite3.connect(copy) as dst:
-        src.backup(dst)
-    officer = OFFICERS[next(m for m in MISSIONS if m.code == CLAIM_MISSION).partner]
-    request = json.dumps({"officer": officer.id, "partner": officer.partner, "claims": seeded.claims | {"tag": "A"}})
-    duration = "2" if options.quick else "10"
-    done = subprocess.run(  # noqa: S603 - our own module, with paths we made
-        [sys.executable, "-m", "bench.appwrites", str(copy), duration],
-        cwd=REPO,
-        input=request,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=STOP_TIMEOUT + 120,
-    )
-    if done.returncode:
-        raise RuntimeError(f"bench.appwrites failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-    result: dict[str, float] = json.loads(done.stdout)
-    options.say(f"Application submit_claim: {result['commands'] / result['seconds']:,.0f} commands/s")
-    return result
 
 
 def drive(server: Server, phases: list[dict[str, Any]], options: Options) -> list[dict[str, Any]]:
@@ -236,50 +227,51 @@ def note(result: dict[str, Any], *extra: str) -> str:
     return "; ".join(word for word in words if word)
 
 
+#: The writes measured: their request, and the Application command that is their baseline.
+WRITES = {
+    "claims": ("POST /api/v1/claims", "submit_claim"),
+    "approvals": ("POST /api/v1/claims/{id}/approve", "approve_claim"),
+}
+
+
 def run(options: Options) -> list[Figure]:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     options.say(f"machine load average before the section: {'-' if load is None else f'{load:.2f}'}")
     seeded = seed(options)
-    app_writes = application_rate(options, seeded)
+    officer = OFFICERS[next(m for m in MISSIONS if m.code == CLAIM_MISSION).partner]
+    work = {
+        "claims": {"claims": seeded.claims | {"tag": "A"}},
+        "approvals": {"approve": {"ids": seeded.approvals, "on": seeded.claims["on"]}},
+    }
+    app_rates = {}
+    for write, (_, command) in WRITES.items():
+        done = httpwrites.application_rate(options, officer, work[write], command)
+        app_rates[write] = done["commands"] / done["seconds"]
     phases = plan(seeded, options.quick)
     with Server(seeded.database_url, options.workdir / "http-server.log") as server:
         results = drive(server, phases, options)
-        claims = merged([r for r in results if r["name"] == "claims closed"])
-        rate = max(1.0, round(claims["throughput"] / 2, 1))
-        results += drive(server, writes_at(seeded, options.quick, rate), options)
+        rates = {
+            w: max(1.0, round(merged([r for r in results if r["name"] == f"{w} closed"])["throughput"] / 2, 1))
+            for w in WRITES
+        }
+        approved = sum(r["sent"] for r in results if r["name"] == "approvals closed")
+        results += drive(server, writes_at(seeded, options.quick, rates, approved), options)
     by_name: dict[str, list[dict[str, Any]]] = {}
     for result in results:
         by_name.setdefault(result["name"], []).append(result)
-    return figures(by_name, load, app_writes["commands"] / app_writes["seconds"], rate)
+    return figures(by_name, load, app_rates, rates)
 
 
 def figures(
-    results: dict[str, list[dict[str, Any]]], load: float | None, app_rate: float, write_rate: float
+    results: dict[str, list[dict[str, Any]]], load: float | None, app_rates: dict[str, float], rates: dict[str, float]
 ) -> list[Figure]:
     """The section's figures from the phases' summaries."""
     health = merged(results["health closed"])
     budget = merged(results["budget closed"])
-    claims = merged(results["claims closed"])
     health_open, budget_open = results["health open"][0], results["budget open"][0]
-    health_slow, claims_open = results["health open slow"][0], results["claims open"][0]
     conditions = f"load average {load:.2f} before" if load is not None else ""
     at = f"at {RATE:g} req/s"
-    at_slow = f"at {write_rate:g} req/s (half the throughput)"
-
-    def latency(label: str, ours: dict[str, Any], base: dict[str, Any], share: str, **bar: Any) -> Figure:
-        return Figure(
-            SECTION,
-            label,
-            "ms",
-            ours[f"{share}_ms"] or float("nan"),
-            base[f"{share}_ms"],
-            TRIVIAL,
-            higher_is_better=False,
-            note=note(ours) if share == "p99" else "",
-            **bar,
-        )
-
-    return [
+    read = [
         Figure(
             SECTION,
             f"GET /api/v1/budget throughput, {CONCURRENCY} connections",
@@ -292,26 +284,47 @@ def figures(
         ),
         latency(f"GET /api/v1/budget p50 {at}", budget_open, health_open, "p50"),
         latency(f"GET /api/v1/budget p99 {at}", budget_open, health_open, "p99", limit=P99_LIMIT_MS),
-        Figure(
-            SECTION,
-            f"POST /api/v1/claims throughput, {CONCURRENCY} connections",
-            "req/s",
-            claims["throughput"],
-            app_rate,
-            "Application submit_claim, one thread, same store",
-            bar=THROUGHPUT_BAR,
-            note=note(claims, f"GET /health {health['throughput']:,.0f} req/s"),
-        ),
-        latency(f"POST /api/v1/claims p50 {at_slow}", claims_open, health_slow, "p50"),
-        Figure(
-            SECTION,
-            f"POST /api/v1/claims p99 / p50 {at_slow}",
-            "x",
-            (claims_open["p99_ms"] or float("nan")) / (claims_open["p50_ms"] or float("nan")),
-            None,
-            "",
-            higher_is_better=False,
-            limit=P99_OVER_P50,
-            note=note(claims_open, f"p99 {_ms(claims_open['p99_ms'])}"),
-        ),
     ]
+    slow = {"claims": "health open slow", "approvals": "health open approvals"}
+    for write, (request, command) in WRITES.items():
+        closed, opened = merged(results[f"{write} closed"]), results[f"{write} open"][0]
+        at_slow = f"at {rates[write]:g} req/s (half the throughput)"
+        read += [
+            Figure(
+                SECTION,
+                f"{request} throughput, {CONCURRENCY} connections",
+                "req/s",
+                closed["throughput"],
+                app_rates[write],
+                f"Application {command}, one thread, same store",
+                bar=THROUGHPUT_BAR,
+                note=note(closed, f"GET /health {health['throughput']:,.0f} req/s"),
+            ),
+            latency(f"{request} p50 {at_slow}", opened, results[slow[write]][0], "p50"),
+            Figure(
+                SECTION,
+                f"{request} p99 / p50 {at_slow}",
+                "x",
+                (opened["p99_ms"] or float("nan")) / (opened["p50_ms"] or float("nan")),
+                None,
+                "",
+                higher_is_better=False,
+                limit=P99_OVER_P50,
+                note=note(opened, f"p99 {_ms(opened['p99_ms'])}"),
+            ),
+        ]
+    return read
+
+
+def latency(label: str, ours: dict[str, Any], base: dict[str, Any], share: str, **bar: Any) -> Figure:
+    return Figure(
+        SECTION,
+        label,
+        "ms",
+        ours[f"{share}_ms"] or float("nan"),
+        base[f"{share}_ms"],
+        TRIVIAL,
+        higher_is_better=False,
+        note=note(ours) if share == "p99" else "",
+        **bar,
+    )

@@ -58,6 +58,11 @@ class Phase:
     #: "claims": a new, valid claim per request (from ``claims``); else no body.
     bodies: str = ""
     claims: dict[str, Any] = field(default_factory=dict)
+    #: The n-th request's path is ``paths[n]`` (one per record acted on, e.g. a claim to approve);
+    #: requests past the last are not sent and count as errors. Empty: always ``path``.
+    paths: list[str] = field(default_factory=list)
+    #: A JSON body sent with every request (when ``bodies`` is not "claims").
+    body: dict[str, Any] | None = None
 
 
 def claim_bodies(template: dict[str, Any]) -> Callable[[int], bytes]:
@@ -91,22 +96,43 @@ def claim_bodies(template: dict[str, Any]) -> Callable[[int], bytes]:
     return body
 
 
+class OutOfPaths(ValueError):
+    """A phase with one path per request ran out of paths: the request was not sent."""
+
+
 class Requests:
-    """The bytes of the n-th request of a phase: the same for a GET, a new claim for a POST."""
+    """The bytes of the n-th request of a phase: the same for a GET, a new claim for a POST,
+    or the n-th of the phase's ``paths`` with its fixed ``body``."""
 
     def __init__(self, phase: Phase, host: str) -> None:
-        head = [f"{phase.method} {phase.path} HTTP/1.1", f"Host: {host}"]
-        head += [f"{name}: {value}" for name, value in phase.headers.items()]
-        self.head = "\r\n".join(head)
+        self.method = phase.method
+        self.paths = phase.paths
+        lines = [f"Host: {host}", *(f"{name}: {value}" for name, value in phase.headers.items())]
+        self.rest = "\r\n".join(lines)
+        self.head = self._head(phase.path)
         self.generate = claim_bodies(phase.claims) if phase.bodies == "claims" else None
-        self.fixed = self._with(b"") if phase.method == "POST" else (self.head + "\r\n\r\n").encode("latin-1")
+        self.body = b"" if phase.body is None else json.dumps(phase.body, separators=(",", ":")).encode()
+        self.fixed = self._with(self.head, self.body) if phase.method == "POST" else self._bare(self.head)
 
-    def _with(self, body: bytes) -> bytes:
-        head = f"{self.head}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        return head.encode("latin-1") + body
+    def _head(self, path: str) -> str:
+        return f"{self.method} {path} HTTP/1.1\r\n{self.rest}"
+
+    @staticmethod
+    def _bare(head: str) -> bytes:
+        return (head + "\r\n\r\n").encode("latin-1")
+
+    @staticmethod
+    def _with(head: str, body: bytes) -> bytes:
+        start = f"{head}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        return start.encode("latin-1") + body
 
     def __call__(self, n: int) -> bytes:
-        return self.fixed if self.generate is None else self._with(self.generate(n))
+        if self.paths:
+            if n >= len(self.paths):
+                raise OutOfPaths(f"request {n + 1} has no path: the phase was given {len(self.paths)}")
+            head = self._head(self.paths[n])
+            return self._with(head, self.body) if self.method == "POST" else self._bare(head)
+        return self.fixed if self.generate is None else self._with(self.head, self.generate(n))
 
 
 class ServerClosed(ConnectionError):
@@ -186,6 +212,8 @@ class Tally:
     failures: Counter[str] = field(default_factory=Counter)
     error_sample: str = ""
     lags: list[float] = field(default_factory=list)
+    #: Requests made in the phase, counted or not (warmup included): the paths it used up.
+    sent: int = 0
 
     def answered(self, latency: float, status: int, body: bytes) -> None:
         self.latencies.append(latency)
@@ -214,6 +242,15 @@ async def attempt(connection: Connection, request: bytes, timeout: float) -> tup
         return TimeoutError(f"no answer within {timeout:g} s") if isinstance(error, TimeoutError) else error
 
 
+async def nth(connection: Connection, make: Requests, n: int, timeout: float) -> tuple[int, bytes] | BaseException:
+    """The n-th request of a phase, sent: its answer, or what went wrong (also: no path for it)."""
+    try:
+        request = make(n)
+    except OutOfPaths as error:
+        return error
+    return await attempt(connection, request, timeout)
+
+
 async def closed_loop(phase: Phase, make: Requests, connections: list[Connection], tally: Tally) -> int:
     """Each connection sends its next request when the last one was answered; returns how many
     requests were counted: answers to requests sent in the window, and failures that ended in
@@ -227,7 +264,7 @@ async def closed_loop(phase: Phase, make: Requests, connections: list[Connection
         nonlocal sent
         while (start := clock()) < until:
             n, sent = sent, sent + 1
-            outcome = await attempt(connection, make(n), phase.timeout)
+            outcome = await nth(connection, make, n, phase.timeout)
             end = clock()
             if isinstance(outcome, BaseException):
                 if end >= counting_from:  # sent in the window, or sent before and hung into it
@@ -237,6 +274,7 @@ async def closed_loop(phase: Phase, make: Requests, connections: list[Connection
                 tally.answered(end - start, *outcome)
 
     await asyncio.gather(*(client(c) for c in connections))
+    tally.sent = sent
     return len(tally.latencies) + sum(tally.failures.values())
 
 
@@ -253,7 +291,7 @@ async def open_loop(phase: Phase, make: Requests, connections: list[Connection],
     async def worker(connection: Connection) -> None:
         while (job := await queue.get()) is not None:
             n, due = job
-            outcome = await attempt(connection, make(n), phase.timeout)
+            outcome = await nth(connection, make, n, phase.timeout)
             if due < counting_from:
                 continue
             if isinstance(outcome, BaseException):
@@ -261,6 +299,7 @@ async def open_loop(phase: Phase, make: Requests, connections: list[Connection],
             else:
                 tally.answered(clock() - due, *outcome)
 
+    tally.sent = total
     workers = [asyncio.create_task(worker(c)) for c in connections]
     for n in range(total):
         due = started + n / phase.rate
@@ -325,6 +364,7 @@ async def run_phase(phase: Phase, host: str, port: int, server_pid: int | None) 
         "mode": phase.mode,
         "request": f"{phase.method} {phase.path}",
         "requests": counted,
+        "sent": tally.sent,
         "ok": ok,
         "errors": counted - ok,
         "statuses": {str(status): n for status, n in sorted(tally.statuses.items())},

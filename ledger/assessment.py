@@ -82,12 +82,20 @@ def assess(
     quote_for: QuoteLookup,
     reimbursement_rate: Decimal,
 ) -> Assessment:
-    """Convert each accepted line to EUR, sum, and apply the mission's reimbursement rate."""
+    """Convert each accepted line to EUR, sum, and apply the mission's reimbursement rate.
+    Each currency and month is looked up once (lines of one trip share them)."""
+    quotes: dict[tuple[str, str], Quote] = {}
+
+    def quote_once(currency: str, month: str) -> Quote:
+        if (currency, month) not in quotes:
+            quotes[currency, month] = quote_for(currency, month)
+        return quotes[currency, month]
+
     converted = []
     for no, line in enumerate(lines, start=1):
         decision = decisions.get(no)
         accepted = decision.accepted if decision else line.amount
-        converted.append(convert(no, line, accepted, decision.reason if decision else "", quote_for))
+        converted.append(convert(no, line, accepted, decision.reason if decision else "", quote_once))
     eligible = money_sum([c.eur for c in converted])
     return Assessment(tuple(converted), eligible, eligible.times_rate(reimbursement_rate))
 

@@ -19,13 +19,15 @@ sees that the history differs from it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Insert, Select, Update, bindparam, func, insert, select, update
 
 from ledger.application import GrantLedger
 from projections import tables as t
@@ -136,10 +138,19 @@ def seal_batch(conn: Connection, notifications: Sequence[Notification], previous
     return previous
 
 
-def _raise_high_water(conn: Connection, position: int) -> None:
+@functools.cache
+def _high_water_statements() -> tuple[Update, Insert]:
     mark = t.tracking.c.name == HIGH_WATER
-    if not conn.execute(update(t.tracking).where(mark).values(position=position)).rowcount:
-        conn.execute(insert(t.tracking).values(name=HIGH_WATER, position=position))
+    return (
+        update(t.tracking).where(mark).values(position=bindparam("mark")),
+        insert(t.tracking).values(name=HIGH_WATER, position=bindparam("mark")),
+    )
+
+
+def _raise_high_water(conn: Connection, position: int) -> None:
+    raise_it, start_it = _high_water_statements()
+    if not conn.execute(raise_it, {"mark": position}).rowcount:
+        conn.execute(start_it, {"mark": position})
 
 
 def seal_backlog(conn: Connection, app: GrantLedger, upto: int, batch: int) -> int:
@@ -197,19 +208,23 @@ class Marks:
         return None
 
 
-def marks(conn: Connection) -> Marks:
-    """The chain's head, its high-water mark and the read models' position, as one snapshot."""
+@functools.cache
+def _marks_query() -> Select[Any]:
+    """The statement ``marks`` runs, built once (building it anew cost more than running it)."""
     c, tracked = t.chain.c, t.tracking.c
     last = select(c.position, c.seal).order_by(c.position.desc()).limit(1).subquery()
-    row = conn.execute(
-        select(
-            select(last.c.position).scalar_subquery(),
-            select(last.c.seal).scalar_subquery(),
-            select(tracked.position).where(tracked.name == HIGH_WATER).scalar_subquery(),
-            select(tracked.position).where(tracked.name == READ_MODELS).scalar_subquery(),
-            select(func.max(t.audit.c.position)).scalar_subquery(),
-        )
-    ).one()
+    return select(
+        select(last.c.position).scalar_subquery(),
+        select(last.c.seal).scalar_subquery(),
+        select(tracked.position).where(tracked.name == HIGH_WATER).scalar_subquery(),
+        select(tracked.position).where(tracked.name == READ_MODELS).scalar_subquery(),
+        select(func.max(t.audit.c.position)).scalar_subquery(),
+    )
+
+
+def marks(conn: Connection) -> Marks:
+    """The chain's head, its high-water mark and the read models' position, as one snapshot."""
+    row = conn.execute(_marks_query()).one()
     position, seal_, high_water, read_models, audited = row
     return Marks(
         head=int(position or 0),

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from ledger.application import GrantLedger
 from projections import tables as t
@@ -42,6 +42,9 @@ BATCH_SIZE = 500
 POLL_INTERVAL = 0.2
 #: Longest pause, in seconds, between retries of a batch that keeps failing while following.
 MAX_BACKOFF = 30.0
+#: The read models' position, locked for the batch; and moving it (built once: every batch runs them).
+_TRACKED = select(t.tracking.c.position).where(t.tracking.c.name == "read_models").with_for_update()
+_MOVE_TRACKED = update(t.tracking).where(t.tracking.c.name == "read_models").values(position=bindparam("moved_to"))
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +163,12 @@ class Projector:
             self.failure = None
         return applied
 
+    def _behind(self) -> bool:
+        """Whether the log may hold events past the read models (one read of the event store, not
+        a write transaction on the read models: the follower looks often, mostly finding nothing).
+        A failed batch is always tried again."""
+        return self.failure is not None or (self.app.recorder.max_notification_id() or 0) > self._reached
+
     def _idle(self, stopping: threading.Event, poll_interval: float) -> None:
         """Wait for the next look at the log: woken at once by a writer waiting for its events,
         and within a tenth of a second of ``stopping``."""
@@ -202,8 +211,7 @@ class Projector:
         self._current = None
         line_keys = dict(self._known_lines())
         with self.db.writing() as conn:
-            tracked = select(t.tracking.c.position).where(t.tracking.c.name == "read_models").with_for_update()
-            position = int(conn.execute(tracked).scalar_one())
+            position = int(conn.execute(_TRACKED).scalar_one())
             chain = marks(conn)
             if (broken := chain.broken()) is not None:
                 raise ChainBroken(*broken)
@@ -219,9 +227,7 @@ class Projector:
             self._apply(conn, line_keys, notifications)
             self._current = notifications[0]  # flushing, sealing, committing: the batch as a whole
             seal_batch(conn, notifications, chain.head_seal)
-            conn.execute(
-                update(t.tracking).where(t.tracking.c.name == "read_models").values(position=notifications[-1].id)
-            )
+            conn.execute(_MOVE_TRACKED, {"moved_to": notifications[-1].id})
         self._line_keys = line_keys  # only once committed
         self._current = None
         return len(notifications), notifications[-1].id
@@ -254,14 +260,17 @@ class Projector:
         if position is None or self._reached >= position:
             return
         deadline = time.monotonic() + timeout
-        while self.db.position() < position:
-            if self._following and self.failure is None:
+        while True:
+            following = self._following and self.failure is None
+            if following:  # the follower tells us; the database is asked only if it has not yet
                 self._wake.set()
                 with self._advanced:
                     self._advanced.wait_for(lambda: self._reached >= position, timeout=0.05)
                 if self._reached >= position:
                     return
-            else:
+            if self.db.position() >= position:  # (with several processes, another one may have applied it)
+                return
+            if not following:
                 try:
                     applied = self.run_batch()
                 except Exception as error:
@@ -289,13 +298,13 @@ class Projector:
         try:
             while not stopping.is_set():
                 try:
-                    applied = self.run_batch()
+                    applied = self.run_batch() if self._behind() else 0
                 except Exception:  # recorded in self.failure and logged by run_batch
                     stopping.wait(backoff)
                     backoff = min(max(backoff, 0.05) * 2, MAX_BACKOFF)
                     continue
                 backoff = poll_interval
-                if not applied:
+                if applied < self.batch_size:  # the log's end (as it was): no empty batch, wait for a writer
                     self._idle(stopping, poll_interval)
         finally:
             self._following -= 1

@@ -156,5 +156,8 @@ def delete_by_key(table: Table) -> Delete:
     return delete(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in primary_key(table)))
 
 
+@functools.cache
 def select_by(table: Table, keys: tuple[str, ...]) -> Select[Any]:
+    """SELECT * FROM table WHERE key = :k_key ..., built once per shape (a statement built anew
+    costs more than running it: SQLAlchemy compares, builds and keys every clause again)."""
     return select(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))

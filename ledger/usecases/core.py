@@ -5,6 +5,12 @@ Every command loads what it needs, lets the aggregates decide, and saves every c
 aggregate in ONE atomic save with optimistic concurrency. If another writer changed one
 of them in between, the save fails, the command reloads and decides again (bounded), and
 then reports a clear conflict. A refused command raises a LedgerError and records nothing.
+
+Within one process, writers that collided take turns: a retry decides and saves holding the
+process's turn, and for CONTENDED_SECONDS after a collision every command does, so that
+writers of the same records (every approval of a partner's claims commits on its FSTP line)
+stop undoing each other's work. The store's own writes are one at a time anyway; commands of
+different records run side by side again once no collision happened for that long.
 """
 
 from __future__ import annotations
@@ -62,6 +68,8 @@ A = TypeVar("A", bound=Aggregate)
 
 #: Attempts of one command when concurrent writers keep changing the same aggregates.
 MAX_ATTEMPTS = 8
+#: Seconds after a collision during which the process's commands take turns.
+CONTENDED_SECONDS = 1.0
 #: Cap per SME over the whole grant (EU Financial Regulation, cap per third party).
 SME_SUPPORT_CAP = Money.eur("60000")
 #: INDIRECT flat rate of direct costs excluding subcontracting and FSTP (assumed default).
@@ -128,6 +136,9 @@ class LedgerCore(Application[UUID]):
         self.snapshot_tally = SnapshotTally()
         super().__init__(env)
         self._written = threading.local()
+        #: Held by a command deciding and saving in turn (ledger/usecases/core.py's docstring).
+        self._turn = threading.RLock()
+        self._contended_until = 0.0
         #: The bytes of supporting documents, beside the events (ledger/blobs.py).
         self.blobs: BlobStore = blob_store(
             self.recorder, self.factory.cipher(), create=strtobool(self.env.get("CREATE_TABLE", "y"))
@@ -168,7 +179,15 @@ class LedgerCore(Application[UUID]):
             fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
             fastforward_skipping=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")),
             deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+            snapshotted=self.snapshotting_intervals or (),
         )
+
+    @property
+    def _trusted(self) -> TrustedRepository:
+        repository = self.repository
+        if not isinstance(repository, TrustedRepository):
+            raise TypeError("the ledger's repository is a TrustedRepository (construct_repository)")
+        return repository
 
     def position_written(self) -> int | None:
         """Where in the event log this thread's last command wrote its events (None when it
@@ -192,14 +211,19 @@ class LedgerCore(Application[UUID]):
         saved, and only when there is something to save (ledger/blobs.py on orphans)."""
         self._written.position = None
         for attempt in range(MAX_ATTEMPTS):
-            result, changed = _decided(decide)
-            if not any(a.pending_events for a in changed):
-                return result
-            for sha256, data in (documents or {}).items():
-                self.blobs.put(sha256, data)
-            try:
-                recordings = self.save(*changed)
-            except IntegrityError:
+            in_turn = attempt > 0 or time.monotonic() < self._contended_until
+            with self._turn if in_turn else contextlib.nullcontext():
+                result, changed = _decided(decide)
+                if not any(a.pending_events for a in changed):
+                    return result
+                for sha256, data in (documents or {}).items():
+                    self.blobs.put(sha256, data)
+                try:
+                    recordings = self.save(*changed)
+                except IntegrityError:
+                    self._contended_until = time.monotonic() + CONTENDED_SECONDS
+                    recordings = None
+            if recordings is None:  # another process, or a writer not in turn, changed them: wait a little
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter, not crypto
                 continue
             self._written.position = max((r.notification.id for r in recordings), default=None)
@@ -211,7 +235,7 @@ class LedgerCore(Application[UUID]):
 
     def _load(self, cls: type[A], aggregate_id: UUID, missing: Callable[[], Exception]) -> A:
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self._trusted.load(cls, aggregate_id)
         except AggregateNotFoundError:
             raise missing() from None
         if not isinstance(aggregate, cls):
@@ -220,7 +244,7 @@ class LedgerCore(Application[UUID]):
 
     def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self._trusted.load(cls, aggregate_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(aggregate, cls):
@@ -336,7 +360,7 @@ class LedgerCore(Application[UUID]):
         if version < 1:
             raise InvalidInput(f"versions start at 1, got {version}")
         try:
-            aggregate: object = self.repository.get(aggregate_id, version=version)
+            aggregate: object = self._trusted.load(cls, aggregate_id, version)
         except AggregateNotFoundError:
             raise missing() from None
         if not isinstance(aggregate, cls):
