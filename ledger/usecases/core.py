@@ -1,5 +1,5 @@
-"""The ledger's plumbing shared by every use case: atomic saves with bounded retries,
-loading aggregates with clear errors, and the receipt index (invariant 5).
+"""The ledger's plumbing shared by every use case: atomic saves with bounded retries, and
+loading aggregates with clear errors (who holds a receipt: ledger/usecases/holding.py).
 
 Every command loads what it needs, lets the aggregates decide, and saves every changed
 aggregate in ONE atomic save with optimistic concurrency. If another writer changed one
@@ -31,7 +31,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper, PersistenceError
 from eventsourcing.utils import strtobool
 
-from ledger.actors import Actor
 from ledger.base import register_transcodings
 from ledger.blobs import BlobStore, blob_store
 from ledger.budget import BudgetLine, line_id
@@ -40,7 +39,7 @@ from ledger.claim import (
     UnknownClaim,
 )
 from ledger.cost import Cost, UnknownCost
-from ledger.documents import DEFAULT_MAX_BYTES, ENV_MAX_BYTES, DocumentIndex, document_id
+from ledger.documents import DEFAULT_MAX_BYTES, ENV_MAX_BYTES
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidInput, LedgerError, NotFound
 from ledger.grant import (
     BeforeTheGrant,
@@ -53,7 +52,6 @@ from ledger.mission import Mission, UnknownMission
 from ledger.money import Money
 from ledger.payment import Payment, UnknownPayment
 from ledger.rates import ExchangeRate, Quote, RateMissing, month_of, parse_month, rate_id
-from ledger.receipts import ReceiptIndex, legacy_receipt_id, receipt_id
 from ledger.records import ENV_SNAPSHOT_KEY, BoundMapper, SnapshotMapper, SnapshotTally, TrustedSnapshots, seal_secret
 from ledger.sme import (
     Sme,
@@ -366,49 +364,3 @@ class LedgerCore(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise missing()
         return aggregate
-
-    # --- receipts (invariant 5) ---------------------------------------------------------
-    def _declare_receipts(
-        self, actor: Actor, references: Sequence[str], holder_kind: str, holder_id: UUID, on: date
-    ) -> list[ReceiptIndex]:
-        """Invariant 5: every receipt reference, in its canonical form, is held by one claim or
-        cost at a time. An index recorded before canonical keys (under the id of the reference's
-        legacy form) still holds its reference: while it is live, the reference is taken."""
-        indexes: dict[UUID, ReceiptIndex] = {}
-        for no, reference in enumerate(references, start=1):
-            key = receipt_id(reference)
-            if key in indexes:
-                raise InvalidInput(f"line {no}: receipt {reference!r} appears twice in this {holder_kind}")
-            legacy = legacy_receipt_id(reference)
-            held = self._find(ReceiptIndex, legacy) if legacy != key else None
-            if held is not None:
-                held.require_free(f"line {no}")
-            found = self._find(ReceiptIndex, key)
-            if found is None:
-                found = ReceiptIndex.declare_new(
-                    actor=actor, reference=reference.strip(), holder_kind=holder_kind, holder_id=holder_id, on=on
-                )
-            else:
-                found.declare_again(actor=actor, holder_kind=holder_kind, holder_id=holder_id, on=on, line=f"line {no}")
-            indexes[key] = found
-        return list(indexes.values())
-
-    def _release_receipts(self, actor: Actor, claim: Claim, reason: str, on: date) -> list[Aggregate]:
-        """Release the claim's receipts from whichever index holds them (canonical or legacy),
-        and its live documents from theirs, so the SME may declare them again."""
-        indexes: list[Aggregate] = []
-        for document in claim.live_documents():
-            held = self._find(DocumentIndex, document_id(document["sha256"]))
-            if held is not None and held.release(actor=actor, holder_id=claim.id, reason=reason, on=on):
-                indexes.append(held)
-        for line in claim.lines:
-            keys = [legacy_receipt_id(line.receipt_ref)]
-            # A reference recorded before canonical keys may be one they refuse: only its legacy index exists.
-            with contextlib.suppress(InvalidInput):
-                keys.insert(0, receipt_id(line.receipt_ref))
-            for key in dict.fromkeys(keys):
-                index = self._find(ReceiptIndex, key)
-                if index is not None and index.holder_id == claim.id:
-                    index.release(actor=actor, holder_id=claim.id, reason=reason, on=on)
-                    indexes.append(index)
-        return indexes

@@ -34,7 +34,8 @@ from ledger.documents import (
     is_digest,
 )
 from ledger.errors import InvalidInput, NotFound, Refused
-from ledger.usecases.core import LedgerCore, Outcome
+from ledger.usecases.core import Outcome
+from ledger.usecases.holding import HoldingCases
 
 #: Orphaned bytes (stored, their event never saved) are pruned once older than this.
 ORPHAN_GRACE = timedelta(hours=1)
@@ -48,7 +49,7 @@ def check_digest(sha256: str) -> str:
     return sha256
 
 
-class DocumentCases(LedgerCore):
+class DocumentCases(HoldingCases):
     """Receipts and invoices on claim lines and own costs."""
 
     # --- preparing uploads (no store, no events yet) ------------------------------------
