@@ -21,7 +21,7 @@ from ledger.mission import mission_id
 from ledger.rates import rate_id
 from ledger.receipts import ReceiptAlreadyUsed, ReceiptIndex, legacy_receipt_id, receipt_id
 from ledger.sme import SmeAlreadyRegistered, SmeIdentifierIndex, identifier_index_id, legacy_identifier_index_id
-from ledger.usecases import core
+from ledger.usecases import core, holding
 from tests.builders import COORDINATOR, eur, eur_line, officer, open_mission, selected_sme, sign_alliance
 from tests.ledger.test_canonical_key import INVISIBLE, LOOKS_THE_SAME
 
@@ -294,7 +294,7 @@ class TestLegacyIndexes:
         sme, other = selected_sme(app, mission), selected_sme(app, mission)
         legacy: Callable[[str], uuid.UUID] = legacy_receipt_id
         with monkeypatch.context() as old_code:  # the receipt index as the code before canonical keys wrote it
-            old_code.setattr(core, "receipt_id", legacy)
+            old_code.setattr(holding, "receipt_id", legacy)
             old_code.setattr(receipts, "receipt_id", legacy)
             old = claim_with(app, mission, sme, "INV 2022/78")
         assert holder(app, legacy_receipt_id("INV 2022/78")) == old
