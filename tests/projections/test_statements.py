@@ -119,9 +119,9 @@ def test_a_partners_costs_of_a_period_are_found_by_its_own_index(tmp_path: Path)
     measure and date (ix_rm_budget_movements_costs) instead of reading every partner's movements
     of the period: at a million events that is what makes every partner's statement fast."""
     db = ReadDatabase(f"sqlite:///{tmp_path}/read.db")
-    statements: list[tuple[str, object]] = []
+    statements: list[tuple[str, tuple[object, ...]]] = []
 
-    def seen(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+    def seen(_conn: object, _cursor: object, statement: str, parameters: tuple[object, ...], *_: object) -> None:
         if "rm_budget_movements" in statement:
             statements.append((statement, parameters))
 
