@@ -4,6 +4,10 @@ Generating a history goes through the real application (about 3k events/s in mem
 million events take minutes: each size is built once into ``.bench-cache/`` (or
 GRANTLEDGER_BENCH_CACHE) and copied from there. A cached file is named by its claim count
 and seed, and only used when its marker says it was completed.
+
+The sections that query a history's read models (the recompute, the statements) share one
+copy of it per run, with its read models rebuilt and its journal exported once (``books``):
+a rebuild of a million events takes minutes.
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.options import Options
 from bench.workload import VERSION as WORKLOAD_VERSION
-from bench.workload import Workload, copy_history
+from bench.workload import Workload, copy_history, set_reporting_periods
 from ledger.storage import open_ledger
 
 #: Events per generated claim, on average (measured: 9,578 events for 1,000 claims).
@@ -59,3 +65,55 @@ def history_copy(options: Options, events: int, name: str) -> Path:
     target = options.workdir / f"{name}.db"
     shutil.copyfile(source, target)
     return target
+
+
+@dataclass(frozen=True)
+class Books:
+    """A private copy of a generated history with its reporting periods set (the workload sets
+    none), its read models rebuilt and its hledger journal exported from them."""
+
+    store: Path
+    read: Path
+    journal: Path
+    #: Events in the store (the generated history and the periods set).
+    events: int
+    #: Transactions in the journal.
+    transactions: int
+
+
+_books: dict[tuple[Path, int], Books] = {}
+
+
+def books(options: Options, events: int) -> Books:
+    """The books of the history of about ``events`` events, made once per run and workdir."""
+    key = (options.workdir.resolve(), events)
+    if key not in _books:
+        _books[key] = _make_books(options, events)
+    return _books[key]
+
+
+def _make_books(options: Options, events: int) -> Books:
+    from projections import journal
+    from projections.db import ReadDatabase
+    from projections.replay import rebuild
+
+    name = f"books-{events}"
+    store = history_copy(options, events, name).resolve()
+    read, journal_file = store.with_name(f"{name}-read.db"), store.with_name(f"{name}.journal")
+    read.unlink(missing_ok=True)
+    app = open_ledger(f"sqlite:///{store}")
+    db = ReadDatabase(f"sqlite:///{read}")
+    try:
+        set_reporting_periods(app)
+        started = time.perf_counter()
+        options.say(f"rebuilding the read models of {store.name} (shared by the recompute and the statements)")
+        applied = rebuild(app, db)
+        options.say(f"  {applied:,} events in {time.perf_counter() - started:.0f} s; exporting the journal")
+        with db.reading() as conn:
+            journal_file.write_text(journal.hledger(conn), encoding="utf-8")
+    finally:
+        db.close()
+        app.close()
+    with journal_file.open(encoding="utf-8") as text:
+        transactions = sum(1 for row in text if row[:1].isdigit())
+    return Books(store, read, journal_file, applied, transactions)

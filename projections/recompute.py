@@ -8,18 +8,23 @@ out), committed (approvals, payments, returns, releases), paid, spent (own costs
 corrections), and pending (claims submitted and not yet decided, on the FSTP line of the
 mission's partner). Nothing is written anywhere. An encrypted store is decrypted record by record
 with the ledger's own cipher, bound to each record's place as it was written (ledger.records).
+
+A plain SQLite store is read straight from its table in one read transaction, as plain tuples
+(the recorder's query would build a notification and a UUID for each record); the decisions on
+a claim are counted by their topic alone (their state is not parsed), and the state is parsed by
+the C scanner behind json.loads. Together about 2.5x faster than through the recorder, at 100k events.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Notification
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, select
 
@@ -47,61 +52,9 @@ def _uuid(value: Any) -> str:
     return str(value["_data_"])
 
 
-@dataclass
-class _Fold:
-    """The running figures, keyed by the budget line's id until its partner and category are known."""
-
-    lines: dict[str, Line] = field(default_factory=dict)
-    figures: defaultdict[str, Figures] = field(
-        default_factory=lambda: defaultdict(lambda: dict.fromkeys(MEASURES, Decimal(0)))
-    )
-    claims: dict[str, tuple[str, Decimal]] = field(default_factory=dict)
-    pending: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
-
-    def line(self, n: Notification, state: dict[str, Any]) -> None:
-        topic, figures = n.topic, self.figures[str(n.originator_id)]
-        kind = topic.rsplit(".", 1)[-1]
-        if kind == "Opened":
-            self.lines[str(n.originator_id)] = (state["partner"], state["category"])
-            figures["allocated"] += _money(state["allocated"])
-        elif kind == "TransferredIn":
-            figures["allocated"] += _money(state["amount"])
-        elif kind == "TransferredOut":
-            figures["allocated"] -= _money(state["amount"])
-        elif kind == "Committed":
-            figures["committed"] += _money(state["amount"])
-        elif kind == "Paid":
-            amount = _money(state["amount"])
-            figures["committed"] -= amount + _money(state["released"])
-            figures["paid"] += amount
-        elif kind == "PaymentReturned":
-            figures["paid"] -= _money(state["amount"])
-            figures["committed"] += _money(state["recommitted"])
-        elif kind == "Released":
-            figures["committed"] -= _money(state["amount"])
-        elif kind == "CostCharged":
-            figures["spent"] += _money(state["amount"])
-
-    def claim(self, n: Notification, state: dict[str, Any]) -> None:
-        claim_id, kind = str(n.originator_id), n.topic.rsplit(".", 1)[-1]
-        if kind == "Submitted":
-            self.claims[claim_id] = (state["partner"], _money(state["requested"]))
-            sign = 1
-        else:  # decided (approved, rejected, withdrawn: -1), or its approval revoked (+1)
-            sign = 1 if kind == "ApprovalRevoked" else -1
-        partner, requested = self.claims[claim_id]
-        self.pending[partner] += sign * requested
-
-    def result(self) -> dict[Line, Figures]:
-        out = {self.lines[line_id]: figures for line_id, figures in self.figures.items() if line_id in self.lines}
-        for partner, pending in self.pending.items():
-            out.setdefault((partner, Category.FSTP.value), dict.fromkeys(MEASURES, Decimal(0)))["pending"] += pending
-        return out
-
-
-#: The events that move a budget line, and which fold takes each.
-LINE_TOPICS = tuple(
-    get_topic(cls)
+#: The events that move a budget line (by the name of their class), and the claims' (for pending).
+LINE_EVENTS = {
+    get_topic(cls): cls.__name__
     for cls in (
         BudgetLine.Opened,
         BudgetLine.TransferredIn,
@@ -112,10 +65,70 @@ LINE_TOPICS = tuple(
         BudgetLine.Released,
         BudgetLine.CostCharged,
     )
-)
-CLAIM_TOPICS = tuple(
-    get_topic(cls) for cls in (Claim.Submitted, Claim.Approved, Claim.Rejected, Claim.Withdrawn, Claim.ApprovalRevoked)
-)
+}
+CLAIM_EVENTS = {
+    get_topic(cls): cls.__name__
+    for cls in (Claim.Submitted, Claim.Approved, Claim.Rejected, Claim.Withdrawn, Claim.ApprovalRevoked)
+}
+LINE_TOPICS, CLAIM_TOPICS = tuple(LINE_EVENTS), tuple(CLAIM_EVENTS)
+SUBMITTED = get_topic(Claim.Submitted)
+#: What the fold reads of a stored event: its position, its aggregate's id (as text), its topic
+#: and its JSON state (decrypted and decompressed).
+Row = tuple[int, str, str, bytes]
+
+
+@dataclass
+class _Fold:
+    """The running figures, keyed by the budget line's id until its partner and category are known."""
+
+    lines: dict[str, Line] = field(default_factory=dict)
+    figures: dict[str, Figures] = field(default_factory=dict)
+    claims: dict[str, tuple[str, Decimal]] = field(default_factory=dict)
+    pending: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+    def line(self, kind: str, line_id: str, state: dict[str, Any]) -> None:
+        figures = self.figures.get(line_id)
+        if figures is None:
+            figures = self.figures[line_id] = dict.fromkeys(MEASURES, Decimal(0))
+        if kind == "Committed":
+            figures["committed"] += _money(state["amount"])
+        elif kind == "Paid":
+            amount = _money(state["amount"])
+            figures["committed"] -= amount + _money(state["released"])
+            figures["paid"] += amount
+        elif kind == "CostCharged":
+            figures["spent"] += _money(state["amount"])
+        elif kind == "Released":
+            figures["committed"] -= _money(state["amount"])
+        elif kind == "PaymentReturned":
+            figures["paid"] -= _money(state["amount"])
+            figures["committed"] += _money(state["recommitted"])
+        elif kind == "Opened":
+            self.lines[line_id] = (state["partner"], state["category"])
+            figures["allocated"] += _money(state["allocated"])
+        elif kind == "TransferredIn":
+            figures["allocated"] += _money(state["amount"])
+        elif kind == "TransferredOut":
+            figures["allocated"] -= _money(state["amount"])
+
+    def submitted(self, claim_id: str, state: dict[str, Any]) -> None:
+        partner, requested = self.claims[claim_id] = (state["partner"], _money(state["requested"]))
+        self.pending[partner] += requested
+
+    def claim(self, kind: str, claim_id: str) -> None:
+        """A claim decided (approved, rejected, withdrawn: no longer pending) or its approval
+        revoked (pending again): its partner and request are the submission's."""
+        partner, requested = self.claims[claim_id]
+        if kind == "ApprovalRevoked":
+            self.pending[partner] += requested
+        else:
+            self.pending[partner] -= requested
+
+    def result(self) -> dict[Line, Figures]:
+        out = {self.lines[line_id]: figures for line_id, figures in self.figures.items() if line_id in self.lines}
+        for partner, pending in self.pending.items():
+            out.setdefault((partner, Category.FSTP.value), dict.fromkeys(MEASURES, Decimal(0)))["pending"] += pending
+        return out
 
 
 @dataclass(frozen=True)
@@ -127,7 +140,34 @@ class Recomputed:
     position: int
 
 
-def _states(app: GrantLedger, upto: int | None, batch: int) -> Iterator[tuple[Notification, dict[str, Any]]]:
+def _sqlite_rows(app: GrantLedger, upto: int | None) -> Iterator[Row] | None:
+    """The events of a plain SQLite store in one read transaction, straight from its table as
+    stored (ids as their text); None for another store, or an encrypted or compressed one."""
+    recorder, mapper = app.recorder, app.mapper
+    if not isinstance(recorder, SQLiteAggregateRecorder) or mapper.compressor is not None or mapper.cipher is not None:
+        return None
+    if isinstance(mapper, BoundMapper) and mapper.cipher_key is not None:
+        return None
+    topics = LINE_TOPICS + CLAIM_TOPICS
+    statement = (
+        f"SELECT rowid, originator_id, topic, state FROM {recorder.events_table_name} "  # noqa: S608 - the recorder's own name
+        f"WHERE topic IN ({','.join('?' * len(topics))}){'' if upto is None else ' AND rowid <= ?'} ORDER BY rowid"
+    )
+
+    def rows() -> Iterator[Row]:
+        with recorder.datastore.transaction(commit=False) as wrapped:
+            cursor = wrapped.sqlite_cursor
+            cursor.row_factory = None  # plain tuples, not the library's sqlite3.Row
+            cursor.execute(statement, (*topics, *(() if upto is None else (upto,))))
+            while page := cursor.fetchmany(10_000):
+                yield from page
+
+    return rows()
+
+
+def _notification_rows(app: GrantLedger, upto: int | None, batch: int) -> Iterator[Row]:
+    """The events of any store, through its recorder's own query by topic, page by page; an
+    encrypted one decrypted record by record (bound to each record's place: ledger.records)."""
     mapper = app.mapper
     plain = mapper.decrypted if isinstance(mapper, BoundMapper) else None
     compressor = mapper.compressor
@@ -141,21 +181,42 @@ def _states(app: GrantLedger, upto: int | None, batch: int) -> Iterator[tuple[No
             state = plain(n).state if plain is not None else n.state
             if compressor is not None:
                 state = compressor.decompress(state)
-            yield n, json.loads(state)
+            yield n.id, str(n.originator_id), n.topic, state
         start = page[-1].id
+
+
+#: The C scanner behind json.loads, called on the text itself (no encoding detection).
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _parsed(state: bytes, topic: str) -> dict[str, Any]:
+    """A stored state as the transcoder wrote it: one JSON object, nothing around it."""
+    text = state.decode()
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        end, value = -1, None
+    if end != len(text) or not isinstance(value, dict):
+        raise ValueError(f"a stored {topic} event does not hold one JSON object: {text[:80]!r}")
+    return value
 
 
 def recompute(app: GrantLedger, *, upto: int | None = None, batch: int = 10_000) -> Recomputed:
     """Every budget line's figures from the stored events (up to ``upto``, else all)."""
     fold = _Fold()
-    lines = set(LINE_TOPICS)
+    line, submitted, claim, line_kinds, claim_kinds = fold.line, fold.submitted, fold.claim, LINE_EVENTS, CLAIM_EVENTS
+    parsed = _parsed
     events = position = 0
-    for n, state in _states(app, upto, batch):
-        if n.topic in lines:
-            fold.line(n, state)
-        else:
-            fold.claim(n, state)
-        events, position = events + 1, n.id
+    rows = _sqlite_rows(app, upto) or _notification_rows(app, upto, batch)
+    for position, originator_id, topic, state in rows:  # noqa: B007 - the last position is the result's
+        kind = line_kinds.get(topic)
+        if kind is not None:
+            line(kind, originator_id, parsed(state, topic))
+        elif topic == SUBMITTED:
+            submitted(originator_id, parsed(state, topic))
+        else:  # a decision: only which claim it is counts
+            claim(claim_kinds[topic], originator_id)
+        events += 1
     return Recomputed(fold.result(), events, position if upto is None else upto)
 
 

@@ -30,7 +30,7 @@ metadata = MetaData()
 
 #: The read models' layout: bump it with any change to a table below. Read models built with
 #: another layout are dropped and rebuilt from the events when they are opened (projections.db).
-LAYOUT = 6
+LAYOUT = 7
 
 #: How far each projection has applied the event log (its tracking position).
 tracking = Table(
@@ -118,6 +118,9 @@ movements = Table(
     #: adjustment of an earlier period, a payment's claim the SME supported (projections.statements).
     Column("ref", String(36)),
     Index("ix_rm_budget_movements_effective", "effective_date"),
+    #: A partner's costs of a period (projections.statements.cost_movements): its own "spent"
+    #: and FSTP "paid" movements by date, without reading every partner's (layout 7).
+    Index("ix_rm_budget_movements_costs", "partner", "measure", "effective_date"),
 )
 
 missions = Table(

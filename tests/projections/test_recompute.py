@@ -9,6 +9,7 @@ import os
 import uuid
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -18,10 +19,11 @@ from bench.workload import Workload
 from ledger.application import GrantLedger
 from ledger.budget import BudgetLine, line_id
 from ledger.storage import open_ledger
+from projections import recompute as recompute_module
 from projections import tables as t
 from projections.db import ReadDatabase, read_url_for
 from projections.projector import Projector
-from projections.recompute import MEASURES, check_books, recompute
+from projections.recompute import MEASURES, _notification_rows, _parsed, _sqlite_rows, check_books, recompute
 from tests.builders import eur_line, officer, open_mission, selected_sme, sign_alliance
 
 
@@ -124,3 +126,75 @@ def test_the_command_says_it_and_exits_by_the_verdict(store_url: str, capsys: py
         db.close()
     assert main(["--database-url", store_url, "verify", "--recompute"]) == 1
     assert "figures differ" in capsys.readouterr().out
+
+
+def test_a_plain_sqlite_store_is_read_straight_from_its_table_with_the_same_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SQLite file's own table read in one transaction (no notifications built, ids as stored)
+    gives the records the recorder's paged query by topic gives, up to the head or any position;
+    other stores take the recorder's query."""
+    app = open_ledger(f"sqlite:///{tmp_path}/plain.db")
+    try:
+        Workload(app, seed=13).run(25)
+        head = app.recorder.max_notification_id()
+        assert head is not None
+        for upto in (None, head // 2, head // 3):
+            rows = _sqlite_rows(app, upto)
+            assert rows is not None
+            direct = [(n, uuid.UUID(originator), topic, state) for n, originator, topic, state in rows]
+            paged = [
+                (n, uuid.UUID(originator), topic, state)
+                for n, originator, topic, state in _notification_rows(app, upto, 7)
+            ]
+            assert direct == paged
+            assert direct[-1][0] <= (head if upto is None else upto)
+            with monkeypatch.context() as patched:
+                patched.setattr(recompute_module, "_sqlite_rows", lambda _app, _upto: None)
+                by_pages = recompute(app, upto=upto, batch=7)
+            assert recompute(app, upto=upto) == by_pages
+        halfway = recompute(app, upto=head // 2)
+        assert halfway.position == head // 2
+        assert halfway.events == len(list(_notification_rows(app, head // 2, 100)))
+        assert halfway.figures != recompute(app).figures
+    finally:
+        app.close()
+    key = base64.b64encode(os.urandom(32)).decode()
+    encrypted = open_ledger(f"sqlite:///{tmp_path}/encrypted.db", cipher_key=key)
+    memory = open_ledger("memory://")
+    try:
+        assert _sqlite_rows(encrypted, None) is None
+        assert _sqlite_rows(memory, None) is None
+    finally:
+        encrypted.close()
+        memory.close()
+
+
+def test_a_revoked_approval_is_pending_again_and_decisions_only_count_by_their_claim(memory_app: GrantLedger) -> None:
+    """Pending is what was requested from submission to decision, again after an approval is
+    revoked, and gone once decided again (the decisions' own figures are not read)."""
+    sign_alliance(memory_app)
+    mission = open_mission(memory_app)
+    sme = selected_sme(memory_app, mission)
+    claim_id = uuid.uuid4()
+    actor = officer("POINTEX")
+    memory_app.submit_claim(
+        actor=actor, claim_id=claim_id, sme_id=sme, mission_id=mission, lines=[eur_line("100.00")], on=date(2023, 4, 1)
+    )
+    pending = recompute(memory_app).figures[("POINTEX", "FSTP")]
+    assert pending["pending"] == Decimal("70.00")
+    memory_app.approve_claim(actor=actor, claim_id=claim_id, decisions=[], reason="ok", on=date(2023, 4, 2))
+    approved = recompute(memory_app).figures[("POINTEX", "FSTP")]
+    assert (approved["pending"], approved["committed"]) == (Decimal(0), Decimal("70.00"))
+    memory_app.revoke_approval(actor=actor, claim_id=claim_id, reason="wrong SME", on=date(2023, 4, 3))
+    revoked = recompute(memory_app).figures[("POINTEX", "FSTP")]
+    assert (revoked["pending"], revoked["committed"]) == (Decimal("70.00"), Decimal(0))
+    memory_app.reject_claim(actor=actor, claim_id=claim_id, reason="receipt illegible", on=date(2023, 4, 4))
+    assert recompute(memory_app).figures[("POINTEX", "FSTP")]["pending"] == Decimal(0)
+
+
+@pytest.mark.parametrize("stored", [b'{"amount": 1} trailing', b' {"amount": 1}', b"[1, 2]", b"", b'{"amount": '])
+def test_a_state_that_is_not_one_json_object_is_refused_by_its_topic(stored: bytes) -> None:
+    with pytest.raises(ValueError, match=r"a stored ledger\.budget:Paid event does not hold one JSON object"):
+        _parsed(stored, "ledger.budget:Paid")
+    assert _parsed(b'{"amount": {"_data_": ["1.00", "EUR"]}}', "t") == {"amount": {"_data_": ["1.00", "EUR"]}}

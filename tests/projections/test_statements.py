@@ -7,11 +7,16 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import event
 
 from ledger.application import GrantLedger
 from ledger.grant import Category
 from ledger.money import Money
+from ledger.periods import ReportingPeriod
 from ledger.reporting import Column
+from projections.db import ReadDatabase
 from projections.projector import Projector
 from projections.statements import last_position, partner_statement, period_costs, reporting_terms
 from tests.builders import (
@@ -107,3 +112,26 @@ def test_periods_set_anew_replace_the_old_ones(app: GrantLedger, projector: Proj
         terms = reporting_terms(conn)
         assert terms is not None
         assert [(p.number, p.start, p.end) for p in terms.periods] == [(1, PERIOD_START, PERIOD_END)]
+
+
+def test_a_partners_costs_of_a_period_are_found_by_its_own_index(tmp_path: Path) -> None:
+    """On SQLite, the query of a partner's costs in a period searches the movements by partner,
+    measure and date (ix_rm_budget_movements_costs) instead of reading every partner's movements
+    of the period: at a million events that is what makes every partner's statement fast."""
+    db = ReadDatabase(f"sqlite:///{tmp_path}/read.db")
+    statements: list[tuple[str, tuple[object, ...]]] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, parameters: tuple[object, ...], *_: object) -> None:
+        if "rm_budget_movements" in statement:
+            statements.append((statement, parameters))
+
+    try:
+        event.listen(db.engine, "before_cursor_execute", seen)
+        with db.reading() as conn:
+            period_costs(conn, "POINTEX", ReportingPeriod(1, *FIRST), position=10)
+            assert len(statements) == 1
+            statement, parameters = statements[0]
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+    finally:
+        db.close()
+    assert "USING INDEX ix_rm_budget_movements_costs (partner=? AND measure=? AND effective_date>? AND" in plan
