@@ -24,6 +24,7 @@ SECTIONS = {
     "http": "bench.http",
     "snapshots": "bench.snapshots",
     "web": "bench.web",
+    "scaleout": "bench.scaleout",
 }
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -149,9 +149,13 @@ def application_rate(options: Options, seeded: Seeded) -> dict[str, float]:
     return result
 
 
-def drive(server: Server, phases: list[dict[str, Any]], options: Options) -> list[dict[str, Any]]:
-    """Run the phases in one ``bench.loadgen`` process; one summary per phase."""
-    request = json.dumps({"port": server.port, "server_pid": server.pid, "phases": phases})
+def drive(
+    server: Server, phases: list[dict[str, Any]], options: Options, *, server_tree: bool = False
+) -> list[dict[str, Any]]:
+    """Run the phases in one ``bench.loadgen`` process; one summary per phase (with
+    ``server_tree``, the server's CPU counts its workers too)."""
+    plan = {"port": server.port, "server_pid": server.pid, "phases": phases, "server_tree": server_tree}
+    request = json.dumps(plan)
     loadgen = subprocess.Popen(
         [sys.executable, "-m", "bench.loadgen"],
         cwd=REPO,
@@ -173,6 +177,8 @@ def drive(server: Server, phases: list[dict[str, Any]], options: Options) -> lis
         if loadgen.poll() is None:
             loadgen.kill()
             loadgen.wait()
+        if loadgen.stdout is not None:
+            loadgen.stdout.close()
     if code != 0:
         raise RuntimeError(f"the load generator exited with {code}")
     if len(results) != len(phases):

@@ -254,13 +254,17 @@ class Projector:
         if position is None or self._reached >= position:
             return
         deadline = time.monotonic() + timeout
-        while self.db.position() < position:
+        while True:
             if self._following and self.failure is None:
+                # No query of our own: the follower's next batch reads the position, even when
+                # another process's projector applied the events (it then applies none).
                 self._wake.set()
                 with self._advanced:
                     self._advanced.wait_for(lambda: self._reached >= position, timeout=0.05)
                 if self._reached >= position:
                     return
+            elif self.db.position() >= position:
+                return
             else:
                 try:
                     applied = self.run_batch()
