@@ -38,6 +38,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bench.proctree import tree_cpu_seconds
+
 #: Seconds an open-loop phase waits, after the last request was due, for answers still out.
 DRAIN_SECONDS = 10.0
 #: Largest response accepted (a budget overview is about 15 kB).
@@ -332,35 +334,6 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _with_children(pid: int) -> float | None:
-    """CPU seconds of a process and of its children it waited for (no longer running)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds of a process and every descendant, running or ended (Linux /proc; None elsewhere)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    own = _with_children(pid)
-    if own is None:
-        return None
-    descendants, frontier = set(), [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [child for child, ppid in parents.items() if ppid == parent and child not in descendants]
-        descendants.update(children)
-        frontier += children
-    return own + sum(seconds for p in descendants if (seconds := _with_children(p)) is not None)
 
 
 def share(before: float | None, after: float | None, wall: float) -> float | None:

@@ -44,8 +44,8 @@ from api.demo_data import COORDINATOR, MISSION_CAP, MISSION_COST_TYPES, MISSION_
 from api.security import ServiceStore
 from bench import rawsaves
 from bench.http import PREFIX, drive
-from bench.loadgen import tree_cpu_seconds
 from bench.options import Options
+from bench.proctree import tree_cpu_seconds
 from bench.report import Figure
 from bench.server import REPO, STOP_TIMEOUT, Server, clean_env
 from ledger.mission import mission_id

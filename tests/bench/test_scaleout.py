@@ -63,17 +63,25 @@ class TestPerClientLoad:
 
         async def serve() -> dict[str, Any]:
             async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-                while head := await reader.readuntil(b"\r\n\r\n"):
-                    seen.append(next(line for line in head.decode().split("\r\n") if line.startswith("X-Who")))
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                    await writer.drain()
+                try:
+                    while head := await reader.readuntil(b"\r\n\r\n"):
+                        seen.append(next(line for line in head.decode().split("\r\n") if line.startswith("X-Who")))
+                        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        await writer.drain()
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    pass  # the client closed its connection
+                finally:
+                    writer.close()
+                    await writer.wait_closed()
 
             server = await asyncio.start_server(handle, "127.0.0.1", 0)
             port = server.sockets[0].getsockname()[1]
             clients = [{"headers": {"X-Who": f"client-{n}"}} for n in range(3)]
             phase = loadgen.Phase("who", "closed", "GET", "/", 0.3, warmup=0.0, clients=clients)
             async with server:
-                return await loadgen.run_phase(phase, "127.0.0.1", port, None)
+                result = await loadgen.run_phase(phase, "127.0.0.1", port, None)
+                await asyncio.sleep(0.1)  # the handlers see their clients go and close
+                return result
 
         result = asyncio.run(serve())
         assert result["ok"] > 0
