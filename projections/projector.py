@@ -5,11 +5,9 @@ position, fetch the next notifications after it (ids may have gaps: we ask for i
 position, never position + 1), apply them, write the new position, commit. A crash before the
 commit loses the whole batch and the next run applies it again; after the commit it is never
 applied again. Several projectors (threads or processes) may run: the lock lets one at a time
-take a batch; a follower (each worker of the service runs one) that finds it taken does not
-queue for it but reads the position the other commits, and looks again shortly. Each batch
-first checks the hash chain against the read models: seals removed below the chain's
-high-water mark, or read models ahead of the chain, stop the projector (``ChainBroken``)
-rather than let it seal a doctored history.
+take a batch. Each batch first checks the hash chain against the read models: seals removed
+below the chain's high-water mark, or read models ahead of the chain, stop the projector
+(``ChainBroken``) rather than let it seal a doctored history.
 
 When a batch fails (a handler, the flush, the seal or the commit raises), the projector
 applies the events of that batch one by one, so that the read models reach the event just
@@ -44,9 +42,6 @@ BATCH_SIZE = 500
 POLL_INTERVAL = 0.2
 #: Longest pause, in seconds, between retries of a batch that keeps failing while following.
 MAX_BACKOFF = 30.0
-#: Seconds a follower lets another projector (another worker's) apply its batch before it
-#: looks again, rather than queue for the lock behind it.
-BUSY_PAUSE = 0.02
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +133,6 @@ class Projector:
         #: Set by a waiting writer to wake the follower at once (it otherwise polls).
         self._wake = threading.Event()
         self._following = 0
-        #: The last batch found another projector holding the lock and applied nothing.
-        self._skipped = False
 
     def _known_lines(self) -> dict[UUID, tuple[str, str]]:
         if self._line_keys is None:
@@ -149,15 +142,13 @@ class Projector:
             self._line_keys = {UUID(row.line_id): (row.partner, row.category) for row in rows}
         return self._line_keys
 
-    def run_batch(self, stop: int | None = None, *, queue: bool = True) -> int:
+    def run_batch(self, stop: int | None = None) -> int:
         """Apply the next batch of events (up to position ``stop``); return how many.
 
-        Unless ``queue``, a batch that finds another projector applying one (on PostgreSQL: the
-        tracking row locked) applies nothing and only reads the position that one committed.
         If the batch fails, apply its events one at a time up to the one that fails, record
         the failure (``self.failure``) and re-raise that event's error."""
         try:
-            applied, position = self._run_batch(stop, self.batch_size, queue=queue)
+            applied, position = self._run_batch(stop, self.batch_size)
         except Exception as error:
             if self._current is None or self.batch_size == 1:
                 self._failed(error)
@@ -205,19 +196,14 @@ class Projector:
         self.failure = ProjectionFailure.of(self._current, error)
         log.error("projection stopped: %s", self.failure.describe())
 
-    def _run_batch(self, stop: int | None, limit: int, *, queue: bool = True) -> tuple[int, int]:
+    def _run_batch(self, stop: int | None, limit: int) -> tuple[int, int]:
         """One transaction of at most ``limit`` events: how many it applied and the read
-        models' position after it (see ``run_batch`` on ``queue``)."""
+        models' position after it."""
         self._current = None
-        self._skipped = False
         line_keys = dict(self._known_lines())
         with self.db.writing() as conn:
-            tracked = select(t.tracking.c.position).where(t.tracking.c.name == "read_models")
-            locked = conn.execute(tracked.with_for_update(skip_locked=not queue)).scalar_one_or_none()
-            if locked is None:  # another projector holds the lock: its commit will show its batch
-                self._skipped = True
-                return 0, int(conn.execute(tracked).scalar_one())
-            position = int(locked)
+            tracked = select(t.tracking.c.position).where(t.tracking.c.name == "read_models").with_for_update()
+            position = int(conn.execute(tracked).scalar_one())
             chain = marks(conn)
             if (broken := chain.broken()) is not None:
                 raise ChainBroken(*broken)
@@ -307,17 +293,13 @@ class Projector:
         try:
             while not stopping.is_set():
                 try:
-                    applied = self.run_batch(queue=False)
+                    applied = self.run_batch()
                 except Exception:  # recorded in self.failure and logged by run_batch
                     stopping.wait(backoff)
                     backoff = min(max(backoff, 0.05) * 2, MAX_BACKOFF)
                     continue
                 backoff = poll_interval
-                if self._skipped:  # another worker's projector is applying a batch: look again soon
-                    stopping.wait(BUSY_PAUSE)
-                    if not self._wake.is_set():  # unless a writer here waits, as often as when idle
-                        self._idle(stopping, poll_interval)
-                elif not applied:
+                if not applied:
                     self._idle(stopping, poll_interval)
         finally:
             self._following -= 1

@@ -436,40 +436,6 @@ class TestConcurrentProjectors:
         assert_applied_once_and_identical(stores.app, stores.db)
 
 
-class TestAFollowerBesideAnotherProjector:
-    """The service's workers each follow the log; one applies a batch at a time."""
-
-    def test_a_follower_does_not_queue_for_the_lock_but_reads_the_position_the_other_committed(
-        self, pg_stores: Stores
-    ) -> None:
-        """While another projector holds the lock (its batch open), a follower's batch returns
-        at once with nothing applied and the position last committed; once the lock is free it
-        applies the new events, and a batch that queues (the command line's) still waits."""
-        app, db = pg_stores.app, pg_stores.db
-        sign_alliance(app)
-        Projector(app, db).catch_up()
-        committed = db.position()
-        open_mission(app)  # new events, not yet applied
-        ours = Projector(app, db)
-        tracked = select(t.tracking.c.position).where(t.tracking.c.name == "read_models")
-        with db.writing() as conn:  # the other projector's batch, holding the lock
-            conn.execute(tracked.with_for_update())
-            started = time.monotonic()
-            assert ours.run_batch(queue=False) == 0
-            assert time.monotonic() - started < WORKER_TIMEOUT
-            assert ours._reached == committed
-            queued = threading.Thread(target=Projector(app, db).run_batch, daemon=True)
-            queued.start()
-            queued.join(0.5)
-            assert queued.is_alive(), "a queuing batch should wait for the lock"
-        queued.join(WORKER_TIMEOUT)
-        assert not queued.is_alive()
-        assert db.position() == app.recorder.max_notification_id()  # the queued batch applied them
-        assert ours.run_batch(queue=False) == 0
-        assert ours._reached == db.position()
-        assert_applied_once_and_identical(app, db)
-
-
 class TestGapsAndStops:
     """The projector follows the notification ids it is given, never counts on them being contiguous."""
 
