@@ -25,6 +25,7 @@ SECTIONS = {
     "snapshots": "bench.snapshots",
     "web": "bench.web",
     "statements": "bench.statements",
+    "scaleout": "bench.scaleout",
 }
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -140,9 +140,13 @@ def writes_at(seeded: Seeded, quick: bool, rates: dict[str, float], approved: in
     ]
 
 
-def drive(server: Server, phases: list[dict[str, Any]], options: Options) -> list[dict[str, Any]]:
-    """Run the phases in one ``bench.loadgen`` process; one summary per phase."""
-    request = json.dumps({"port": server.port, "server_pid": server.pid, "phases": phases})
+def drive(
+    server: Server, phases: list[dict[str, Any]], options: Options, *, server_tree: bool = False
+) -> list[dict[str, Any]]:
+    """Run the phases in one ``bench.loadgen`` process; one summary per phase (with
+    ``server_tree``, the server's CPU counts its workers too)."""
+    plan = {"port": server.port, "server_pid": server.pid, "phases": phases, "server_tree": server_tree}
+    request = json.dumps(plan)
     loadgen = subprocess.Popen(
         [sys.executable, "-m", "bench.loadgen"],
         cwd=REPO,
@@ -164,6 +168,8 @@ def drive(server: Server, phases: list[dict[str, Any]], options: Options) -> lis
         if loadgen.poll() is None:
             loadgen.kill()
             loadgen.wait()
+        if loadgen.stdout is not None:
+            loadgen.stdout.close()
     if code != 0:
         raise RuntimeError(f"the load generator exited with {code}")
     if len(results) != len(phases):

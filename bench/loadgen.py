@@ -14,6 +14,11 @@ Two modes per phase:
   counted from when each was due, not from when it was sent, so a stalled server is charged
   for every request it delayed (no coordinated omission).
 
+A closed phase may give ``clients``: one connection each, sending its own requests (its own
+headers, say its user's token, and its own ``claims`` template) instead of ``connections`` alike.
+With ``server_tree`` in the plan, the server's CPU is that of its pid and all its descendants
+(gunicorn's workers).
+
 Only requests sent (closed) or due (open) after ``warmup`` seconds count, for ``duration``.
 An answer other than 2xx, a refused connection or no answer within ``timeout`` is an error.
 """
@@ -29,9 +34,11 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from bench.proctree import tree_cpu_seconds
 
 #: Seconds an open-loop phase waits, after the last request was due, for answers still out.
 DRAIN_SECONDS = 10.0
@@ -63,6 +70,9 @@ class Phase:
     paths: list[str] = field(default_factory=list)
     #: A JSON body sent with every request (when ``bodies`` is not "claims").
     body: dict[str, Any] | None = None
+    #: Closed loop only: one connection per entry, with its own ``headers`` (added to the
+    #: phase's) and ``claims`` template; ``connections`` is then ignored.
+    clients: list[dict[str, Any]] = field(default_factory=list)
 
 
 def claim_bodies(template: dict[str, Any]) -> Callable[[int], bytes]:
@@ -214,6 +224,9 @@ class Tally:
     lags: list[float] = field(default_factory=list)
     #: Requests made in the phase, counted or not (warmup included): the paths it used up.
     sent: int = 0
+    #: Closed loop: what the requests sent in the warmup got (a status, or the failure's kind),
+    #: not counted, so that a caller can tell every request the server was sent.
+    warmup: Counter[str] = field(default_factory=Counter)
 
     def answered(self, latency: float, status: int, body: bytes) -> None:
         self.latencies.append(latency)
@@ -269,9 +282,13 @@ async def closed_loop(phase: Phase, make: Requests, connections: list[Connection
             if isinstance(outcome, BaseException):
                 if end >= counting_from:  # sent in the window, or sent before and hung into it
                     tally.failed(outcome)
+                else:
+                    tally.warmup[type(outcome).__name__] += 1
                 await asyncio.sleep(BACKOFF_SECONDS)
             elif start >= counting_from:
                 tally.answered(end - start, *outcome)
+            else:
+                tally.warmup[str(outcome[0])] += 1
 
     await asyncio.gather(*(client(c) for c in connections))
     tally.sent = sent
@@ -321,6 +338,26 @@ async def open_loop(phase: Phase, make: Requests, connections: list[Connection],
     return counted
 
 
+async def per_client(phase: Phase, host: str, connections: list[Connection], tally: Tally) -> int:
+    """A closed loop in which each connection sends its own requests (``Phase.clients``)."""
+    if phase.mode != "closed":
+        raise ValueError(f"phase {phase.name!r}: clients are for closed-loop phases only")
+    subs = [
+        replace(
+            phase,
+            connections=1,
+            clients=[],
+            headers=phase.headers | c.get("headers", {}),
+            claims=c.get("claims", phase.claims),
+        )
+        for c in phase.clients
+    ]
+    await asyncio.gather(
+        *(closed_loop(sub, Requests(sub, host), [c], tally) for sub, c in zip(subs, connections, strict=True))
+    )
+    return len(tally.latencies) + sum(tally.failures.values())
+
+
 def percentile(values: list[float], share: float) -> float | None:
     """Nearest-rank percentile (share in 0..1); None when there are no values."""
     if not values:
@@ -342,16 +379,21 @@ def share(before: float | None, after: float | None, wall: float) -> float | Non
     return None if before is None or after is None else (after - before) / wall
 
 
-async def run_phase(phase: Phase, host: str, port: int, server_pid: int | None) -> dict[str, Any]:
+async def run_phase(
+    phase: Phase, host: str, port: int, server_pid: int | None, server_tree: bool = False
+) -> dict[str, Any]:
     """Run one phase and summarise it (times in milliseconds, CPU as a share of one core)."""
-    make = Requests(phase, f"{host}:{port}")
     tally = Tally()
-    connections = [Connection(host, port) for _ in range(phase.connections)]
-    server = None if server_pid is None else cpu_seconds(server_pid)
+    connections = [Connection(host, port) for _ in range(len(phase.clients) or phase.connections)]
+    server_cpu = tree_cpu_seconds if server_tree else cpu_seconds
+    server = None if server_pid is None else server_cpu(server_pid)
     client, wall = time.process_time(), time.perf_counter()
     loop = closed_loop if phase.mode == "closed" else open_loop
     try:
-        counted = await loop(phase, make, connections, tally)
+        if phase.clients:
+            counted = await per_client(phase, f"{host}:{port}", connections, tally)
+        else:
+            counted = await loop(phase, Requests(phase, f"{host}:{port}"), connections, tally)
     finally:
         for connection in connections:
             connection.close()
@@ -370,6 +412,7 @@ async def run_phase(phase: Phase, host: str, port: int, server_pid: int | None) 
         "statuses": {str(status): n for status, n in sorted(tally.statuses.items())},
         "failures": dict(tally.failures),
         "error_sample": tally.error_sample,
+        "warmup": dict(tally.warmup),
         "seconds": phase.duration,
         "throughput": ok / phase.duration,
         "rate": phase.rate if phase.mode == "open" else None,
@@ -378,14 +421,14 @@ async def run_phase(phase: Phase, host: str, port: int, server_pid: int | None) 
         "max_ms": max(ms, default=None),
         "send_lag_p99_ms": lag,
         "client_cpu": share(client, time.process_time(), wall),
-        "server_cpu": None if server_pid is None else share(server, cpu_seconds(server_pid), wall),
+        "server_cpu": None if server_pid is None else share(server, server_cpu(server_pid), wall),
     }
 
 
 async def run_plan(plan: dict[str, Any]) -> None:
     host, port, pid = plan.get("host", "127.0.0.1"), plan["port"], plan.get("server_pid")
     for spec in plan["phases"]:
-        result = await run_phase(Phase(**spec), host, port, pid)
+        result = await run_phase(Phase(**spec), host, port, pid, plan.get("server_tree", False))
         print(json.dumps(result), flush=True)
 
 

@@ -261,16 +261,17 @@ class Projector:
             return
         deadline = time.monotonic() + timeout
         while True:
-            following = self._following and self.failure is None
-            if following:  # the follower tells us; the database is asked only if it has not yet
+            if self._following and self.failure is None:
+                # No query of our own: the follower's next batch reads the position, even when
+                # another process's projector applied the events (it then applies none).
                 self._wake.set()
                 with self._advanced:
                     self._advanced.wait_for(lambda: self._reached >= position, timeout=0.05)
                 if self._reached >= position:
                     return
-            if self.db.position() >= position:  # (with several processes, another one may have applied it)
+            elif self.db.position() >= position:
                 return
-            if not following:
+            else:
                 try:
                     applied = self.run_batch()
                 except Exception as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -9,9 +10,10 @@ from sqlalchemy import delete, func, select, update
 
 from ledger.storage import open_ledger
 from projections import tables as t
-from projections.db import LAYOUT_ROW, OtherLayout, ReadDatabase, read_url_for
+from projections.db import GROWTH, LAYOUT_ROW, OtherLayout, ReadDatabase, read_url_for
 from projections.projector import Projector
 from tests.builders import open_mission, selected_sme, sign_alliance
+from tests.conftest import PostgresSchema
 
 
 class TestWhereReadModelsLive:
@@ -68,6 +70,24 @@ class TestInMemoryReadDatabase:
         assert db.position() == app.recorder.max_notification_id()
         db.close()
         app.close()
+
+
+class TestPostgresPool:
+    def test_connections_opened_under_load_are_kept_for_the_next_requests(self, pg_schema: PostgresSchema) -> None:
+        """Readers at once beyond pool_size open connections up to pool_size + GROWTH, and the
+        pool keeps them: the next readers open none (a new connection is a new server process)."""
+        db = ReadDatabase(pg_schema.url)
+        try:
+            with contextlib.ExitStack() as readers:
+                for _ in range(2 + GROWTH):
+                    readers.enter_context(db.reading())
+            assert db.engine.pool.checkedin() == 2 + GROWTH  # type: ignore[attr-defined]
+            with contextlib.ExitStack() as readers:
+                for _ in range(2 + GROWTH):
+                    readers.enter_context(db.reading())
+                assert db.engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+        finally:
+            db.close()
 
 
 class TestSnapshotReads:

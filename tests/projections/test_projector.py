@@ -673,6 +673,46 @@ class TestReadYourWrites:
         projector.wait_for(app.position_written())  # ...so there is nothing to wait for
         assert_applied_once_and_identical(app, db)
 
+    def test_a_writer_waiting_on_its_follower_is_answered_when_another_projector_applied_its_events(
+        self, stores: Stores, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Each worker of the service follows the log. A writer waits for its own worker's
+        follower, which learns the read models' position from its next batch, even when another
+        worker's projector applied the writer's events (the batch then applies none): the writer
+        does not query the read models itself while it waits."""
+        app, db = stores.app, stores.db
+        sign_alliance(app)
+        mission = open_mission(app)
+        sme = selected_sme(app, mission)
+        Projector(app, db).catch_up()
+        ours = Projector(app, db)
+        stopping = threading.Event()
+        follower = threading.Thread(target=ours.follow, args=(stopping, 60.0), daemon=True)  # looks only when woken
+        follower.start()
+        try:
+            deadline = time.monotonic() + WORKER_TIMEOUT
+            while not ours._following and time.monotonic() < deadline:
+                time.sleep(0.01)
+            claim = submit(app, mission, sme, eur_line("1000.00"))
+            written = app.position_written()
+            assert written is not None
+            Projector(app, db).catch_up()  # another worker's projector
+            asked: list[int] = []
+            position = db.position
+
+            def counted() -> int:
+                asked.append(1)
+                return position()
+
+            monkeypatch.setattr(db, "position", counted)
+            ours.wait_for(written, timeout=10)
+            assert not asked, "the waiting writer queried the read models' position itself"
+        finally:
+            stopping.set()
+            follower.join(WORKER_TIMEOUT)
+        assert not follower.is_alive(), "the following projector did not stop"
+        self.assert_visible(db, claim, "submitted", committed=Decimal("0.00"))
+
     @staticmethod
     def assert_visible(db: ReadDatabase, claim: uuid.UUID, state: str, *, committed: Decimal) -> None:
         with db.reading() as conn:
