@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from bench.loadgen import Connection, OutOfPaths, Phase, Requests, nth
+from bench.http11 import Connection
+from bench.loadgen import OutOfPaths, Phase, Requests, nth
 from bench.server import free_port
 
 
