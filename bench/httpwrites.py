@@ -3,8 +3,9 @@ Application's own ``approve_claim`` on a copy of the same store (bench.appwrites
 
 The claims are seeded before the server starts, through the Application on the store the server
 will run on (and the baseline's copy is made from it): new claims on the Japan mission, each of
-a few hundred yen so that approving thousands of them in full stays far under the SMEs' caps and
-the FSTP line, as submitted by the POINTEX officer. Every request approves the next one in full
+a few dozen yen, spread over the SMEs with at least ROOM left under the mission's cap per SME, so that
+approving thousands of them in full stays far under the caps and the FSTP line, as submitted by
+the POINTEX officer. Every request approves the next one in full
 (each claim once: the phases use the ids in order, the open-loop phase after the closed one).
 """
 
@@ -31,12 +32,25 @@ from ledger.money import Money
 #: machine gives (a phase that runs out counts the requests it could not send as errors).
 SEEDED = {True: 1_500, False: 6_000}
 REASON = "bench"
+#: An SME takes the seeded claims only with at least this much room left under the mission's cap.
+ROOM = Decimal("400")
+#: The most one seeded claim can be approved for, in EUR: 88 yen at any yen rate above 110 per
+#: euro, reimbursed at the mission's 70%.
+MOST_PER_CLAIM = Decimal("0.56")
+
+
+def roomy_smes(app: GrantLedger, mission_id: UUID, smes: list[UUID]) -> list[UUID]:
+    """The SMEs of ``smes`` with at least ROOM left under the mission's cap per SME."""
+    cap = app.mission(mission_id).cap_per_sme
+    return [s for s in smes if (cap - app.sme(s).approved_for(mission_id)).amount >= ROOM]
 
 
 def seed_claims(app: GrantLedger, officer: Actor, template: dict[str, Any], count: int) -> list[str]:
     """Submit ``count`` small claims (the template of bench.http.seed) through the Application."""
-    smes = [UUID(s) for s in template["sme_ids"]]
     mission, on = UUID(template["mission_id"]), date.fromisoformat(template["on"])
+    smes = roomy_smes(app, mission, [UUID(s) for s in template["sme_ids"]])
+    if count * MOST_PER_CLAIM > ROOM * len(smes):
+        raise RuntimeError(f"{len(smes)} SMEs with EUR {ROOM} of room each cannot take {count} approvals")
     spent, currency = date.fromisoformat(template["expense_date"]), template["currency"]
     ids = []
     for n in range(count):
@@ -47,9 +61,9 @@ def seed_claims(app: GrantLedger, officer: Actor, template: dict[str, Any], coun
             sme_id=smes[n % len(smes)],
             mission_id=mission,
             lines=[
-                ExpenseLine("TRAVEL", spent, Money(Decimal(150 + n % 50), currency), f"APPROVE-{n:07d}-T", "travel"),
+                ExpenseLine("TRAVEL", spent, Money(Decimal(20 + n % 20), currency), f"APPROVE-{n:07d}-T", "travel"),
                 ExpenseLine(
-                    "ACCOMMODATION", spent, Money(Decimal(200 + n % 70), currency), f"APPROVE-{n:07d}-H", "stay"
+                    "ACCOMMODATION", spent, Money(Decimal(30 + n % 20), currency), f"APPROVE-{n:07d}-H", "stay"
                 ),
             ],
             on=on,
