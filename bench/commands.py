@@ -73,11 +73,25 @@ class Trace:
     saves: int = 0
 
     def attach(self, app: GrantLedger) -> None:
-        get, save = app.repository.get, app.save
+        """Trace ``app``'s loads (the repository's ``get``, and ``load``, which reads an aggregate
+        of a class never snapshotted without asking the snapshot table, and calls ``get`` for the
+        others: traced once) and its saves."""
+        repository = app.repository
+        get, load, save = repository.get, getattr(repository, "load", None), app.save
+        loading = [False]
 
         def traced_get(aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
-            self.steps.append(("get", aggregate_id))
+            if not loading[0]:
+                self.steps.append(("get", aggregate_id))
             return get(aggregate_id, *args, **kwargs)
+
+        def traced_load(cls: type, aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
+            self.steps.append(("get", aggregate_id))
+            loading[0] = True
+            try:
+                return load(cls, aggregate_id, *args, **kwargs)  # type: ignore[misc]
+            finally:
+                loading[0] = False
 
         def traced_save(*aggregates: Any) -> Any:
             changes = []
@@ -90,7 +104,9 @@ class Trace:
             self.saves += 1
             return save(*aggregates)
 
-        app.repository.get = traced_get  # type: ignore[method-assign]
+        repository.get = traced_get  # type: ignore[method-assign]
+        if load is not None:
+            repository.load = traced_load  # type: ignore[attr-defined]
         app.save = traced_save  # type: ignore[method-assign,assignment]
 
 

@@ -136,6 +136,8 @@ class Projector:
         #: Set by a waiting writer to wake the follower at once (it otherwise polls).
         self._wake = threading.Event()
         self._following = 0
+        #: When this projector last ran a batch (monotonic seconds; 0: never).
+        self._batched_at = 0.0
 
     def _known_lines(self) -> dict[UUID, tuple[str, str]]:
         if self._line_keys is None:
@@ -150,6 +152,7 @@ class Projector:
 
         If the batch fails, apply its events one at a time up to the one that fails, record
         the failure (``self.failure``) and re-raise that event's error."""
+        self._batched_at = time.monotonic()
         try:
             applied, position = self._run_batch(stop, self.batch_size)
         except Exception as error:
@@ -166,8 +169,14 @@ class Projector:
     def _behind(self) -> bool:
         """Whether the log may hold events past the read models (one read of the event store, not
         a write transaction on the read models: the follower looks often, mostly finding nothing).
-        A failed batch is always tried again."""
-        return self.failure is not None or (self.app.recorder.max_notification_id() or 0) > self._reached
+        A failed batch is always tried again; so is a look the event store did not answer, so that
+        the batch records and logs what is wrong (and the waiting writers stop relying on us)."""
+        if self.failure is not None:
+            return True
+        try:
+            return (self.app.recorder.max_notification_id() or 0) > self._reached
+        except Exception:  # any failure of the store: the batch finds it out and records it
+            return True
 
     def _idle(self, stopping: threading.Event, poll_interval: float) -> None:
         """Wait for the next look at the log: woken at once by a writer waiting for its events,
@@ -299,7 +308,10 @@ class Projector:
         try:
             while not stopping.is_set():
                 try:
-                    applied = self.run_batch() if self._behind() else 0
+                    # At least one batch per poll interval, behind or not: a batch checks the
+                    # hash chain, so doctored read models are noticed on a quiet service too.
+                    due = time.monotonic() - self._batched_at >= poll_interval
+                    applied = self.run_batch() if due or self._behind() else 0
                 except Exception:  # recorded in self.failure and logged by run_batch
                     stopping.wait(backoff)
                     backoff = min(max(backoff, 0.05) * 2, MAX_BACKOFF)
