@@ -148,7 +148,7 @@ def load_demo(app: GrantLedger, context: LedgerContext | None = None) -> DemoSum
     for number, cost in enumerate(COSTS):
         timeline.add(cost.on, partial(_record_cost, app, number, cost))
     for mission in MISSIONS:
-        timeline.add(mission.opened_on, partial(_open_mission, app, mission))
+        timeline.add(mission.opened_on, partial(open_planned_mission, app, mission))
     for sme in SMES:
         _schedule_sme(timeline, app, sme)
     for number, plan in enumerate(plans):
@@ -211,7 +211,8 @@ def _record_cost(app: GrantLedger, number: int, c: CostPlan) -> UUID:
     )
 
 
-def _open_mission(app: GrantLedger, m: MissionPlan) -> UUID:
+def open_planned_mission(app: GrantLedger, m: MissionPlan) -> UUID:
+    """Open the planned mission ``m`` as the demo's coordinator, on the demo's terms."""
     return app.open_mission(
         actor=COORDINATOR,
         code=m.code,

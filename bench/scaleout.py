@@ -39,8 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from api.context import LedgerContext, open_context
-from api.demo import load_demo
-from api.demo_data import COORDINATOR, MISSION_CAP, MISSION_COST_TYPES, MISSION_RATE, MISSIONS, OFFICERS, SMES, sme_id
+from api.demo import load_demo, open_planned_mission
+from api.demo_data import MISSIONS, OFFICERS, SMES, MissionPlan, sme_id
 from api.security import ServiceStore
 from bench import rawsaves
 from bench.http import PREFIX, drive
@@ -60,26 +60,13 @@ LIFETIME = 900
 START_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True)
-class ExtraMission:
-    """A mission for a partner the demo gives none (dates in the grant's period, with rates)."""
-
-    code: str
-    country: str
-    city: str
-    partner: str
-    currency: str
-    start: date
-    end: date
-    opened_on: date
-    selected_on: date
-
-
 OPENED, SELECTED = date(2023, 1, 16), date(2023, 3, 1)
+#: Missions for the two partners the demo gives none (dates in the grant's period, with rates).
 EXTRA_MISSIONS = (
-    ExtraMission("OSA-2023", "JP", "Osaka", "NTT", "JPY", date(2023, 5, 9), date(2023, 5, 12), OPENED, SELECTED),
-    ExtraMission("SUB-2023", "ID", "Surabaya", "SYSTEMATIC", "IDR", date(2023, 4, 18), date(2023, 4, 20), OPENED,
-                 SELECTED),
+    MissionPlan("OSA-2023", "JP", "Osaka", "Kansai trade days", date(2023, 5, 9), date(2023, 5, 12), "NTT", "JPY",
+                OPENED, SELECTED),
+    MissionPlan("SUB-2023", "ID", "Surabaya", "East Java industry fair", date(2023, 4, 18), date(2023, 4, 20),
+                "SYSTEMATIC", "IDR", OPENED, SELECTED),
 )  # fmt: skip
 #: SMEs selected for each extra mission (already registered by the demo).
 EXTRA_SMES = 4
@@ -131,19 +118,7 @@ def _templates(database_url: str) -> dict[str, dict[str, Any]]:
 def _open_extra_missions(ctx: LedgerContext) -> None:
     smes = list(SMES)
     for n, extra in enumerate(EXTRA_MISSIONS):
-        ctx.app.open_mission(
-            actor=COORDINATOR,
-            code=extra.code,
-            country=extra.country,
-            city=extra.city,
-            start=extra.start,
-            end=extra.end,
-            responsible_partner=extra.partner,
-            reimbursement_rate=MISSION_RATE,
-            cap_per_sme=MISSION_CAP,
-            eligible_cost_types=[kind.value for kind in MISSION_COST_TYPES],
-            on=extra.opened_on,
-        )
+        open_planned_mission(ctx.app, extra)
         for sme in smes[n * EXTRA_SMES : (n + 1) * EXTRA_SMES]:
             ctx.app.select_sme(
                 actor=OFFICERS[extra.partner],
