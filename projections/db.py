@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.storage import database_url, shown_url
-from projections import search, tables
+from projections import layouts, search, tables
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +155,9 @@ class ReadDatabase:
     before anything is made, so that a read-only command never checks an empty read store
     (a new one would seal the whole history from scratch, or hold no seal at all).
 
-    Read models built with another layout (``tables.LAYOUT``: an older release had other
-    tables or columns) are dropped and rebuilt from the events by a writer; a read-only
+    Read models built with an older layout (``tables.LAYOUT``) are upgraded in place by a writer
+    when the newer layouts only add indexes (projections.layouts); other older ones (another
+    release had other tables or columns) are dropped and rebuilt from the events by a writer; a read-only
     opener (``create`` False) refuses them with OtherLayout and changes nothing, and so does
     every opener when a newer release built them (an older one must not undo its tables)."""
 
@@ -209,13 +210,29 @@ class ReadDatabase:
                 tracked = tables.tracking.c
                 known = dict(conn.execute(select(tracked.name, tracked.position)).tuples().all())
                 built = known.get(LAYOUT_ROW, FIRST_LAYOUT if "read_models" in known else tables.LAYOUT)
-                if built != tables.LAYOUT:
+                if built != tables.LAYOUT and layouts.upgradable(int(built)):
+                    self._upgrade(conn, int(built), rebuild=rebuild)
+                elif built != tables.LAYOUT:
                     self._refuse_or_drop(conn, int(built), rebuild=rebuild)
                     known = {}
                 if "read_models" not in known:
                     conn.execute(insert(tables.tracking).values(name="read_models", position=0))
                 if LAYOUT_ROW not in known:
                     conn.execute(insert(tables.tracking).values(name=LAYOUT_ROW, position=tables.LAYOUT))
+
+    def _upgrade(self, conn: Connection, built: int, *, rebuild: bool) -> None:
+        """Upgrade read models of an older layout in place (projections.layouts): a writer does,
+        keeping every row, the position and the seals; a read-only opener refuses and changes nothing."""
+        where = shown_url(self.url)
+        if not rebuild:
+            raise OtherLayout(
+                f"the read models at {where} were built by an older release of grantledger (layout {built}; "
+                f"this one needs layout {tables.LAYOUT}): run `grantledger project` to upgrade them "
+                "(in place: nothing is rebuilt)"
+            )
+        layouts.upgrade(conn, built)
+        conn.execute(update(tables.tracking).where(tables.tracking.c.name == LAYOUT_ROW).values(position=tables.LAYOUT))
+        log.warning("read models at %s upgraded in place from layout %d to %d", where, built, tables.LAYOUT)
 
     def _refuse_or_drop(self, conn: Connection, built: int, *, rebuild: bool) -> None:
         where = shown_url(self.url)

@@ -29,7 +29,8 @@ from projections.columns import Cents, ExactDecimal, StoredString, StoredText, U
 metadata = MetaData()
 
 #: The read models' layout: bump it with any change to a table below. Read models built with
-#: another layout are dropped and rebuilt from the events when they are opened (projections.db).
+#: an older layout are upgraded in place when the change only adds an index (add its step to
+#: projections.layouts.UPGRADES), else dropped and rebuilt from the events when opened (projections.db).
 LAYOUT = 7
 
 #: How far each projection has applied the event log (its tracking position).

@@ -6,14 +6,17 @@ import contextlib
 import threading
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, inspect, select, update
 
 from ledger.storage import open_ledger
 from projections import tables as t
 from projections.db import GROWTH, LAYOUT_ROW, OtherLayout, ReadDatabase, read_url_for
+from projections.layouts import UPGRADES, upgradable
 from projections.projector import Projector
 from tests.builders import open_mission, selected_sme, sign_alliance
 from tests.conftest import PostgresSchema
+
+COSTS_INDEX = "ix_rm_budget_movements_costs"
 
 
 class TestWhereReadModelsLive:
@@ -120,6 +123,10 @@ def _built_with(db: ReadDatabase, layout: int | None) -> None:
             conn.execute(update(t.tracking).where(row).values(position=layout))
 
 
+def _schema_of(db: ReadDatabase) -> str:
+    return f'"{db.schema}".' if db.schema and not db.is_sqlite else ""
+
+
 def _smes_on(db: ReadDatabase) -> int:
     with db.reading() as conn:
         return int(conn.execute(select(func.count()).select_from(t.smes)).scalar_one())
@@ -144,7 +151,7 @@ class TestLayouts:
         app.close()
         return read_url, position
 
-    @pytest.mark.parametrize("older", [None, t.LAYOUT - 1])
+    @pytest.mark.parametrize("older", [None, min(UPGRADES) - 1])
     def test_a_writer_rebuilds_read_models_of_an_older_layout(
         self, store_url: str, projected: tuple[str, int], older: int | None
     ) -> None:
@@ -165,6 +172,50 @@ class TestLayouts:
             with db.reading() as conn:
                 built = conn.execute(select(t.tracking.c.position).where(t.tracking.c.name == LAYOUT_ROW))
                 assert built.scalar_one() == t.LAYOUT
+        finally:
+            db.close()
+
+    def test_a_writer_upgrades_read_models_of_the_previous_layout_in_place(self, projected: tuple[str, int]) -> None:
+        """Read models of layout 6 lack only the partner-costs index (layout 7): a writer adds it
+        and keeps every row, the position and the seals, rather than rebuilding from the events."""
+        read_url, position = projected
+        db = ReadDatabase(read_url)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP INDEX {_schema_of(db)}{COSTS_INDEX}")
+            seals = conn.execute(select(func.count()).select_from(t.chain)).scalar_one()
+        _built_with(db, 6)
+        db.close()
+        db = ReadDatabase(read_url)
+        try:
+            assert db.position() == position
+            assert _smes_on(db) == 3
+            with db.reading() as conn:
+                assert conn.execute(select(func.count()).select_from(t.chain)).scalar_one() == seals > 0
+                layout = conn.execute(select(t.tracking.c.position).where(t.tracking.c.name == LAYOUT_ROW))
+                assert layout.scalar_one() == t.LAYOUT
+                indexes = inspect(conn).get_indexes("rm_budget_movements", schema=db.schema)
+                assert COSTS_INDEX in {index["name"] for index in indexes}
+        finally:
+            db.close()
+
+    def test_every_step_from_an_upgradable_layout_is_known(self) -> None:
+        """An in-place upgrade needs every step up to this layout; a gap means a rebuild."""
+        assert upgradable(t.LAYOUT - 1)
+        assert not upgradable(min(UPGRADES) - 1)
+        assert not upgradable(t.LAYOUT)
+
+    def test_a_reader_refuses_an_upgradable_layout_and_changes_nothing(self, projected: tuple[str, int]) -> None:
+        """A read-only command does not upgrade: it says `grantledger project` will, in place."""
+        read_url, position = projected
+        db = ReadDatabase(read_url)
+        try:
+            _built_with(db, t.LAYOUT - 1)
+            with pytest.raises(OtherLayout, match=r"layout 6.*grantledger project` to upgrade them \(in place"):
+                ReadDatabase(read_url, create=False)
+            assert db.position() == position
+            with db.reading() as conn:
+                layout = conn.execute(select(t.tracking.c.position).where(t.tracking.c.name == LAYOUT_ROW))
+                assert layout.scalar_one() == t.LAYOUT - 1
         finally:
             db.close()
 
