@@ -147,6 +147,20 @@ def _sqlite_path(url: str) -> str | None:
     return unquote(parts.path[1:]) or None if parts.scheme.lower() == "sqlite" else None
 
 
+def server_connection_limit(url: str) -> int:
+    """How many connections the PostgreSQL server behind ``url`` (an event store's or read
+    models' URL) accepts from users other than superusers: max_connections less
+    superuser_reserved_connections."""
+    engine, _schema = _engine_for(url)
+    try:
+        with engine.connect() as conn:
+            most = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+            reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+    finally:
+        engine.dispose()
+    return most - reserved
+
+
 class ReadDatabase:
     """The read models' database: its engine, its tables, and transactions to read or write.
 

@@ -12,6 +12,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.capacity import check_workers
 from api.cli.common import context
 from api.cli.tokens import service_store
 from api.demo import load_demo
@@ -20,7 +21,7 @@ from api.security import ServiceStore
 from api.serving import serve
 from ledger.records import Seal
 from ledger.storage import DEFAULT_URL, ENV_URL, database_url, library_env, shown_url
-from projections.db import ENV_READ_URL
+from projections.db import ENV_READ_URL, read_url_for
 from projections.replay import replay_and_compare
 from projections.snapshots import census
 
@@ -179,5 +180,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ[ENV_URL] = args.database_url
     if args.read_database_url:
         os.environ[ENV_READ_URL] = args.read_database_url
+    event_url = database_url()
+    check_workers(args.workers, event_url, read_url_for(event_url))
     serve(args.host, args.port, args.workers)
     return 0
