@@ -56,6 +56,7 @@ MAX_KEY = 200
 #: reads header bytes as Latin-1, so any byte outside that range (UTF-8 included) fails it too.
 _KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY}}}")
 _AS_STRINGS = 'amounts and rates are decimal strings, e.g. "1234.50"'
+_NOTHING = "; nothing was recorded"
 #: The most a JSON write's body may hold (README "Security model"). The largest real body, the
 #: grant with its six partners' budgets, is under 3 KB; a claim with a hundred lines about 20 KB.
 JSON_MAX_BYTES = 1024 * 1024
@@ -128,15 +129,21 @@ def read_json_body(raw: bytes, content_type: str | None) -> JsonBody:
 
     try:
         value = json.loads(raw, object_pairs_hook=pairs)
-        canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        # surrogatepass: a lone surrogate written as an escape (\ud800) is valid JSON; the field
+        # that holds it is refused later, by name (ledger.text), like any character it refuses
+        canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+            "utf-8", "surrogatepass"
+        )
     except json.JSONDecodeError:  # FastAPI answers 422, saying where
         return JsonBody(raw)
     except UnicodeDecodeError:
-        return JsonBody(raw, unreadable="the body is not UTF-8 text; send the JSON encoded as UTF-8")
+        return JsonBody(raw, unreadable=f"the body is not UTF-8 text; send the JSON encoded as UTF-8{_NOTHING}")
     except RecursionError:
-        return JsonBody(raw, unreadable="the body nests lists or objects too deeply; send the object shown in /docs")
+        return JsonBody(
+            raw, unreadable=f"the body nests lists or objects too deeply; send the object shown in /docs{_NOTHING}"
+        )
     except ValueError:  # an integer past Python's digit limit
-        return JsonBody(raw, unreadable=f"a number in the body has too many digits; {_AS_STRINGS}")
+        return JsonBody(raw, unreadable=f"a number in the body has too many digits; {_AS_STRINGS}{_NOTHING}")
     if twice:
         obj, key = twice[0]
         return JsonBody(canonical, (*(_path_to(obj, value) or ()), key))
