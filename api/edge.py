@@ -8,6 +8,12 @@ the key), and the same body in canonical form (keys sorted, no layout) keys the
 Idempotency-Key record, so the same request laid out differently is the same request. Then
 FastAPI validates the body (from the same bytes) and the route runs.
 
+A JSON body is read only up to ``JSON_MAX_BYTES`` (1 MiB, far above any real write): a larger
+declared Content-Length is refused with a 413 before a byte is read, and a body sent without one
+(chunked) as soon as it grows past the limit; nothing is recorded. FastAPI's own
+``max_body_size`` is not used: when Content-Length declares too much, Starlette replaces
+whatever the app answers with a plain-text "Content Too Large", not a problem in words.
+
 A write that takes files (``@takes_files``, api.multipart) reads its multipart body only up to
 the documents' limit and the room of the form (a 413 past it, before the body is held whole), and
 keys the Idempotency-Key record by the form's fields and its files' digests.
@@ -31,9 +37,10 @@ from fastapi import HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.types import Message
 
 from api.deps import bearer, known_actor, token_of
-from api.multipart import is_upload, parse_form, read_bounded
+from api.multipart import is_upload, parse_form, read_bounded, read_up_to, size_text
 from api.security import ServiceStore
 from ledger.actors import Actor, Role
 from ledger.errors import InvalidInput, NotAllowed
@@ -49,6 +56,10 @@ MAX_KEY = 200
 #: reads header bytes as Latin-1, so any byte outside that range (UTF-8 included) fails it too.
 _KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY}}}")
 _AS_STRINGS = 'amounts and rates are decimal strings, e.g. "1234.50"'
+_NOTHING = "; nothing was recorded"
+#: The most a JSON write's body may hold (README "Security model"). The largest real body, the
+#: grant with its six partners' budgets, is under 3 KB; a claim with a hundred lines about 20 KB.
+JSON_MAX_BYTES = 1024 * 1024
 
 
 class KeyReused(InvalidInput):
@@ -118,15 +129,21 @@ def read_json_body(raw: bytes, content_type: str | None) -> JsonBody:
 
     try:
         value = json.loads(raw, object_pairs_hook=pairs)
-        canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        # surrogatepass: a lone surrogate written as an escape (\ud800) is valid JSON; the field
+        # that holds it is refused later, by name (ledger.text), like any character it refuses
+        canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+            "utf-8", "surrogatepass"
+        )
     except json.JSONDecodeError:  # FastAPI answers 422, saying where
         return JsonBody(raw)
     except UnicodeDecodeError:
-        return JsonBody(raw, unreadable="the body is not UTF-8 text; send the JSON encoded as UTF-8")
+        return JsonBody(raw, unreadable=f"the body is not UTF-8 text; send the JSON encoded as UTF-8{_NOTHING}")
     except RecursionError:
-        return JsonBody(raw, unreadable="the body nests lists or objects too deeply; send the object shown in /docs")
+        return JsonBody(
+            raw, unreadable=f"the body nests lists or objects too deeply; send the object shown in /docs{_NOTHING}"
+        )
     except ValueError:  # an integer past Python's digit limit
-        return JsonBody(raw, unreadable=f"a number in the body has too many digits; {_AS_STRINGS}")
+        return JsonBody(raw, unreadable=f"a number in the body has too many digits; {_AS_STRINGS}{_NOTHING}")
     if twice:
         obj, key = twice[0]
         return JsonBody(canonical, (*(_path_to(obj, value) or ()), key))
@@ -147,6 +164,37 @@ def _refuse_duplicate(location: tuple[str | int, ...]) -> RequestValidationError
     )
 
 
+def json_too_large(limit: int, declared: int | None) -> HTTPException:
+    """413: a JSON body larger than ``limit`` (what it declared, when it did)."""
+    sent = "this request's body is" if declared is None else f"this request declares a body of {size_text(declared)}"
+    return HTTPException(
+        413,
+        f"{sent} larger than the {size_text(limit)} a JSON body may hold; nothing was read further and nothing "
+        "was recorded. Send only the fields the object in /docs names (a real body is a few KB); split a claim "
+        "with very many expense lines into several claims",
+    )
+
+
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"description": f"The body is larger than {size_text(JSON_MAX_BYTES)}; nothing was read further or recorded"}
+}
+
+
+def _replaying(request: Request, raw: bytes) -> Request:
+    """The request again, its body ``raw`` (already read): for FastAPI to validate from the
+    same bytes. Its state (the actor) is shared; later messages (a disconnect) pass through."""
+    replayed = False
+
+    async def receive() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await request.receive()
+
+    return Request(request.scope, receive)
+
+
 # --- the route class --------------------------------------------------------------------------
 class GuardedRoute(APIRoute):
     """A route whose writes check the caller's role before anything else (see the module)."""
@@ -162,6 +210,8 @@ class GuardedRoute(APIRoute):
             extra = dict(kwargs.get("openapi_extra") or {})
             extra["x-allowed-roles"] = [role.value for role in roles]
             kwargs["openapi_extra"] = extra
+        if methods & WRITES and not self.takes_files:
+            kwargs["responses"] = {**TOO_LARGE, **(kwargs.get("responses") or {})}
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Handler:
@@ -183,7 +233,9 @@ class GuardedRoute(APIRoute):
             if takes_files:
                 body = await _read_form(request)
             else:
-                body = read_json_body(await request.body(), request.headers.get("content-type"))
+                raw = await read_up_to(request, JSON_MAX_BYTES, json_too_large)
+                request = _replaying(request, raw)
+                body = read_json_body(raw, request.headers.get("content-type"))
             if body.unreadable is not None:
                 raise HTTPException(400, body.unreadable)
             if body.duplicate is not None:

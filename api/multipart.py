@@ -75,35 +75,42 @@ class PostedForm:
         return json.dumps({"fields": self.fields, "files": files}, sort_keys=True, ensure_ascii=False).encode()
 
 
-def _size(count: int) -> str:
+def size_text(count: int) -> str:
+    """A size in words: "1.0 MB (1,048,576 bytes)", or "900 bytes" under a megabyte."""
     return f"{count / (1024 * 1024):.1f} MB ({count:,} bytes)" if count >= 1024 * 1024 else f"{count:,} bytes"
 
 
 def too_large(limit: int, declared: int | None = None) -> HTTPException:
     """413: the request is larger than a document may be (with the room for the form)."""
-    sent = f"this request declares {_size(declared)}" if declared is not None else "this request is larger"
+    sent = f"this request declares {size_text(declared)}" if declared is not None else "this request is larger"
     return HTTPException(
         413,
-        f"{sent}, more than the {_size(limit)} an upload may carry (a document of at most "
-        f"{_size(limit - FORM_ROOM)} and the form around it); nothing was read further and nothing was "
+        f"{sent}, more than the {size_text(limit)} an upload may carry (a document of at most "
+        f"{size_text(limit - FORM_ROOM)} and the form around it); nothing was read further and nothing was "
         "recorded. Send a smaller file (a scan at a lower resolution), or each file in a request of its own",
     )
 
 
-async def read_bounded(request: Request, document_max_bytes: int) -> bytes:
-    """The body, read up to ``document_max_bytes`` and the form's room; a 413 past it."""
-    limit = document_max_bytes + FORM_ROOM
+async def read_up_to(request: Request, limit: int, refuse: Callable[[int, int | None], HTTPException]) -> bytes:
+    """The body, read up to ``limit`` bytes: ``refuse(limit, declared)`` is raised at once for a
+    larger declared Content-Length, and ``refuse(limit, None)`` as soon as a body sent without
+    one (chunked) or with a smaller one grows past it, before it is held whole."""
     declared = request.headers.get("content-length", "")
     if is_whole_number(declared) and int(declared) > limit:
-        raise too_large(limit, int(declared))
+        raise refuse(limit, int(declared))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large(limit)
+            raise refuse(limit, None)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_bounded(request: Request, document_max_bytes: int) -> bytes:
+    """The body, read up to ``document_max_bytes`` and the form's room; a 413 past it."""
+    return await read_up_to(request, document_max_bytes + FORM_ROOM, too_large)
 
 
 def _unreadable(why: str) -> InvalidInput:

@@ -37,6 +37,14 @@ MAX_AMOUNT: Final = Decimal(10) ** 9
 _CENT: Final = Decimal("0.01")
 
 
+def shown(number: Decimal) -> str:
+    """A number for a message as a person writes it: positional, never in exponent form
+    (``0.0000000001``, not ``1E-10``; past 10,000 digits as Decimal writes it), cut short past
+    40 characters."""
+    text = f"{number:f}" if number.is_finite() and abs(number.adjusted()) <= 10_000 else str(number)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 class MoneyError(InvalidInput):
     """An amount or currency that cannot be money in this ledger."""
 
@@ -135,9 +143,9 @@ class Money:
         number = _as_decimal(self.amount, f"amount in {self.currency}")
         places = MINOR_UNITS[self.currency]
         if number.copy_abs() > MAX_AMOUNT:  # copy_abs, unlike abs(), never overflows
+            bound = f"larger than {MAX_AMOUNT:,}" if number > 0 else f"less than -{MAX_AMOUNT:,}"
             raise MoneyError(
-                f"{self.currency} {number} is larger than {MAX_AMOUNT:,} and is refused "
-                "as implausible; check the amount"
+                f"{self.currency} {shown(number)} is {bound} and is refused as implausible; check the amount"
             )
         unit = Decimal(1).scaleb(-places)
         with localcontext() as ctx:
@@ -145,7 +153,7 @@ class Money:
             exact = number.quantize(unit)
         if exact != number:
             raise MoneyError(
-                f"{self.currency} {number} has more than {places} decimal places; "
+                f"{self.currency} {shown(number)} has more than {places} decimal places; "
                 f"{self.currency} amounts allow {places}. Nothing was rounded: "
                 "give the exact amount on the receipt"
             )
@@ -260,17 +268,17 @@ def parse_rate(value: object, what: str = "rate") -> Decimal:
     plausible range and with at most ``RATE_DIGITS`` significant digits."""
     number = _as_decimal(value, what)
     if number <= 0:
-        raise MoneyError(f"{what} must be positive, got {number}")
+        raise MoneyError(f"{what} must be positive, got {shown(number)}")
     if not MIN_RATE <= number <= MAX_RATE:
         raise MoneyError(
-            f"{what} {number} is implausible: a rate lies between {MIN_RATE} and {MAX_RATE:,}. An exchange "
+            f"{what} {shown(number)} is implausible: a rate lies between {MIN_RATE} and {MAX_RATE:,}. An exchange "
             "rate is the units of the currency one euro buys (e.g. 1.0987 for USD; InforEuro quotes run "
             "from about 0.3 for KWD to about 100,000 for LBP); a percentage is a fraction (0.70 for 70%)"
         )
     digits = "".join(map(str, number.as_tuple().digits)).strip("0")
     if len(digits) > RATE_DIGITS:
         raise MoneyError(
-            f"{what} {number} has {len(digits)} significant digits; give the rate as published, "
+            f"{what} {shown(number)} has {len(digits)} significant digits; give the rate as published, "
             f"with at most {RATE_DIGITS} (InforEuro publishes 4 to 6)"
         )
     return number
@@ -280,5 +288,5 @@ def parse_fraction(value: object, what: str) -> Decimal:
     """A rate between 0 (exclusive) and 1 (inclusive), e.g. a 70% reimbursement rate as 0.70."""
     number = parse_rate(value, what)
     if number > 1:
-        raise MoneyError(f"{what} must be a fraction between 0 and 1 (0.70 for 70%), got {number}")
+        raise MoneyError(f"{what} must be a fraction between 0 and 1 (0.70 for 70%), got {shown(number)}")
     return number

@@ -11,10 +11,10 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from ledger.errors import LedgerError
-from ledger.money import MINOR_UNITS, PLAIN_DECIMAL, parse_decimal_text
+from ledger.money import MINOR_UNITS, PLAIN_DECIMAL, Money, parse_decimal_text
 
 T = TypeVar("T")
 #: The largest event position or offset (a signed 64-bit integer in every store).
@@ -142,6 +142,16 @@ class Strict(BaseModel):
 class MoneyIn(Strict):
     amount: DecimalString = Field(description="Exact decimal amount as a string, within the currency's decimals")
     currency: Currency
+
+    @model_validator(mode="after")
+    def _is_money(self) -> MoneyIn:
+        """The ledger's own check (known currency, its decimals, a plausible size), here so that
+        a 422 names the field: ``body.lines.0.amount``, not only the amount."""
+        try:
+            Money(self.amount, self.currency)
+        except LedgerError as error:
+            raise ValueError(error.detail) from None
+        return self
 
 
 class MoneyOut(BaseModel):

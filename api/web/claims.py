@@ -19,6 +19,7 @@ from api.context import LedgerContext
 from api.web.document_views import claim_documents
 from api.web.errors import ledger_refused, status_of
 from api.web.files import max_document_bytes
+from api.web.paging import Paged, paged
 from api.web.reads import books, today
 from api.web.render import render
 from api.web.rights import may_act_on_claim, recordable
@@ -28,7 +29,6 @@ from ledger.actors import Actor, Role
 from ledger.claim import ClaimState
 from ledger.errors import LedgerError, NotAllowed
 from ledger.money import MINOR_UNITS
-from ledger.text import is_whole_number
 from projections import codes, glance
 from projections import queries as q
 
@@ -57,7 +57,6 @@ def claims(
 ) -> HTMLResponse:
     shown = {"state": state or "", "partner": partner or "", "mission": mission or ""}
     errors: dict[str, str] = {}
-    number = int(page) if page and is_whole_number(page) and 0 < int(page) < 10**9 else 1
     with books(request) as conn:
         where: dict[str, str | None] = {}
         for name, text, resolve in (
@@ -69,23 +68,19 @@ def claims(
                 where[name] = resolve(text) if text else None
             except LedgerError as error:
                 errors[name] = error.detail
-        rows: list[Any] = []
-        count = 0
+        found: Paged[Any] = Paged([], 0, 1, 1)
         if not errors:
-            rows, count = q.list_claims(
-                conn,
-                q.ClaimFilter(state=where["state"], mission_id=where["mission"], partner=where["partner"]),
-                offset=(number - 1) * PAGE,
-                limit=PAGE,
-            )
+            chosen = q.ClaimFilter(state=where["state"], mission_id=where["mission"], partner=where["partner"])
+            found = paged(lambda offset, limit: q.list_claims(conn, chosen, offset=offset, limit=limit), page, PAGE)
         context = {
-            "rows": rows,
-            "count": count,
-            "number": number,
-            "pages": max(1, -(-count // PAGE)),
+            "rows": found.rows,
+            "count": found.count,
+            "number": found.number,
+            "pages": found.pages,
+            "paging_notice": found.notice,
             "shown": shown,
             "errors": errors,
-            "names": glance.labels(conn, rows),
+            "names": glance.labels(conn, found.rows),
             "states": STATES,
             "partners": glance.partner_codes(conn),
             "missions": glance.mission_codes(conn),

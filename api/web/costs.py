@@ -26,10 +26,10 @@ from api.web.document_views import cost_documents, limits
 from api.web.errors import ledger_refused, status_of
 from api.web.files import FilesDep, max_document_bytes
 from api.web.forms import form_id, typed_date
+from api.web.paging import Paged, paged
 from api.web.rates import field
 from api.web.reads import books, today
 from api.web.render import render
-from api.web.search import page_number
 from api.web.session import FormDep, SessionDep, WebRefusal
 from api.web.writes import FieldRefusal, write
 from ledger.actors import Actor, Role
@@ -69,9 +69,7 @@ def costs_page(request: Request, actor: Actor, status: int = 200, **form: Any) -
     params = request.query_params
     shown = {name: params.get(name, "")[:200].strip() for name in ("partner", "category", "from", "to")}
     errors: dict[str, str] = {}
-    number = page_number(params.get("page"))
-    rows: list[Any] = []
-    count = 0
+    found: Paged[Any] = Paged([], 0, 1, 1)
     with books(request) as conn:
         where: dict[str, str | None] = {"partner": None, "category": None}
         resolvers: tuple[tuple[str, Callable[[str], str]], ...] = (
@@ -87,7 +85,11 @@ def costs_page(request: Request, actor: Actor, status: int = 200, **form: Any) -
         if not errors:
             try:
                 chosen = lists.CostFilter(partner=where["partner"], category=where["category"], start=first, end=last)
-                rows, count = lists.list_costs(conn, chosen, offset=(number - 1) * PAGE, limit=PAGE)
+                found = paged(
+                    lambda offset, limit: lists.list_costs(conn, chosen, offset=offset, limit=limit),
+                    params.get("page"),
+                    PAGE,
+                )
             except LedgerError as error:
                 errors["to"] = error.detail
         partners = glance.partner_codes(conn)
@@ -107,10 +109,11 @@ def costs_page(request: Request, actor: Actor, status: int = 200, **form: Any) -
         request,
         "costs.html",
         status if not errors else 422,
-        rows=rows,
-        count=count,
-        number=number,
-        pages=max(1, -(-count // PAGE)),
+        rows=found.rows,
+        count=found.count,
+        number=found.number,
+        pages=found.pages,
+        paging_notice=found.notice,
         shown=shown,
         errors=errors,
         partners=partners,

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.schemas import parse_iso_date
+from api.web.paging import Paged, paged
 from api.web.reads import books
 from api.web.render import render
-from api.web.search import page_number
 from api.web.session import SessionDep
 from api.web.smes import may_register
 from ledger.errors import LedgerError
@@ -47,9 +47,7 @@ def payments(
 ) -> HTMLResponse:
     shown = {"partner": partner, "reversed": reversed, "from": start, "to": end}
     errors: dict[str, str] = {}
-    number = page_number(page)
-    rows: list[Any] = []
-    count = 0
+    found: Paged[Any] = Paged([], 0, 1, 1)
     with books(request) as conn:
         code = None
         if partner:
@@ -63,18 +61,21 @@ def payments(
         if not errors:
             try:
                 where = lists.PaymentFilter(partner=code, reversed=REVERSED[reversed], start=first, end=last)
-                rows, count = lists.list_payments(conn, where, offset=(number - 1) * PAGE, limit=PAGE)
+                found = paged(
+                    lambda offset, limit: lists.list_payments(conn, where, offset=offset, limit=limit), page, PAGE
+                )
             except LedgerError as error:
                 errors["to"] = error.detail
-        context = {"partners": glance.partner_codes(conn), "names": glance.labels(conn, rows)}
+        context = {"partners": glance.partner_codes(conn), "names": glance.labels(conn, found.rows)}
     return render(
         request,
         "payments.html",
         422 if errors else 200,
-        rows=rows,
-        count=count,
-        number=number,
-        pages=max(1, -(-count // PAGE)),
+        rows=found.rows,
+        count=found.count,
+        number=found.number,
+        pages=found.pages,
+        paging_notice=found.notice,
         shown=shown,
         errors=errors,
         **context,
@@ -89,23 +90,22 @@ def smes(
     page: Annotated[str | None, Query(max_length=12)] = None,
 ) -> HTMLResponse:
     errors: dict[str, str] = {}
-    number = page_number(page)
-    rows: list[Any] = []
-    count = 0
+    found: Paged[Any] = Paged([], 0, 1, 1)
     with books(request) as conn:
         try:
             where = lists.SmeFilter(name=name.strip() or None)
-            rows, count = lists.list_smes(conn, where, offset=(number - 1) * PAGE, limit=PAGE)
+            found = paged(lambda offset, limit: lists.list_smes(conn, where, offset=offset, limit=limit), page, PAGE)
         except LedgerError as error:
             errors["name"] = error.detail
     return render(
         request,
         "smes.html",
         422 if errors else 200,
-        rows=rows,
-        count=count,
-        number=number,
-        pages=max(1, -(-count // PAGE)),
+        rows=found.rows,
+        count=found.count,
+        number=found.number,
+        pages=found.pages,
+        paging_notice=found.notice,
         shown={"name": name},
         errors=errors,
         may_register=may_register(session.actor),

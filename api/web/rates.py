@@ -20,9 +20,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.context import LedgerContext
 from api.web.errors import ledger_refused, status_of
+from api.web.paging import Paged, paged
 from api.web.reads import books
 from api.web.render import render
-from api.web.search import page_number
 from api.web.session import FormDep, SessionDep, WebRefusal
 from api.web.writes import FieldRefusal, write
 from ledger.actors import Actor, Role
@@ -57,9 +57,7 @@ def rates_page(request: Request, actor: Actor, status: int = 200, **form: Any) -
     currency, month = params.get("currency", "")[:40].strip(), params.get("month", "")[:40].strip()
     shown = {"currency": currency, "month": month}
     errors: dict[str, str] = {}
-    number = page_number(params.get("page"))
-    rows: list[Any] = []
-    count = 0
+    found: Paged[Any] = Paged([], 0, 1, 1)
     where: dict[str, str | None] = {"currency": None, "month": None}
     for name, text, parse in (("currency", currency, codes.currency_code), ("month", month, parse_month)):
         try:
@@ -69,7 +67,11 @@ def rates_page(request: Request, actor: Actor, status: int = 200, **form: Any) -
     if not errors:
         with books(request) as conn:
             chosen = lists.RateFilter(currency=where["currency"], month_from=where["month"], month_to=where["month"])
-            rows, count = lists.list_rates(conn, chosen, offset=(number - 1) * PAGE, limit=PAGE)
+            found = paged(
+                lambda offset, limit: lists.list_rates(conn, chosen, offset=offset, limit=limit),
+                params.get("page"),
+                PAGE,
+            )
     values = {
         "action": "",
         "currency": where["currency"] or currency.upper(),
@@ -83,10 +85,11 @@ def rates_page(request: Request, actor: Actor, status: int = 200, **form: Any) -
         request,
         "rates.html",
         status if not errors else 422,
-        rows=rows,
-        count=count,
-        number=number,
-        pages=max(1, -(-count // PAGE)),
+        rows=found.rows,
+        count=found.count,
+        number=found.number,
+        pages=found.pages,
+        paging_notice=found.notice,
         shown=shown,
         errors=errors,
         currencies=CURRENCIES,

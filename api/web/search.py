@@ -12,19 +12,15 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.views import payment_by_id
+from api.web.paging import Paged, paged
 from api.web.reads import books
 from api.web.render import render
 from api.web.session import SessionDep
 from ledger.errors import LedgerError
-from ledger.text import is_whole_number
 from projections import search as found
 
 router = APIRouter(include_in_schema=False)
 PAGE = 25
-
-
-def page_number(text: str | None) -> int:
-    return int(text) if text and is_whole_number(text) and 0 < int(text) < 10**9 else 1
 
 
 def claim_of(conn: Any, hit: found.Hit) -> str | None:
@@ -46,23 +42,24 @@ def search(
     q: Annotated[str, Query(max_length=1000)] = "",
     page: Annotated[str | None, Query(max_length=12)] = None,
 ) -> HTMLResponse:
-    number = page_number(page)
     hits: list[tuple[found.Hit, str | None]] = []
-    count, error = 0, None
+    result: Paged[found.Hit] = Paged([], 0, 1, 1)
+    error = None
     with books(request) as conn:
         try:
-            rows, count = found.search(conn, q, offset=(number - 1) * PAGE, limit=PAGE)
+            result = paged(lambda offset, limit: found.search(conn, q, offset=offset, limit=limit), page, PAGE)
         except LedgerError as refused:
-            rows, error = [], refused.detail
-        hits = [(hit, claim_of(conn, hit)) for hit in rows]
+            error = refused.detail
+        hits = [(hit, claim_of(conn, hit)) for hit in result.rows]
     return render(
         request,
         "search.html",
         422 if error and q else 200,
         q=q,
         hits=hits,
-        count=count,
-        number=number,
-        pages=max(1, -(-count // PAGE)),
+        count=result.count,
+        number=result.number,
+        pages=result.pages,
+        paging_notice=result.notice if q else None,
         error=error if q else None,
     )

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.context import LedgerContext
 from api.web.forms import Hints, form_id, record, typed_date, typed_eur
+from api.web.paging import paged
 from api.web.reads import books, today
 from api.web.render import render
-from api.web.search import page_number
 from api.web.session import FormDep, SessionDep
 from ledger.actors import Actor, Role
 from ledger.budget import BudgetExceeded
@@ -48,13 +48,13 @@ def may_transfer(actor: Actor) -> bool:
 def transfers_page(
     request: Request,
     actor: Actor,
-    number: int = 1,
+    page: str | None = None,
     status: int = 200,
     errors: dict[str, str] | None = None,
     **typed: str,
 ) -> Response:
     with books(request) as conn:
-        rows, count = lists.list_transfers(conn, offset=(number - 1) * PAGE, limit=PAGE)
+        found = paged(lambda offset, limit: lists.list_transfers(conn, offset=offset, limit=limit), page, PAGE)
         partners = glance.partner_codes(conn)
     values = {
         "on": today().date().isoformat(),
@@ -66,10 +66,11 @@ def transfers_page(
         request,
         "transfers.html",
         status,
-        rows=rows,
-        count=count,
-        number=number,
-        pages=max(1, -(-count // PAGE)),
+        rows=found.rows,
+        count=found.count,
+        number=found.number,
+        pages=found.pages,
+        paging_notice=found.notice,
         partners=partners,
         categories=CATEGORIES,
         may_transfer=may_transfer(actor) and bool(partners),
@@ -82,7 +83,7 @@ def transfers_page(
 def transfers(
     request: Request, session: SessionDep, page: Annotated[str | None, Query(max_length=12)] = None
 ) -> Response:
-    return transfers_page(request, session.actor, page_number(page))
+    return transfers_page(request, session.actor, page)
 
 
 @router.post("/budget/transfers")
@@ -109,7 +110,7 @@ def transfer_budget(request: Request, session: SessionDep, form: FormDep) -> Res
 
     return record(
         request,
-        lambda status, errors: transfers_page(request, actor, 1, status, errors, **values),
+        lambda status, errors: transfers_page(request, actor, None, status, errors, **values),
         command,
         lambda _transfer: "/budget/transfers",
         FIELDS,

@@ -3,6 +3,8 @@ functions as the JSON API's, paged, amounts with thousands separators, hostile t
 
 from __future__ import annotations
 
+import re
+
 import httpx2
 import pytest
 
@@ -132,3 +134,34 @@ class TestSmes:
         assert "has no letter or digit" in refused.text
         hostile = get(officer, "/smes", name=HOSTILE)
         assert HOSTILE not in hostile.text
+
+
+class TestPaging:
+    """Every paged list reads ?page= as the claims list does (api/web/paging.py)."""
+
+    @pytest.mark.parametrize(
+        "path", ["/payments", "/smes", "/costs", "/rates", "/search?q=R-JPY-1", "/budget/transfers"]
+    )
+    @pytest.mark.parametrize(
+        ("page", "notice"),
+        [
+            ("abc", "Page &#39;abc&#39; is not a page number (pages are numbered 1, 2, 3...); showing page 1."),
+            ("0", "There is no page 0: pages are numbered from 1; showing page 1."),
+            ("-1", "Page &#39;-1&#39; is not a page number"),
+            ("7", "There is no page 7: "),
+        ],
+    )
+    def test_a_page_that_is_no_page_says_what_it_shows(
+        self, browser: People, claim: JSON, path: str, page: str, notice: str
+    ) -> None:
+        """The list on its one page, with the notice above it; 200, as the list is there."""
+        joiner = "&" if "?" in path else "?"
+        client = browser["claire.coordinator"].client
+        response = client.get(f"{path}{joiner}page={page}")
+        assert response.status_code == 200, response.text
+        assert f'<p class="refusal" role="status" id="page-notice">{notice}' in response.text
+        plain = client.get(path)
+        assert plain.status_code == 200, plain.text
+        assert 'id="page-notice"' not in plain.text
+        summary = re.compile(r"<p>[\d,]+ [a-zA-Z]+[^<]*\.</p>")  # "1 SME; page 1 of 1." or "0 costs."
+        assert summary.findall(response.text) == summary.findall(plain.text) != [], "the first page, as without ?page="

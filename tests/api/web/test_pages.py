@@ -158,6 +158,42 @@ class TestClaims:
         assert "page 2 of 2" in second
         assert "0 claims." in officer.get("/claims?state=paid")
 
+    def test_a_page_that_is_no_page_says_what_it_shows(self, browser: People, api: Api, alliance: Alliance) -> None:
+        """?page= that is not a number, 0 or negative shows page 1, one past the last shows the
+        last, each with a notice above the list saying so (200: the list is there)."""
+        for number in range(PAGE + 1):
+            sme = api.new_sme(f"IT0000000{number:04d}", alliance.mission_id)
+            api.submit(alliance, expense("100.00", receipt=f"R-{number}"), sme_id=sme)
+        client = browser["paola.pointex"].client
+        cases = {
+            "abc": ("Page &#39;abc&#39; is not a page number (pages are numbered 1, 2, 3...); showing page 1.", 1),
+            "-1": ("Page &#39;-1&#39; is not a page number (pages are numbered 1, 2, 3...); showing page 1.", 1),
+            "1.5": ("Page &#39;1.5&#39; is not a page number", 1),
+            "0": ("There is no page 0: pages are numbered from 1; showing page 1.", 1),
+            "3": ("There is no page 3: the last is page 2, shown here.", 2),
+            "99999999999": ("There is no page 99,999,999,999: the last is page 2, shown here.", 2),
+        }
+        for asked, (notice, shown) in cases.items():
+            response = client.get(f"/claims?mission=jpn-2023&page={asked}")
+            assert response.status_code == 200, (asked, response.text)
+            assert f'<p class="refusal" role="status" id="page-notice">{notice}' in response.text, asked
+            assert f"{PAGE + 1} claims; page {shown} of 2." in response.text, asked
+            rows = response.text.count('<tr>\n      <td><a href="/claims/')
+            assert rows == (PAGE if shown == 1 else 1), (asked, rows)
+        for fine in ("1", "2", ""):
+            response = client.get(f"/claims?mission=jpn-2023&page={fine}")
+            assert response.status_code == 200, fine
+            assert 'id="page-notice"' not in response.text, fine
+        fragment = client.get("/claims?page=abc", headers={"HX-Request": "true", "HX-Target": "results"})
+        assert fragment.text.startswith('<section id="results"')
+        assert 'id="page-notice">Page &#39;abc&#39; is not a page number' in fragment.text
+
+    def test_a_page_past_an_empty_list_says_nothing_is_listed(self, browser: People, alliance: Alliance) -> None:
+        response = browser["paola.pointex"].client.get("/claims?state=paid&page=4")
+        assert response.status_code == 200
+        assert 'id="page-notice">There is no page 4: nothing is listed; showing page 1.' in response.text
+        assert "0 claims." in response.text
+
     def test_an_unknown_filter_names_the_valid_ones(self, browser: People, alliance: Alliance) -> None:
         response = browser["paola.pointex"].client.get("/claims?state=lost&partner=ACME")
         assert response.status_code == 422
