@@ -5,7 +5,8 @@ Each worker keeps two pools: the event store's (``pool_size``, growing by up to
 ``POSTGRES_MAX_OVERFLOW`` under load: ledger.storage) and the read models' (``pool_size`` plus
 projections.db.GROWTH, kept). Under load all of them can be open at once, so N workers may hold N
 times both pools' most on a server that holds both stores. A server that allows fewer
-(``max_connections`` less ``superuser_reserved_connections``) refuses connections in the middle of
+(``max_connections`` less the reserved ones: ``superuser_reserved_connections`` and, from
+PostgreSQL 16, ``reserved_connections``) refuses connections in the middle of
 requests, which fail with it; ``serve`` refuses to start instead and says what to change. SQLite
 and in-memory stores open no server connections and are not checked.
 """
@@ -13,13 +14,14 @@ and in-memory stores open no server connections and are not checked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import OperationalError
 
+from api.serving import bind_address
 from ledger.errors import InvalidInput
 from ledger.storage import library_env
-from projections.db import GROWTH, server_connection_limit
+from projections.db import GROWTH, pool_size_of, server_connection_limit
 
 #: More worker processes than this is a typo, not a deployment (each is a whole Python process).
 MAX_WORKERS = 64
@@ -27,16 +29,24 @@ MAX_WORKERS = 64
 
 @dataclass(frozen=True)
 class Pool:
-    """The most connections one worker's pool may open, on the server ``url`` names."""
+    """One worker's pool on the server ``url`` names: ``size`` connections kept, growing by up to
+    ``growth`` under load; ``option`` the command-line option that names its URL."""
 
     url: str
-    most: int
+    size: int
+    growth: int
     what: str
+    option: str
 
     @property
-    def server(self) -> tuple[str, int]:
+    def most(self) -> int:
+        return self.size + self.growth
+
+    @property
+    def server(self) -> str:
+        """``host:port`` (``[::1]:5432`` for an IPv6 address)."""
         parts = urlsplit(self.url)
-        return (parts.hostname or "", parts.port or 5432)
+        return bind_address(parts.hostname or "", parts.port or 5432)
 
 
 def _is_postgres(url: str) -> bool:
@@ -48,19 +58,22 @@ def pools(event_url: str, read_url: str) -> list[Pool]:
     found = []
     if _is_postgres(event_url):
         env = library_env(event_url)
-        most = int(env["POSTGRES_POOL_SIZE"]) + int(env["POSTGRES_MAX_OVERFLOW"])
-        found.append(Pool(event_url, most, "the event store"))
+        size, growth = int(env["POSTGRES_POOL_SIZE"]), int(env["POSTGRES_MAX_OVERFLOW"])
+        found.append(Pool(event_url, size, growth, "the event store", "--database-url"))
     if _is_postgres(read_url):
-        size = int(parse_qs(urlsplit(read_url).query).get("pool_size", ["2"])[0])
-        found.append(Pool(read_url, size + GROWTH, "the read models"))
+        found.append(Pool(read_url, pool_size_of(read_url), GROWTH, "the read models", "--read-database-url"))
     return found
 
 
 def check_workers(workers: int, event_url: str, read_url: str) -> None:
-    """Refuse (InvalidInput) a number of workers the stores' PostgreSQL servers cannot serve."""
+    """Refuse (InvalidInput) a number of workers the stores' PostgreSQL servers cannot serve.
+
+    Servers are told apart by host and port as the URLs write them (``localhost`` and
+    ``127.0.0.1`` count as two). Not counted: connections others hold, command-line runs beside
+    the service, and a reload that briefly runs old and new workers together."""
     if not 1 <= workers <= MAX_WORKERS:
         raise InvalidInput(f"--workers {workers}: write a whole number from 1 to {MAX_WORKERS}")
-    by_server: dict[tuple[str, int], list[Pool]] = {}
+    by_server: dict[str, list[Pool]] = {}
     for pool in pools(event_url, read_url):
         by_server.setdefault(pool.server, []).append(pool)
     for server, kept in by_server.items():
@@ -72,15 +85,20 @@ def check_workers(workers: int, event_url: str, read_url: str) -> None:
             raise InvalidInput(_too_many(workers, server, kept, limit))
 
 
-def _too_many(workers: int, server: tuple[str, int], kept: list[Pool], limit: int) -> str:
+def _too_many(workers: int, server: str, kept: list[Pool], limit: int) -> str:
     per_worker = sum(pool.most for pool in kept)
     each = " and ".join(f"{pool.what} {pool.most}" for pool in kept)
-    where = f"the PostgreSQL server at {server[0]}:{server[1]}"
-    fix = "lower pool_size in the database URL, or raise max_connections in postgresql.conf; nothing was started"
+    smallest = sum(1 + pool.growth for pool in kept)
+    where = f"the PostgreSQL server at {server}"
+    accepts = f"it accepts {limit} (max_connections less the reserved ones)"
+    options = " and ".join(dict.fromkeys(pool.option for pool in kept))
+    fix = (
+        f"raise max_connections in postgresql.conf, or lower pool_size in {options} "
+        f"(pool_size=1: {smallest} per worker); nothing was started"
+    )
     if limit < per_worker:
-        return f"{where} accepts {limit} connections, fewer than one worker may open ({per_worker}: {each}): {fix}"
+        return f"one worker may open {per_worker} connections to {where} ({each}), but {accepts}: {fix}"
     return (
         f"--workers {workers} may open up to {workers * per_worker} connections to {where} ({per_worker} per "
-        f"worker: {each}), but it accepts {limit} (max_connections less the superuser-reserved ones). "
-        f"Run --workers {limit // per_worker} or fewer, {fix}"
+        f"worker: {each}), but {accepts}. Run --workers {limit // per_worker} or fewer, or {fix}"
     )

@@ -32,6 +32,7 @@ from sqlalchemy.pool import StaticPool
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.storage import database_url, shown_url
+from ledger.text import is_whole_number
 from projections import layouts, search, tables
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,16 @@ def read_url_for(event_url: str | None = None, environ: Mapping[str, str] | None
 GROWTH = 8
 
 
-def _engine_for(url: str) -> tuple[Engine, str | None]:
+def pool_size_of(url: str) -> int:
+    """The ``pool_size`` a PostgreSQL read-models URL asks for (2 by default); InvalidInput unless
+    a positive whole number."""
+    size = parse_qs(urlsplit(url).query).get("pool_size", ["2"])[0]
+    if not is_whole_number(size) or int(size) < 1:
+        raise InvalidInput(f"{shown_url(url)}: pool_size must be a positive whole number, got {size!r}")
+    return int(size)
+
+
+def _engine_for(url: str, *, connect_timeout: int | None = None) -> tuple[Engine, str | None]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
@@ -114,9 +124,13 @@ def _engine_for(url: str) -> tuple[Engine, str | None]:
         # grown ones are kept (no overflow): SQLAlchemy closes an overflow connection as soon as it
         # is returned, and under load a new server process per request cost PostgreSQL more CPU
         # than the request's own queries (one connection a request at 16 connections).
-        pool_size = int(query.get("pool_size", ["2"])[0])
         engine = create_engine(
-            pg_url, pool_size=pool_size + GROWTH, max_overflow=0, pool_pre_ping=True, hide_parameters=True
+            pg_url,
+            pool_size=pool_size_of(url) + GROWTH,
+            max_overflow=0,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            connect_args={"connect_timeout": connect_timeout} if connect_timeout else {},
         )
         return engine, query.get("schema", [None])[0]
     raise InvalidInput(
@@ -147,18 +161,24 @@ def _sqlite_path(url: str) -> str | None:
     return unquote(parts.path[1:]) or None if parts.scheme.lower() == "sqlite" else None
 
 
-def server_connection_limit(url: str) -> int:
+#: What a server accepts from ordinary users: max_connections less the slots kept for superusers
+#: and, from PostgreSQL 16, for roles with pg_use_reserved_connections (NULL before 16: none).
+_USER_CONNECTIONS = text(
+    "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
+    " - coalesce(current_setting('reserved_connections', true)::int, 0)"
+)
+
+
+def server_connection_limit(url: str, *, connect_timeout: int = 5) -> int:
     """How many connections the PostgreSQL server behind ``url`` (an event store's or read
-    models' URL) accepts from users other than superusers: max_connections less
-    superuser_reserved_connections."""
-    engine, _schema = _engine_for(url)
+    models' URL) accepts from users other than superusers (OperationalError if it does not
+    answer within ``connect_timeout`` seconds)."""
+    engine, _schema = _engine_for(url, connect_timeout=connect_timeout)
     try:
         with engine.connect() as conn:
-            most = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
-            reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+            return int(conn.execute(_USER_CONNECTIONS).scalar_one())
     finally:
         engine.dispose()
-    return most - reserved
 
 
 class ReadDatabase:
@@ -211,7 +231,8 @@ class ReadDatabase:
 
     def create(self, *, rebuild: bool = True) -> None:
         """Create the tables and the tracking rows, once, even when processes start together;
-        read models of an older layout are dropped and made afresh if ``rebuild``."""
+        if ``rebuild``, read models of an older layout are upgraded in place when only indexes
+        were added (projections.layouts), else dropped and made afresh."""
         with self._turns, self.engine.connect() as conn:
             conn.execution_options(write_lock=True)
             with conn.begin():

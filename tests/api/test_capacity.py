@@ -3,11 +3,14 @@ N workers may open (api/capacity.py); otherwise it says how many workers fit and
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from api import capacity
 from api.capacity import MAX_WORKERS, check_workers, pools
 from api.cli import main
+from api.context import open_context
 from ledger.errors import InvalidInput
 from projections.db import GROWTH, server_connection_limit
 from tests.conftest import PostgresSchema
@@ -42,9 +45,58 @@ class TestWorkers:
         assert [(p.what, p.most) for p in pools(url, url)] == [("the event store", 11), ("the read models", 3 + GROWTH)]
         assert [p.what for p in pools(url, "sqlite:///read.db")] == ["the event store"]
 
+    def test_exactly_as_many_connections_as_the_server_accepts_start(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        url = "postgresql://postgres@db.example:5432/test"
+        per_worker = _per_worker(url)
+        monkeypatch.setattr(capacity, "server_connection_limit", lambda _url: 3 * per_worker)
+        check_workers(3, url, url)
+        with pytest.raises(InvalidInput, match=rf"--workers 4 may open up to {4 * per_worker} connections"):
+            check_workers(4, url, url)
+
+    def test_pools_on_different_servers_are_counted_apart(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Each server takes only the pools of the URLs that name it."""
+        events, reads = "postgresql://postgres@a.example/test", "postgresql://postgres@b.example/test"
+        asked: list[str] = []
+
+        def limit(url: str) -> int:
+            asked.append(url)
+            return 25
+
+        monkeypatch.setattr(capacity, "server_connection_limit", limit)
+        check_workers(2, events, reads)  # 20 on each server
+        assert asked == [events, reads]
+        with pytest.raises(InvalidInput, match=r"a.example:5432 \(20 per worker: the event store 10 and the read"):
+            check_workers(2, events, events.replace("/test", "/test?schema=read"))
+
+    def test_the_message_names_the_option_and_the_smallest_pools(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        url = "postgresql://postgres@[::1]:5433/test"
+        monkeypatch.setattr(capacity, "server_connection_limit", lambda _url: 7)
+        with pytest.raises(InvalidInput) as refused:
+            check_workers(1, url, "sqlite:///read.db")
+        assert refused.value.detail == (
+            "one worker may open 10 connections to the PostgreSQL server at [::1]:5433 (the event store 10), "
+            "but it accepts 7 (max_connections less the reserved ones): raise max_connections in "
+            "postgresql.conf, or lower pool_size in --database-url (pool_size=1: 9 per worker); nothing was started"
+        )
+
+    @pytest.mark.parametrize("size", ["abc", "0", "-2", "1.5"])
+    def test_a_read_url_with_a_bad_pool_size_is_refused_in_words(self, size: str) -> None:
+        read = f"postgresql://postgres@127.0.0.1/test?pool_size={size}"
+        with pytest.raises(InvalidInput, match=rf"pool_size must be a positive whole number, got '{re.escape(size)}'"):
+            check_workers(1, "sqlite:///x.db", read)
+
 
 @pytest.mark.postgres
 class TestOnPostgres:
+    def test_the_counted_pools_are_the_pools_a_worker_opens(self, pg_url: str) -> None:
+        """Pool.most is what the event store's and the read models' pools may really hold."""
+        url = f"{pg_url}&pool_size=3"
+        with open_context(url, url) as ctx:
+            datastore_pool = ctx.app.recorder.datastore.pool  # type: ignore[attr-defined]
+            read_pool = ctx.read_db.engine.pool
+            live = [datastore_pool.max_size, read_pool.size() + max(read_pool._max_overflow, 0)]  # type: ignore[attr-defined]
+        assert [pool.most for pool in pools(url, url)] == live == [11, 3 + GROWTH]
+
     def test_as_many_workers_as_fit_start_and_one_more_is_refused(self, pg_url: str) -> None:
         limit = server_connection_limit(pg_url)
         fit = limit // _per_worker(pg_url)
@@ -59,7 +111,9 @@ class TestOnPostgres:
     def test_a_pool_larger_than_the_server_is_refused_for_one_worker(self, pg_url: str) -> None:
         limit = server_connection_limit(pg_url)
         huge = f"{pg_url}&pool_size={limit}"
-        with pytest.raises(InvalidInput, match=rf"accepts {limit} connections, fewer than one worker may open"):
+        with pytest.raises(
+            InvalidInput, match=rf"one worker may open {2 * (limit + 8)} connections .*but it accepts {limit} "
+        ):
             check_workers(1, huge, huge)
 
     def test_read_models_elsewhere_count_only_the_event_store_here(self, pg_url: str) -> None:
@@ -77,6 +131,7 @@ class TestOnPostgres:
             raise AssertionError("the service was started")
 
         monkeypatch.setattr("api.cli.service.serve", started)
+        monkeypatch.setenv("GRANTLEDGER_DATABASE_URL", pg_url)  # serve sets it; restored at teardown
         monkeypatch.delenv("GRANTLEDGER_READ_DATABASE_URL", raising=False)
         too_many = server_connection_limit(pg_url) // _per_worker(pg_url) + 1
         assert main(["--database-url", pg_url, "serve", "--workers", str(too_many)]) == 2

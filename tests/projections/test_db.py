@@ -209,6 +209,8 @@ class TestLayouts:
         read_url, position = projected
         db = ReadDatabase(read_url)
         try:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql(f"DROP INDEX {_schema_of(db)}{COSTS_INDEX}")
             _built_with(db, t.LAYOUT - 1)
             with pytest.raises(OtherLayout, match=r"layout 6.*grantledger project` to upgrade them \(in place"):
                 ReadDatabase(read_url, create=False)
@@ -216,6 +218,8 @@ class TestLayouts:
             with db.reading() as conn:
                 layout = conn.execute(select(t.tracking.c.position).where(t.tracking.c.name == LAYOUT_ROW))
                 assert layout.scalar_one() == t.LAYOUT - 1
+                indexes = inspect(conn).get_indexes("rm_budget_movements", schema=db.schema)
+                assert COSTS_INDEX not in {index["name"] for index in indexes}
         finally:
             db.close()
 
