@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.serving import bind_address
 from ledger.errors import InvalidInput
-from ledger.storage import library_env
+from ledger.storage import library_env, url_port
 from projections.db import GROWTH, pool_size_of, server_connection_limit
 
 #: More worker processes than this is a typo, not a deployment (each is a whole Python process).
@@ -45,8 +45,7 @@ class Pool:
     @property
     def server(self) -> str:
         """``host:port`` (``[::1]:5432`` for an IPv6 address)."""
-        parts = urlsplit(self.url)
-        return bind_address(parts.hostname or "", parts.port or 5432)
+        return bind_address(urlsplit(self.url).hostname or "", url_port(self.url) or 5432)
 
 
 def _is_postgres(url: str) -> bool:

@@ -62,7 +62,7 @@ def library_env(url: str) -> dict[str, str]:
     if scheme == "sqlite":
         path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
         if not path or parts.netloc:
-            raise InvalidInput(f"{url!r}: write sqlite:///relative.db or sqlite:////absolute/path.db")
+            raise InvalidInput(f"{shown_url(url)!r}: write sqlite:///relative.db or sqlite:////absolute/path.db")
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
@@ -71,17 +71,17 @@ def library_env(url: str) -> dict[str, str]:
     if scheme in {"postgresql", "postgres"}:
         dbname = parts.path.lstrip("/")
         if not parts.hostname or not dbname:
-            raise InvalidInput(f"{url!r}: write postgresql://user@host:port/dbname")
+            raise InvalidInput(f"{shown_url(url)!r}: write postgresql://user@host:port/dbname")
         query = parse_qs(parts.query)
         schema = query.get("schema", ["public"])[0]
         pool_size = query.get("pool_size", ["2"])[0]
         if not is_whole_number(pool_size) or int(pool_size) < 1:
-            raise InvalidInput(f"{url!r}: pool_size must be a positive whole number, got {pool_size!r}")
+            raise InvalidInput(f"{shown_url(url)!r}: pool_size must be a positive whole number, got {pool_size!r}")
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": parts.hostname,
-            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_PORT": str(url_port(url) or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_SCHEMA": schema,
@@ -90,7 +90,7 @@ def library_env(url: str) -> dict[str, str]:
             "POSTGRES_MAX_OVERFLOW": "8",
         }
     raise InvalidInput(
-        f"database URL {url!r} is not understood; use sqlite:///file.db, postgresql://user@host:port/db or memory://"
+        f"database URL {shown_url(url)!r} is not understood; use sqlite:///file.db, postgresql://user@host:port/db or memory://"
     )
 
 
@@ -144,12 +144,27 @@ def cipher_env(key: str) -> dict[str, str]:
     return {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": key}
 
 
+def url_port(url: str) -> int | None:
+    """The port a database URL names (None if it names none); InvalidInput for one that is not a number."""
+    try:
+        return urlsplit(url).port
+    except ValueError:
+        raise InvalidInput(
+            f"{shown_url(url)!r}: the port must be a number from 1 to 65535, e.g. postgresql://user@host:5432/dbname"
+        ) from None
+
+
 def shown_url(url: str) -> str:
-    """The URL as it may be printed or logged: without its password."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    """The URL as it may be printed or logged: without its password (and, for a URL too malformed
+    to tell the password from the rest, without anything before its host)."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    except ValueError:  # e.g. a port that is not a number: hide whatever precedes the host
+        scheme, sep, rest = url.partition("://")
+        return f"{scheme}{sep}***@{rest.rpartition('@')[2]}" if "@" in rest else url
     return urlunsplit(parts._replace(netloc=netloc))
 
 

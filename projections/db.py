@@ -31,7 +31,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
 
 from ledger.errors import InvalidInput, NotFound
-from ledger.storage import database_url, shown_url
+from ledger.storage import database_url, shown_url, url_port
 from ledger.text import is_whole_number
 from projections import layouts, search, tables
 
@@ -93,6 +93,8 @@ def _engine_for(url: str, *, connect_timeout: int | None = None) -> tuple[Engine
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
+        if parts.netloc:
+            raise InvalidInput(f"{shown_url(url)!r}: write sqlite:///relative.db or sqlite:////absolute/path.db")
         path = unquote(parts.path[1:])
         if not path:
             engine = create_engine(
@@ -111,13 +113,13 @@ def _engine_for(url: str, *, connect_timeout: int | None = None) -> tuple[Engine
         query = parse_qs(parts.query)
         dbname = parts.path.lstrip("/")
         if not parts.hostname or not dbname:
-            raise InvalidInput(f"{url!r}: write postgresql://user@host:port/dbname")
+            raise InvalidInput(f"{shown_url(url)!r}: write postgresql://user@host:port/dbname")
         pg_url = URL.create(
             "postgresql+psycopg",
             username=unquote(parts.username or "postgres"),
             password=unquote(parts.password) if parts.password else None,
             host=parts.hostname,
-            port=parts.port or 5432,
+            port=url_port(url) or 5432,
             database=dbname,
         )
         # As the event store's pool: pool_size connections, growing by up to GROWTH under load. The
@@ -134,8 +136,8 @@ def _engine_for(url: str, *, connect_timeout: int | None = None) -> tuple[Engine
         )
         return engine, query.get("schema", [None])[0]
     raise InvalidInput(
-        f"read database URL {url!r} is not understood; use sqlite:///file.db, postgresql://user@host:port/db "
-        "or sqlite:// (in memory)"
+        f"read database URL {shown_url(url)!r} is not understood; use sqlite:///file.db, "
+        "postgresql://user@host:port/db or sqlite:// (in memory)"
     )
 
 

@@ -115,7 +115,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     url = args.database_url or database_url()
     with context(args, create=True) as ctx:
         if ctx.app.recorder.max_notification_id() and args.reuse:
-            print(f"the demo is already loaded in {url}; its users keep the tokens they have")
+            print(f"the demo is already loaded in {shown_url(url)}; its users keep the tokens they have")
         else:
             summary = load_demo(ctx.app, ctx)
             for line in summary.lines():
@@ -124,7 +124,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         store = service_store(ctx)
         now = store.clock()
         active = {info.name for info in store.list_tokens() if info.active(now)}
-        print(f"\nevents: {url}\nread models: {ctx.read_db.url}")
+        print(f"\nevents: {shown_url(url)}\nread models: {shown_url(ctx.read_db.url)}")
         if not args.database_url and url != DEFAULT_URL:  # named by the environment, as scripts/demo does
             print(
                 f"the command line finds this store with --database-url {shown_url(url)} or {ENV_URL}={shown_url(url)}"

@@ -79,6 +79,10 @@ class TestWorkers:
             "postgresql.conf, or lower pool_size in --database-url (pool_size=1: 9 per worker); nothing was started"
         )
 
+    def test_a_read_url_with_a_bad_port_is_refused_in_words(self) -> None:
+        with pytest.raises(InvalidInput, match="the port must be a number"):
+            check_workers(1, "sqlite:///x.db", "postgresql://postgres@db:port/test")
+
     @pytest.mark.parametrize("size", ["abc", "0", "-2", "1.5"])
     def test_a_read_url_with_a_bad_pool_size_is_refused_in_words(self, size: str) -> None:
         read = f"postgresql://postgres@127.0.0.1/test?pool_size={size}"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import InvalidInput
-from ledger.storage import DEFAULT_URL, database_url, library_env, open_ledger
+from ledger.storage import DEFAULT_URL, database_url, library_env, open_ledger, shown_url
 from tests.builders import sign_alliance
 
 
@@ -42,6 +42,35 @@ class TestDatabaseUrl:
     def test_bad_urls_say_what_is_expected(self, url: str) -> None:
         with pytest.raises(InvalidInput, match=r"write (sqlite:///|postgresql://user@host)|use sqlite:///"):
             library_env(url)
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "mysql://ledger:Hunter2secret@h/d",
+            "postgresql://ledger:Hunter2secret@/books",
+            "postgresql://ledger:Hunter2secret@db/books?pool_size=many",
+            "postgresql://ledger:Hunter2secret@db:port/books",
+            "sqlite://ledger:Hunter2secret@host/x.db",
+        ],
+    )
+    def test_a_refused_url_is_shown_without_its_password(self, url: str) -> None:
+        """The message may reach a terminal, a CI log or an issue: never the password."""
+        for parse in (library_env, _read_engine):
+            with pytest.raises(InvalidInput) as refused:
+                parse(url)
+            assert "Hunter2secret" not in str(refused.value)
+            assert "ledger:***@" in refused.value.detail or "***@" in refused.value.detail
+
+    def test_a_malformed_url_is_shown_without_what_precedes_its_host(self) -> None:
+        assert shown_url("postgresql://ledger:Hunter2secret@db:port/books") == "postgresql://***@db:port/books"
+        assert shown_url("postgresql://ledger:Hunter2secret@db:5432/books") == "postgresql://ledger:***@db:5432/books"
+        assert shown_url("sqlite:///plain.db") == "sqlite:///plain.db"
+
+
+def _read_engine(url: str) -> object:
+    from projections.db import ReadDatabase
+
+    return ReadDatabase(url)
 
 
 class TestSqliteFile:
