@@ -31,7 +31,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     with context(args, read_only=True) as ctx:
         module = library_env(url)["PERSISTENCE_MODULE"].rsplit(".", 1)[-1]
         print(f"store: {module} ({shown_url(url)})")
-        print(f"read models: {ctx.read_db.url}")
+        print(f"read models: {shown_url(ctx.read_db.url)}")
         print(f"events recorded: {ctx.app.recorder.max_notification_id() or 0}")
         print(f"events projected: {ctx.read_db.position()}")
         stored, seals = census(ctx.app)
