@@ -20,8 +20,8 @@ from sqlalchemy.exc import OperationalError
 
 from api.serving import bind_address
 from ledger.errors import InvalidInput
-from ledger.storage import library_env, url_port
-from projections.db import GROWTH, pool_size_of, server_connection_limit
+from ledger.storage import library_env, pool_size_of, url_port
+from projections.db import GROWTH, server_connection_limit
 
 #: More worker processes than this is a typo, not a deployment (each is a whole Python process).
 MAX_WORKERS = 64

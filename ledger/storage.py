@@ -74,9 +74,7 @@ def library_env(url: str) -> dict[str, str]:
             raise InvalidInput(f"{shown_url(url)!r}: write postgresql://user@host:port/dbname")
         query = parse_qs(parts.query)
         schema = query.get("schema", ["public"])[0]
-        pool_size = query.get("pool_size", ["2"])[0]
-        if not is_whole_number(pool_size) or int(pool_size) < 1:
-            raise InvalidInput(f"{shown_url(url)!r}: pool_size must be a positive whole number, got {pool_size!r}")
+        pool_size = str(pool_size_of(url))
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": dbname,
@@ -142,6 +140,15 @@ def cipher_env(key: str) -> dict[str, str]:
             f"{ENV_CIPHER_KEY} must be base64 of 16, 24 or 32 random bytes (AES); `grantledger key create` makes one"
         )
     return {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": key}
+
+
+def pool_size_of(url: str) -> int:
+    """The ``pool_size`` a PostgreSQL URL asks for (2 by default; the event store's and the read
+    models' alike); InvalidInput unless a positive whole number."""
+    size = parse_qs(urlsplit(url).query).get("pool_size", ["2"])[0]
+    if not is_whole_number(size) or int(size) < 1:
+        raise InvalidInput(f"{shown_url(url)!r}: pool_size must be a positive whole number, got {size!r}")
+    return int(size)
 
 
 def url_port(url: str) -> int | None:

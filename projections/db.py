@@ -31,8 +31,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
 
 from ledger.errors import InvalidInput, NotFound
-from ledger.storage import database_url, shown_url, url_port
-from ledger.text import is_whole_number
+from ledger.storage import database_url, pool_size_of, shown_url, url_port
 from projections import layouts, search, tables
 
 log = logging.getLogger(__name__)
@@ -78,15 +77,6 @@ def read_url_for(event_url: str | None = None, environ: Mapping[str, str] | None
 
 #: Connections a PostgreSQL pool may open beyond its pool_size under load (the event store's too).
 GROWTH = 8
-
-
-def pool_size_of(url: str) -> int:
-    """The ``pool_size`` a PostgreSQL read-models URL asks for (2 by default); InvalidInput unless
-    a positive whole number."""
-    size = parse_qs(urlsplit(url).query).get("pool_size", ["2"])[0]
-    if not is_whole_number(size) or int(size) < 1:
-        raise InvalidInput(f"{shown_url(url)}: pool_size must be a positive whole number, got {size!r}")
-    return int(size)
 
 
 def _engine_for(url: str, *, connect_timeout: int | None = None) -> tuple[Engine, str | None]:
@@ -183,6 +173,14 @@ def server_connection_limit(url: str, *, connect_timeout: int = 5) -> int:
         engine.dispose()
 
 
+def _older(where: str, built: int, then: str) -> OtherLayout:
+    """Read models an older release built, refused by a read-only opener: `grantledger project` will ``then``."""
+    return OtherLayout(
+        f"the read models at {where} were built by an older release of grantledger (layout {built}; "
+        f"this one needs layout {tables.LAYOUT}): run `grantledger project` to {then}"
+    )
+
+
 class ReadDatabase:
     """The read models' database: its engine, its tables, and transactions to read or write.
 
@@ -262,11 +260,7 @@ class ReadDatabase:
         keeping every row, the position and the seals; a read-only opener refuses and changes nothing."""
         where = shown_url(self.url)
         if not rebuild:
-            raise OtherLayout(
-                f"the read models at {where} were built by an older release of grantledger (layout {built}; "
-                f"this one needs layout {tables.LAYOUT}): run `grantledger project` to upgrade them "
-                "(in place: nothing is rebuilt)"
-            )
+            raise _older(where, built, "upgrade them (in place: nothing is rebuilt)")
         layouts.upgrade(conn, built)
         conn.execute(update(tables.tracking).where(tables.tracking.c.name == LAYOUT_ROW).values(position=tables.LAYOUT))
         log.warning("read models at %s upgraded in place from layout %d to %d", where, built, tables.LAYOUT)
@@ -279,10 +273,7 @@ class ReadDatabase:
                 f"this one reads layout {tables.LAYOUT}): upgrade grantledger, or point it at other read models"
             )
         if not rebuild:
-            raise OtherLayout(
-                f"the read models at {where} were built by an older release of grantledger (layout {built}; "
-                f"this one needs layout {tables.LAYOUT}): run `grantledger project` to rebuild them from the events"
-            )
+            raise _older(where, built, "rebuild them from the events")
         log.warning(
             "read models at %s have layout %d, this release needs %d: dropping them to rebuild from the events",
             where,

@@ -25,6 +25,7 @@ from api.main import PREFIX, create_app
 from api.settings import Settings
 from tests.api.conftest import JSON, Alliance, Api, bearer, expense, make_tokens, money
 from tests.api.test_strict_input import JARGON
+from tests.api.writes import WRITES
 
 Where = tuple[str | int, ...]
 SURROGATE = re.compile("[\ud800-\udfff]")
@@ -183,16 +184,7 @@ TARGETS: dict[str, tuple[str, Any, dict[str, list[Where]]]] = {
     ),
     "transfer": (
         "/budget/transfers",
-        lambda ids: {
-            "from_partner": "NIDV",
-            "from_category": "PERSONNEL",
-            "to_partner": "NIDV",
-            "to_category": "FSTP",
-            "amount": money("5000.00"),
-            "decision_ref": "SC-2022-03",
-            "reason": "more SMEs",
-            "on": "2022-11-15",
-        },
+        next(write.body for write in WRITES if write.name == "transfer"),
         {"amount": [("amount", "amount")], "text": [("decision_ref",), ("reason",)], "date": [("on",)]},
     ),
     "rate correction": (
