@@ -21,6 +21,7 @@ from sqlalchemy.types import TypeEngine
 
 from ledger.application import GrantLedger
 from projections import tables as t
+from projections.bulk import indexes_deferred
 from projections.chain import ChainBroken
 from projections.db import ReadDatabase
 from projections.projector import Progress, Projector
@@ -83,8 +84,10 @@ def rebuild(
     app: GrantLedger, target: ReadDatabase, *, stop: int | None = None, progress: Progress | None = None
 ) -> int:
     """Apply every event (up to ``stop``) to ``target``, which must be empty; return the count.
-    Nobody else writes a scratch database, so its batches can be longer: fewer commits."""
-    return Projector(app, target, batch_size=REBUILD_BATCH_SIZE).catch_up(stop=stop, progress=progress)
+    Nobody else writes a scratch database, so its batches can be longer (fewer commits) and its
+    indexes can be built once at the end (projections.bulk)."""
+    with indexes_deferred(target):
+        return Projector(app, target, batch_size=REBUILD_BATCH_SIZE).catch_up(stop=stop, progress=progress)
 
 
 def _is_text(column_type: TypeEngine[Any]) -> bool:
