@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from sqlalchemy import Index, select
+from sqlalchemy import Index
 
 from projections import search
 from projections import tables as t
@@ -23,11 +23,7 @@ from projections.db import ReadDatabase
 
 def deferred_indexes() -> tuple[Index, ...]:
     """Every secondary index of the read models (not the full-text index: ``search``)."""
-    return tuple(index for table in t.metadata.sorted_tables for index in sorted(table.indexes, key=_name))
-
-
-def _name(index: Index) -> str:
-    return str(index.name)
+    return tuple(index for table in t.metadata.sorted_tables for index in table.indexes)
 
 
 @contextlib.contextmanager
@@ -35,11 +31,9 @@ def indexes_deferred(db: ReadDatabase) -> Iterator[None]:
     """Load ``db``, which must be empty, with its secondary and full-text indexes dropped; build
     them afterwards, also when the load fails (the read models are then as the last batch left
     them, indexed and consistent)."""
+    if position := db.position():
+        raise ValueError(f"a bulk load needs empty read models; these are at event position {position}")
     with db.writing() as conn:
-        tracked = t.tracking.c
-        position = conn.execute(select(tracked.position).where(tracked.name == "read_models")).scalar_one()
-        if position:
-            raise ValueError(f"a bulk load needs empty read models; these are at event position {position}")
         for index in deferred_indexes():
             index.drop(conn)
         search.pause_index(conn, sqlite=db.is_sqlite, schema=db.schema)
